@@ -1,0 +1,69 @@
+/** Exit codes shared by every tool (DESIGN.md "Conventions users expect"). */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  notFound: 3,
+  refused: 4,
+  lockTimeout: 75,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface ErrorOptions {
+  /** The next command or step the user should take. */
+  hint?: string;
+  cause?: unknown;
+}
+
+/** An error meant for the user: says what failed and why; `hint` says what to do next. */
+export class DstackError extends Error {
+  readonly exitCode: number;
+  readonly hint: string | undefined;
+  constructor(message: string, exitCode: number = ExitCode.failure, opts: ErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = "DstackError";
+    this.exitCode = exitCode;
+    this.hint = opts.hint;
+  }
+}
+
+/** Bad command line: unknown flag or command, malformed value. Exit 2. */
+export class UsageError extends DstackError {
+  constructor(message: string, opts: ErrorOptions = {}) {
+    super(message, ExitCode.usage, opts);
+    this.name = "UsageError";
+  }
+}
+
+/** A named thing (VM, app, file, image) does not exist. Exit 3. */
+export class NotFoundError extends DstackError {
+  constructor(message: string, opts: ErrorOptions = {}) {
+    super(message, ExitCode.notFound, opts);
+    this.name = "NotFoundError";
+  }
+}
+
+/** A safety check refused to go on (preflight, fail-closed validation). Exit 4. */
+export class RefusedError extends DstackError {
+  constructor(message: string, opts: ErrorOptions = {}) {
+    super(message, ExitCode.refused, opts);
+    this.name = "RefusedError";
+  }
+}
+
+/** Could not take a lock in time. Exit 75 (EX_TEMPFAIL). */
+export class LockTimeoutError extends DstackError {
+  readonly lockPath: string;
+  constructor(lockPath: string, timeoutMs: number) {
+    super(`timed out after ${timeoutMs} ms waiting for the lock ${lockPath}`, ExitCode.lockTimeout, {
+      hint: `another process holds it; see who with \`fuser -v ${lockPath}\` and retry`,
+    });
+    this.name = "LockTimeoutError";
+    this.lockPath = lockPath;
+  }
+}
+
+/** The exit code an arbitrary thrown value maps to. */
+export function exitCodeOf(err: unknown): number {
+  return err instanceof DstackError ? err.exitCode : ExitCode.failure;
+}

@@ -1,0 +1,14 @@
+/** The names the multi-call binary answers to, and where each tool's root command lives. */
+import type { CommandDef } from "citty";
+
+export const tools = {
+  dstack: () => import("./cmd/dstack/index.ts").then((m) => m.default),
+  dstackup: () => import("./cmd/dstackup/index.ts").then((m) => m.default),
+  "dstack-auth": () => import("./cmd/dstack-auth/index.ts").then((m) => m.default),
+} satisfies Record<string, () => Promise<CommandDef<any>>>;
+
+export type ToolName = keyof typeof tools;
+
+export function isTool(name: string): name is ToolName {
+  return Object.hasOwn(tools, name);
+}
