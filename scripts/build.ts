@@ -5,9 +5,10 @@
  * Fails unless every name answers --version.
  */
 import { $ } from "bun";
-import { existsSync, linkSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
+import { withLock } from "../src/core/fsutil.ts";
 
 import { tools } from "../src/tools.ts";
 
@@ -15,7 +16,10 @@ import { tools } from "../src/tools.ts";
 export const NAMES = Object.keys(tools);
 
 const root = join(import.meta.dir, "..");
-const dist = join(root, "dist");
+const finalDist = join(root, "dist");
+// Build beside dist/ and swap it in whole, under a lock: concurrent builds (parallel
+// test runs) never see a half-written dist/, and a running binary keeps its inode.
+const dist = join(root, `.dist-build-${process.pid}`);
 const arch = process.arch === "arm64" ? "arm64" : "x64";
 
 async function gitCommit(): Promise<string> {
@@ -72,10 +76,15 @@ async function main(): Promise<void> {
   const mb = (p: string) => (statSync(p).size / 1e6).toFixed(1) + " MB";
   console.log(`built dist/dstack (${mb(out)}), ${tarName} (${mb(join(dist, tarName))}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   if (!existsSync(join(dist, "SHA256SUMS"))) throw new Error("SHA256SUMS missing");
+  const old = join(root, `.dist-old-${process.pid}`);
+  if (existsSync(finalDist)) renameSync(finalDist, old);
+  renameSync(dist, finalDist);
+  rmSync(old, { recursive: true, force: true });
 }
 
 if (import.meta.main) {
-  main().catch((e) => {
+  withLock(join(root, ".dist"), main, { timeoutMs: 300_000 }).catch((e) => {
+    rmSync(dist, { recursive: true, force: true });
     console.error(`build: ${e instanceof Error ? e.message : e}`);
     process.exit(1);
   });
