@@ -1,0 +1,57 @@
+import { describe, expect, test } from "bun:test";
+import { createServer } from "node:net";
+import { parsePortSpecs } from "../../src/core/ports.ts";
+import { candidateIntervals, ephemeralRange, isPortFree, pickFreePort, resolveAutoPorts } from "../../src/host/free-port.ts";
+
+const RANGES = [{ protocol: "tcp", from: 1, to: 20000 }];
+
+describe("free host ports (never from the ephemeral range, dstackup-cli.md §8 #2)", () => {
+  test("the ephemeral range is read from the kernel", () => {
+    const [lo, hi] = ephemeralRange();
+    expect(lo).toBeGreaterThan(0);
+    expect(hi).toBeGreaterThanOrEqual(lo);
+  });
+  test("candidates exclude the ephemeral range and low ports", () => {
+    expect(candidateIntervals("tcp", { ranges: [{ protocol: "tcp", from: 1, to: 65535 }], ephemeral: [32768, 60999], minPort: 1024 })).toEqual([
+      [1024, 32767],
+      [61000, 65535],
+    ]);
+    expect(candidateIntervals("udp", { ranges: RANGES, ephemeral: [32768, 60999] })).toEqual([]);
+  });
+  test("picked ports are inside the allowed range and free", async () => {
+    const [elo, ehi] = ephemeralRange();
+    for (let i = 0; i < 20; i++) {
+      const port = await pickFreePort("tcp", "127.0.0.1", { ranges: RANGES, minPort: 1024 });
+      expect(port).toBeGreaterThanOrEqual(1024);
+      expect(port).toBeLessThanOrEqual(20000);
+      expect(port < elo || port > ehi).toBe(true);
+    }
+  });
+  test("a busy port is skipped", async () => {
+    const srv = createServer();
+    await new Promise<void>((r) => srv.listen({ host: "127.0.0.1", port: 0 }, r));
+    const busy = (srv.address() as { port: number }).port;
+    try {
+      expect(await isPortFree("tcp", "127.0.0.1", busy)).toBe(false);
+      const port = await pickFreePort("tcp", "127.0.0.1", { ranges: [{ protocol: "tcp", from: busy, to: busy + 1 }], ephemeral: [1, 1], minPort: 1 });
+      expect(port).toBe(busy + 1);
+    } finally {
+      srv.close();
+    }
+  });
+  test("no candidate → error saying why and what to do", async () => {
+    const err = await pickFreePort("tcp", "127.0.0.1", { ranges: [{ protocol: "tcp", from: 40000, to: 40010 }], ephemeral: [32768, 60999] }).catch((e) => e);
+    expect(err.message).toMatch(/no tcp host port to pick: the VMM allows tcp 40000-40010/);
+    expect(err.hint).toMatch(/-p HOST:VM/);
+  });
+  test("resolveAutoPorts gives distinct ports avoiding fixed and taken ones", async () => {
+    const specs = parsePortSpecs(["80", "81", "5000:82", "auto:83"]);
+    const taken = [{ protocol: "tcp", host_address: "0.0.0.0", host_port: 5001 }];
+    const out = await resolveAutoPorts(specs, { ranges: [{ protocol: "tcp", from: 5000, to: 5004 }], ephemeral: [1, 1], probe: false, taken });
+    const ports = out.map((s) => s.hostPort);
+    expect(ports[2]).toBe(5000);
+    expect(new Set(ports).size).toBe(4);
+    for (const p of ports) expect(p === 5001).toBe(false);
+    expect(specs[0]!.hostPort).toBe("auto"); // input untouched
+  });
+});
