@@ -59,6 +59,7 @@ export function writeAtomic(path: string, data: string | Uint8Array, opts: Write
   // O_EXCL: never follow or reuse a file someone planted under the temp name.
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_CLOEXEC, mode);
   let renamed = false;
+  let closed = false;
   try {
     chmodSync(tmp, mode); // the umask must not widen or narrow what we asked for
     if (prev && (prev.uid !== process.getuid?.() || prev.gid !== process.getgid?.())) {
@@ -72,16 +73,20 @@ export function writeAtomic(path: string, data: string | Uint8Array, opts: Write
     let off = 0;
     while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
     fsyncSync(fd);
+    closed = true;
     closeSync(fd);
     renameSync(tmp, path);
     renamed = true;
     fsyncDir(dir);
   } catch (err) {
     if (!renamed) {
-      try {
-        closeSync(fd);
-      } catch {
-        /* already closed */
+      // Never close twice: the number may already belong to another open file.
+      if (!closed) {
+        try {
+          closeSync(fd);
+        } catch {
+          /* ignore */
+        }
       }
       try {
         unlinkSync(tmp);
@@ -156,6 +161,19 @@ export function lockPathFor(path: string): string {
   return `${path}.lock`;
 }
 
+/**
+ * Open (or create) the lock file, close-on-exec. flock(2) needs no write
+ * access, so an existing lock file we may only read (e.g. root's 0644) still works.
+ */
+function openLockFile(lockPath: string): number {
+  try {
+    return openSync(lockPath, constants.O_RDWR | constants.O_CREAT | O_CLOEXEC, 0o644);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EACCES") throw e;
+    return openSync(lockPath, constants.O_RDONLY | O_CLOEXEC);
+  }
+}
+
 /** Take the exclusive lock on `<path>.lock`; returns a release function. */
 export async function acquireLock(path: string, opts: LockOptions = {}): Promise<() => void> {
   const lockPath = lockPathFor(path);
@@ -163,7 +181,7 @@ export async function acquireLock(path: string, opts: LockOptions = {}): Promise
   const pollMs = opts.pollMs ?? 20;
   const c = loadLibc();
   mkdirSync(dirname(lockPath), { recursive: true });
-  const fd = openSync(lockPath, constants.O_RDWR | constants.O_CREAT | O_CLOEXEC, 0o644);
+  const fd = openLockFile(lockPath);
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     if (c.flock(fd, LOCK_EX | LOCK_NB) === 0) break;
