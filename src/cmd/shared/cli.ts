@@ -146,6 +146,34 @@ async function checkFlags(leaf: AnyCommand, rawArgs: string[], start: number, na
   }
 }
 
+/**
+ * Values of string/enum flags as given: citty keeps only the last of repeated
+ * flags (`-p 1 -p 2` → "2") and reads `-p=1` as "=1". A flag given once maps
+ * to its string, a repeated one to every value in order (see args.ts toList).
+ */
+function stringFlagValues(args: ArgsDef, rawArgs: string[]): [string[], string | string[]][] {
+  const out: [string[], string | string[]][] = [];
+  for (const [name, def] of Object.entries(args)) {
+    if (def.type !== "string" && def.type !== "enum") continue;
+    const aliases = ([] as string[]).concat((def as { alias?: string | string[] }).alias ?? []);
+    const camel = name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    const kebab = name.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+    const keys = [...new Set([name, camel, kebab, ...aliases])];
+    const values: string[] = [];
+    for (let j = 0; j < rawArgs.length; j++) {
+      const tok = rawArgs[j]!;
+      if (tok === "--") break;
+      if (!tok.startsWith("-") || tok === "-") continue;
+      const { name: flag, hasValue } = splitFlag(tok);
+      if (!keys.includes(flag)) continue;
+      if (hasValue) values.push(tok.slice(tok.indexOf("=") + 1));
+      else if (j + 1 < rawArgs.length) values.push(rawArgs[++j]!);
+    }
+    if (values.length) out.push([keys, values.length === 1 ? values[0]! : values]);
+  }
+  return out;
+}
+
 function unknownFlag(flag: string, known: Set<string>, names: string[]): UsageError {
   const bare = flag.replace(/^--?/, "");
   const guess = nearest(bare, [...known].filter((k) => k.length > 1));
@@ -203,7 +231,17 @@ export async function runTool(toolName: string, root: AnyCommand, argv: string[]
       return ExitCode.usage;
     }
     await checkFlags(leaf, rawArgs, r.leafStart, names);
-    const { result } = await runCommand(leaf, { rawArgs: rawArgs.slice(r.leafStart), data: { names } });
+    const leafRaw = rawArgs.slice(r.leafStart);
+    const fixes = stringFlagValues(await resolve(leaf.args ?? {}), leafRaw);
+    const run = leaf.run;
+    const patched: AnyCommand = {
+      ...leaf,
+      run: (ctx: Parameters<NonNullable<AnyCommand["run"]>>[0]) => {
+        for (const [keys, value] of fixes) for (const k of keys) (ctx.args as Record<string, unknown>)[k] = value;
+        return run(ctx);
+      },
+    };
+    const { result } = await runCommand(patched, { rawArgs: leafRaw, data: { names } });
     // A command may return its exit code (e.g. `dstackup status` → 1 when degraded).
     return typeof result === "number" ? result : ExitCode.ok;
   } catch (err) {
