@@ -15,6 +15,7 @@ import {
   createPublicKey,
   diffieHellman,
   generateKeyPairSync,
+  hkdfSync,
   type KeyObject,
   randomBytes,
 } from "node:crypto";
@@ -71,6 +72,19 @@ export interface EnvKeyPair {
 export function generateEnvKeyPair(): EnvKeyPair {
   const { privateKey } = generateKeyPairSync("x25519");
   return { privateKey: rawPrivate(privateKey).toString("hex"), publicKey: rawPublic(privateKey).toString("hex") };
+}
+
+/**
+ * A deterministic env key pair per app id, for the VMM simulator playing the
+ * KMS (which must answer GetAppEnvEncryptPubKey before the VM exists):
+ * HKDF-SHA256(seed, salt = app id bytes, info = "env-encrypt-key"). The real
+ * KMS derives it from its root key with its own KDF; only determinism matters here.
+ */
+export function deriveEnvKeyPair(seed: Uint8Array | string, appId: string): EnvKeyPair {
+  const ikm = typeof seed === "string" ? Buffer.from(seed, "utf8") : Buffer.from(seed);
+  const salt = hexToBytes(appId, "the app id", 20);
+  const priv = Buffer.from(hkdfSync("sha256", ikm, salt, "env-encrypt-key", 32));
+  return { privateKey: priv.toString("hex"), publicKey: envPublicKeyOf(priv) };
 }
 
 /** The X25519 public key (hex) of a private key (hex or bytes). */
@@ -155,4 +169,34 @@ export function decryptEnv(blob: string | Uint8Array, privateKey: Uint8Array | s
     }
     return { key: e.key, value: e.value };
   });
+}
+
+/** Limits the guest enforces on decrypted env vars (kms-auth.md §6.3). */
+export const GUEST_ENV_LIMITS = { maxVars: 1024, maxKeyBytes: 255, maxValueBytes: 128 * 1024, maxTotalBytes: 1024 * 1024 } as const;
+
+const GUEST_KEY_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/**
+ * What the guest does after decrypting: drop vars not listed in the
+ * app-compose `allowed_envs` (a warning), then fail the boot on more than 1024
+ * vars, a key over 255 bytes or not matching [a-zA-Z_][a-zA-Z0-9_]*, a value
+ * over 128 KiB, or over 1 MiB in total (keys + values). Throws DstackError.
+ */
+export function guestEnvFilter(vars: EnvVar[], allowedEnvs: string[]): { env: EnvVar[]; dropped: string[] } {
+  const allowed = new Set(allowedEnvs);
+  const env = vars.filter((v) => allowed.has(v.key));
+  const dropped = vars.filter((v) => !allowed.has(v.key)).map((v) => v.key);
+  const L = GUEST_ENV_LIMITS;
+  if (env.length > L.maxVars) throw new DstackError(`too many env vars: ${env.length} (at most ${L.maxVars})`);
+  let total = 0;
+  for (const v of env) {
+    const kb = Buffer.byteLength(v.key);
+    const vb = Buffer.byteLength(v.value);
+    if (kb > L.maxKeyBytes) throw new DstackError(`env var name too long: ${kb} bytes (at most ${L.maxKeyBytes})`);
+    if (!GUEST_KEY_RE.test(v.key)) throw new DstackError(`invalid env var name ${JSON.stringify(v.key)}`);
+    if (vb > L.maxValueBytes) throw new DstackError(`env var ${v.key} is too large: ${vb} bytes (at most ${L.maxValueBytes})`);
+    total += kb + vb;
+  }
+  if (total > L.maxTotalBytes) throw new DstackError(`env vars too large in total: ${total} bytes (at most ${L.maxTotalBytes})`);
+  return { env, dropped };
 }

@@ -3,7 +3,9 @@ import { encryptEnvVars } from "@phala/dstack-sdk/encrypt-env-vars";
 import { DstackError, UsageError } from "../../src/core/errors.ts";
 import {
   decryptEnv,
+  deriveEnvKeyPair,
   encryptEnv,
+  guestEnvFilter,
   envPlaintext,
   envPublicKeyOf,
   generateEnvKeyPair,
@@ -120,5 +122,33 @@ describe("interop with @phala/dstack-sdk encryptEnvVars", () => {
     const ours = encryptEnv(SAMPLE, kp.publicKey);
     expect(decryptEnv(sdk, kp.privateKey)).toEqual(decryptEnv(ours, kp.privateKey));
     expect(await referenceDecrypt(sdk, kp.privateKey)).toBe(await referenceDecrypt(ours, kp.privateKey));
+  });
+});
+
+describe("simulator helpers", () => {
+  test("deriveEnvKeyPair is deterministic per (seed, app id) and a valid pair", () => {
+    const app = "ab".repeat(20);
+    const a = deriveEnvKeyPair("seed", app);
+    expect(deriveEnvKeyPair("seed", "0x" + app.toUpperCase())).toEqual(a);
+    expect(deriveEnvKeyPair("seed", "cd".repeat(20)).publicKey).not.toBe(a.publicKey);
+    expect(deriveEnvKeyPair("other", app).publicKey).not.toBe(a.publicKey);
+    expect(envPublicKeyOf(a.privateKey)).toBe(a.publicKey);
+    expect(decryptEnv(encryptEnv(SAMPLE, a.publicKey), a.privateKey)).toEqual(SAMPLE);
+    expect(() => deriveEnvKeyPair("seed", "abc")).toThrow(/app id/);
+  });
+  test("guestEnvFilter drops names not in allowed_envs and enforces the guest limits", () => {
+    const r = guestEnvFilter(SAMPLE, ["API_KEY", "EMPTY", "NOT_SENT"]);
+    expect(r.env.map((v) => v.key)).toEqual(["API_KEY", "EMPTY"]);
+    expect(r.dropped).toEqual(["UNICODE", "_under_score9"]);
+    expect(guestEnvFilter(SAMPLE, []).env).toEqual([]);
+    expect(() => guestEnvFilter([{ key: "1A", value: "" }], ["1A"])).toThrow(/invalid env var name/);
+    expect(() => guestEnvFilter([{ key: "A", value: "x".repeat(128 * 1024 + 1) }], ["A"])).toThrow(/too large/);
+    expect(guestEnvFilter([{ key: "A", value: "x".repeat(128 * 1024) }], ["A"]).env).toHaveLength(1);
+    const many = Array.from({ length: 1025 }, (_, i) => ({ key: `K${i}`, value: "" }));
+    expect(() => guestEnvFilter(many, many.map((v) => v.key))).toThrow(/too many/);
+    const big = Array.from({ length: 9 }, (_, i) => ({ key: `K${i}`, value: "x".repeat(120 * 1024) }));
+    expect(() => guestEnvFilter(big, big.map((v) => v.key))).toThrow(/in total/);
+    const long = "K".repeat(256);
+    expect(() => guestEnvFilter([{ key: long, value: "" }], [long])).toThrow(/name too long/);
   });
 });
