@@ -64,19 +64,31 @@ async function resolveChain(root: AnyCommand, rawArgs: string[], toolName: strin
   for (;;) {
     if (!cmd.subCommands) return { chain, names, leafStart: i };
     const subs = await subCommandMap(cmd);
-    const { valued } = flagNames(await resolve(cmd.args ?? {}));
-    // Find the first positional token: it names the subcommand.
+    const { valued, all } = flagNames(await resolve(cmd.args ?? {}));
+    // Find the first positional token: it names the subcommand. Flags before it
+    // (`dstack --json ps`, `dstack --host H ps`) are moved after it, so the leaf
+    // sees (and checks) them instead of their being dropped. A flag this level
+    // does not define takes the next token as its value unless that token is a
+    // subcommand name or another flag.
     let j = i;
     while (j < rawArgs.length) {
       const tok = rawArgs[j]!;
       if (tok === "--") break;
       if (tok.startsWith("-") && tok !== "-") {
         const { name, hasValue } = splitFlag(tok);
-        j += valued.has(name) && !hasValue ? 2 : 1;
+        let width = 1;
+        if (!hasValue && valued.has(name)) width = 2;
+        else if (!hasValue && !all.has(name)) {
+          const next = rawArgs[j + 1];
+          if (next !== undefined && next !== "--" && !next.startsWith("-") && !subs.has(next)) width = 2;
+        }
+        j += width;
         continue;
       }
       break;
     }
+    const before = rawArgs.splice(i, Math.min(j, rawArgs.length) - i);
+    j = i;
     const tok = rawArgs[j];
     if (tok === undefined || tok === "--" || tok.startsWith("-")) {
       const def = cmd.default ? await resolve(cmd.default) : undefined;
@@ -87,15 +99,17 @@ async function resolveChain(root: AnyCommand, rawArgs: string[], toolName: strin
         chain.push(cmd);
         names.push(key);
         // the default subcommand takes the remaining args (no token consumed)
-        rawArgs.splice(j, 0, key);
+        rawArgs.splice(j, 0, key, ...before);
         i = j + 1;
         continue;
       }
+      rawArgs.splice(i, 0, ...before);
       if (cmd.run || wantHelp) return { chain, names, leafStart: i };
       throw new MissingCommand(chain, names);
     }
     const key = subs.get(tok);
     if (!key) {
+      rawArgs.splice(i, 0, ...before);
       if (cmd.run) return { chain, names, leafStart: i };
       const guess = nearest(tok, subs.keys());
       throw new UsageError(`unknown command "${tok}" for "${names.join(" ")}"${guess ? ` — did you mean "${guess}"?` : ""}`, {
@@ -106,6 +120,7 @@ async function resolveChain(root: AnyCommand, rawArgs: string[], toolName: strin
     cmd = await resolve(allSubs[key] as AnyCommand);
     chain.push(cmd);
     names.push(key);
+    rawArgs.splice(j + 1, 0, ...before);
     i = j + 1;
   }
 }

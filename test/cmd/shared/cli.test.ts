@@ -215,4 +215,22 @@ describe("runTool", () => {
     expect(last.appId).toBe("abc");
     expect(last.hash).toBe("h1");
   });
+  test("flags before the subcommand reach the leaf (never silently dropped)", async () => {
+    expect((await cli("-a", "ps")).code).toBe(0);
+    expect(last.all).toBe(true);
+    expect((await cli("--name", "web", "run", "nginx")).code).toBe(0);
+    expect(last.name).toBe("web");
+    expect(last.image).toBe("nginx");
+    expect((await cli("-p", "1:1", "run", "-p", "2:2", "nginx")).code).toBe(0);
+    expect(last.port).toEqual(["1:1", "2:2"]);
+    expect((await cli("allowlist", "--hash", "h9", "revoke", "app")).code).toBe(0);
+    expect(last.hash).toBe("h9");
+    expect(last.appId).toBe("app");
+    const r = await cli("--jsn", "ps");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown flag --jsn for "tool ps"');
+    const h = await cli("--help", "run");
+    expect(h.code).toBe(0);
+    expect(h.stdout).toContain("--name");
+  });
 });
