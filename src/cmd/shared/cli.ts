@@ -63,7 +63,13 @@ async function resolveChain(root: AnyCommand, rawArgs: string[], toolName: strin
   let i = 0;
   for (;;) {
     if (!cmd.subCommands) return { chain, names, leafStart: i };
-    const subs = await subCommandMap(cmd);
+    // Subcommand modules load lazily: a name that is a key resolves without
+    // loading its siblings; only aliases and suggestions need them all.
+    const keys = new Set(Object.keys((await resolve(cmd.subCommands)) ?? {}));
+    let full: Map<string, string> | undefined;
+    const current = cmd;
+    const lookup = async (t: string): Promise<string | undefined> =>
+      keys.has(t) ? t : (full ??= await subCommandMap(current)).get(t);
     const { valued, all } = flagNames(await resolve(cmd.args ?? {}));
     // Find the first positional token: it names the subcommand. Flags before it
     // (`dstack --json ps`, `dstack --host H ps`) are moved after it, so the leaf
@@ -80,7 +86,7 @@ async function resolveChain(root: AnyCommand, rawArgs: string[], toolName: strin
         if (!hasValue && valued.has(name)) width = 2;
         else if (!hasValue && !all.has(name)) {
           const next = rawArgs[j + 1];
-          if (next !== undefined && next !== "--" && !next.startsWith("-") && !subs.has(next)) width = 2;
+          if (next !== undefined && next !== "--" && !next.startsWith("-") && (await lookup(next)) === undefined) width = 2;
         }
         j += width;
         continue;
@@ -93,7 +99,7 @@ async function resolveChain(root: AnyCommand, rawArgs: string[], toolName: strin
     if (tok === undefined || tok === "--" || tok.startsWith("-")) {
       const def = cmd.default ? await resolve(cmd.default) : undefined;
       if (def) {
-        const key = subs.get(def)!;
+        const key = (await lookup(def))!;
         const allSubs = (await resolve(cmd.subCommands))!;
         cmd = await resolve(allSubs[key] as AnyCommand);
         chain.push(cmd);
@@ -107,11 +113,11 @@ async function resolveChain(root: AnyCommand, rawArgs: string[], toolName: strin
       if (cmd.run || wantHelp) return { chain, names, leafStart: i };
       throw new MissingCommand(chain, names);
     }
-    const key = subs.get(tok);
+    const key = await lookup(tok);
     if (!key) {
       rawArgs.splice(i, 0, ...before);
       if (cmd.run) return { chain, names, leafStart: i };
-      const guess = nearest(tok, subs.keys());
+      const guess = nearest(tok, (full ??= await subCommandMap(cmd)).keys());
       throw new UsageError(`unknown command "${tok}" for "${names.join(" ")}"${guess ? ` — did you mean "${guess}"?` : ""}`, {
         hint: `run \`${names.join(" ")} --help\` to see the commands`,
       });

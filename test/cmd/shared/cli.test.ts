@@ -233,4 +233,21 @@ describe("runTool", () => {
     expect(h.code).toBe(0);
     expect(h.stdout).toContain("--name");
   });
+  test("running one subcommand does not load its siblings' modules", async () => {
+    const loaded: string[] = [];
+    const lazy = (name: string, alias?: string[]) => () => {
+      loaded.push(name);
+      return Promise.resolve(defineCommand({ meta: { name, alias }, run: () => void calls.push(name) }));
+    };
+    const tree = defineCommand({ meta: { name: "t" }, subCommands: { a: lazy("a"), b: lazy("b", ["bee"]), c: lazy("c") } });
+    const io: Io = { stdout: () => {}, stderr: () => {} };
+    calls = [];
+    expect(await runTool("t", tree, ["a"], io)).toBe(0);
+    expect(loaded).toEqual(["a"]);
+    expect(calls).toEqual(["a"]);
+    loaded.length = 0;
+    expect(await runTool("t", tree, ["bee"], io)).toBe(0); // an alias needs them all
+    expect(calls).toEqual(["a", "b"]);
+    expect(await runTool("t", tree, ["--version"], io)).toBe(0);
+  });
 });
