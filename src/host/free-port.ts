@@ -24,21 +24,40 @@ export function ephemeralRange(): [number, number] {
   return [32768, 60999];
 }
 
-/** Can we bind `address:port` right now? (Bind, then close at once.) */
+/** An address we cannot bind at all (not on this host, no IPv6): no port there will ever be free. */
+function fatalBindError(address: string, e: NodeJS.ErrnoException): DstackError | undefined {
+  if (e.code === "EADDRNOTAVAIL" || e.code === "EAFNOSUPPORT" || e.code === "EINVAL") {
+    return new DstackError(`cannot bind ${address} on this host (${e.code})`, 1, {
+      hint: "use an address of this host in the port spec (e.g. 127.0.0.1), or give the host port explicitly",
+    });
+  }
+  return undefined;
+}
+
+/**
+ * Can we bind `address:port` right now? (Bind, then close at once.) False when
+ * it is in use or not permitted; throws when the address itself is unusable.
+ */
 export async function isPortFree(protocol: Protocol, address: string, port: number): Promise<boolean> {
   if (protocol === "udp") {
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const s = createSocket(address.includes(":") ? "udp6" : "udp4");
-      s.once("error", () => {
+      s.once("error", (e: NodeJS.ErrnoException) => {
         s.close();
-        resolve(false);
+        const fatal = fatalBindError(address, e);
+        if (fatal) reject(fatal);
+        else resolve(false);
       });
       s.bind({ address, port, exclusive: true }, () => s.close(() => resolve(true)));
     });
   }
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const srv = createServer();
-    srv.once("error", () => resolve(false));
+    srv.once("error", (e: NodeJS.ErrnoException) => {
+      const fatal = fatalBindError(address, e);
+      if (fatal) reject(fatal);
+      else resolve(false);
+    });
     srv.listen({ host: address, port, exclusive: true }, () => srv.close(() => resolve(true)));
   });
 }

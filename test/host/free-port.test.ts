@@ -54,4 +54,11 @@ describe("free host ports (never from the ephemeral range, dstackup-cli.md §8 #
     for (const p of ports) expect(p === 5001).toBe(false);
     expect(specs[0]!.hostPort).toBe("auto"); // input untouched
   });
+  test("udp ports are probed too; an address not on this host is an error, not a long search", async () => {
+    const port = await pickFreePort("udp", "127.0.0.1", { ranges: [{ protocol: "udp", from: 10000, to: 20000 }], ephemeral: [32768, 60999] });
+    expect(port).toBeGreaterThanOrEqual(10000);
+    expect(await isPortFree("udp", "127.0.0.1", port)).toBe(true);
+    const err = await pickFreePort("tcp", "192.0.2.77", { ranges: RANGES }).catch((e) => e);
+    expect(err.message).toMatch(/cannot bind 192\.0\.2\.77 on this host/);
+  });
 });

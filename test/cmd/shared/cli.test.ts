@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { defineCommand } from "citty";
 import { runTool, type Io } from "../../../src/cmd/shared/cli.ts";
-import { DstackError, NotFoundError, UsageError } from "../../../src/core/errors.ts";
+import { DstackError, LockTimeoutError, NotFoundError, UsageError } from "../../../src/core/errors.ts";
 
 let last: Record<string, unknown> = {};
 let calls: string[] = [];
@@ -54,6 +54,12 @@ const root = defineCommand({
       meta: { name: "usage" },
       run() {
         throw new UsageError("--memory: bad", { hint: "use 2G" });
+      },
+    }),
+    locked: defineCommand({
+      meta: { name: "locked" },
+      run() {
+        throw new LockTimeoutError("/etc/dstack/auth-allowlist.json.lock", 10000);
       },
     }),
     crash: defineCommand({
@@ -249,5 +255,11 @@ describe("runTool", () => {
     expect(await runTool("t", tree, ["bee"], io)).toBe(0); // an alias needs them all
     expect(calls).toEqual(["a", "b"]);
     expect(await runTool("t", tree, ["--version"], io)).toBe(0);
+  });
+  test("a lock timeout exits 75 and names the lock file", async () => {
+    const r = await cli("locked");
+    expect(r.code).toBe(75);
+    expect(r.stderr).toContain("tool: timed out after 10000 ms waiting for the lock /etc/dstack/auth-allowlist.json.lock");
+    expect(r.stderr).toContain("  next: another process holds it");
   });
 });
