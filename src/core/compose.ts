@@ -158,8 +158,9 @@ export function serializeAppCompose(manifest: AppCompose): BuiltAppCompose {
 
 /**
  * Deterministic JSON: object keys sorted by UTF-16 code units (JS's default
- * sort, as @phala/dstack-sdk's getComposeHash does), no whitespace, `undefined`
- * members dropped, strings escaped as JSON.stringify does (non-ASCII raw).
+ * sort, as @phala/dstack-sdk's getComposeHash does; see sortedKeys for
+ * numeric keys), no whitespace, `undefined` members dropped, strings escaped
+ * as JSON.stringify does (non-ASCII raw). Byte-identical to the SDK's form.
  */
 export function canonicalJson(value: unknown): string {
   if (value === null) return "null";
@@ -176,7 +177,7 @@ export function canonicalJson(value: unknown): string {
       }
       const obj = value as Record<string, unknown>;
       const parts: string[] = [];
-      for (const k of Object.keys(obj).sort()) {
+      for (const k of sortedKeys(obj)) {
         const x = obj[k];
         if (x === undefined || typeof x === "function" || typeof x === "symbol") continue;
         parts.push(JSON.stringify(k) + ":" + canonicalJson(x));
@@ -186,6 +187,20 @@ export function canonicalJson(value: unknown): string {
     default:
       throw new TypeError(`cannot serialise a ${typeof value} in an app-compose manifest`);
   }
+}
+
+const ARRAY_INDEX = /^(?:0|[1-9][0-9]*)$/;
+
+/**
+ * Keys in the order JSON.stringify emits a key-sorted object rebuilt in JS,
+ * as the SDK does: array-index keys ("0", "10") first in numeric order (JS
+ * objects always put them first), then the rest in UTF-16 code unit order.
+ */
+function sortedKeys(obj: Record<string, unknown>): string[] {
+  const keys = Object.keys(obj).sort();
+  const isIndex = (k: string) => ARRAY_INDEX.test(k) && Number(k) < 2 ** 32 - 1;
+  const idx = keys.filter(isIndex).sort((a, b) => Number(a) - Number(b));
+  return idx.length ? [...idx, ...keys.filter((k) => !isIndex(k))] : keys;
 }
 
 /** sha256 hex of the UTF-8 bytes of `text` (the compose hash of a compose_file). */

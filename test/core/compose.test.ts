@@ -178,8 +178,10 @@ describe("compose hash parity with @phala/dstack-sdk getComposeHash", () => {
         [randEnvName(r)]: randString(r, 10),
         z: [1, 2.5, -0, 1e21, { b: true, a: null, [randEnvName(r)]: [randString(r, 5)] }],
         a: { y: "ü", x: "😀" },
+        n: { "10": 1, "2": 2, b: 3, "01": 4, "-1": 5, "4294967295": 6, "4294967294": 7, [String(Math.floor(r() * 1000))]: 8 },
       };
       expect(canonicalJson(obj)).toBe(JSON.stringify(sortDeep(obj)));
+      expect(composeHashOf(canonicalJson(obj))).toBe(getComposeHash(obj as never));
     }
   });
 });
