@@ -1,0 +1,48 @@
+/**
+ * External tools (systemctl, docker, git, cargo) run with argv arrays — never a
+ * shell — and a fixed PATH, so a root install cannot be steered by the
+ * caller's PATH or shell metacharacters.
+ */
+export const SANITISED_PATH = "/usr/sbin:/usr/bin:/sbin:/bin";
+
+export interface ToolResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ToolOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+  timeoutMs?: number;
+  /** Override the PATH (tests put stand-in programs first). */
+  path?: string;
+}
+
+/** Run argv; a missing program is code 127, not an exception. */
+export async function runTool(argv: string[], opts: ToolOptions = {}): Promise<ToolResult> {
+  const env: Record<string, string> = { PATH: opts.path ?? process.env.DSTACK_TOOL_PATH ?? SANITISED_PATH, LANG: "C.UTF-8", ...opts.env };
+  for (const k of ["HOME", "SUDO_USER", "SUDO_UID", "SUDO_GID"]) {
+    if (process.env[k] !== undefined && env[k] === undefined) env[k] = process.env[k]!;
+  }
+  let proc;
+  try {
+    proc = Bun.spawn(argv, {
+      env,
+      cwd: opts.cwd,
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: opts.timeoutMs ?? 120_000,
+    });
+  } catch (e) {
+    return { code: 127, stdout: "", stderr: `${argv[0]}: ${e instanceof Error ? e.message : e}` };
+  }
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr };
+}
+
+/** The first of `names` found on `path` (default the sanitised PATH). */
+export function which(name: string, path = process.env.DSTACK_TOOL_PATH ?? SANITISED_PATH): string | undefined {
+  return Bun.which(name, { PATH: path }) ?? undefined;
+}
