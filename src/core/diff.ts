@@ -19,12 +19,12 @@ export function lineDiff(before: string, after: string, context = 2): string {
       ops.push([" ", a[i]!]);
       i++;
       j++;
-    } else if (j < m && (i === n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) {
-      ops.push(["+", b[j]!]);
-      j++;
-    } else {
+    } else if (i < n && (j === m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
       ops.push(["-", a[i]!]);
       i++;
+    } else {
+      ops.push(["+", b[j]!]);
+      j++;
     }
   }
   const keep = ops.map((_, k) => ops.slice(Math.max(0, k - context), k + context + 1).some(([t]) => t !== " "));
@@ -37,5 +37,6 @@ export function lineDiff(before: string, after: string, context = 2): string {
       out.push(`${t} ${line}`);
     } else skipped = true;
   });
+  if (skipped) out.push("  …");
   return out.join("\n");
 }

@@ -31,17 +31,17 @@ function safeReal(p: string): string {
   }
 }
 
-function readArgv(pid: string): string[] | undefined {
+function readArgv(procRoot: string, pid: string): string[] | undefined {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter((s) => s !== "");
+    return readFileSync(`${procRoot}/${pid}/cmdline`, "utf8").split("\0").filter((s) => s !== "");
   } catch {
     return undefined;
   }
 }
 
-function cwdOf(pid: string): string | undefined {
+function cwdOf(procRoot: string, pid: string): string | undefined {
   try {
-    return realpathSync(`/proc/${pid}/cwd`);
+    return realpathSync(`${procRoot}/${pid}/cwd`);
   } catch {
     return undefined;
   }
@@ -69,7 +69,7 @@ export function scanCoexistence(ownConfig: string, procRoot = "/proc"): Coexiste
     pids = [];
   }
   for (const pid of pids) {
-    const argv = readArgv(pid);
+    const argv = readArgv(procRoot, pid);
     if (!argv || argv.length === 0) continue;
     for (const tok of argv.flatMap((a) => a.split(/[ ,]/))) {
       const m = /^guest-cid=(\d+)$/.exec(tok);
@@ -77,7 +77,7 @@ export function scanCoexistence(ownConfig: string, procRoot = "/proc"): Coexiste
     }
     if (basename(argv[0]!) !== "dstack-vmm") continue;
     let cfgPath = configArg(argv);
-    if (cfgPath && !isAbsolute(cfgPath)) cfgPath = resolve(cwdOf(pid) ?? "/", cfgPath);
+    if (cfgPath && !isAbsolute(cfgPath)) cfgPath = resolve(cwdOf(procRoot, pid) ?? "/", cfgPath);
     if (cfgPath && safeReal(cfgPath) === own) continue;
     const vmm: OtherVmm = { pid: Number(pid), config: cfgPath, cidRange: undefined, hostApiPort: undefined };
     let start = 1000;
