@@ -1,0 +1,133 @@
+/**
+ * install.sh under dash against a local HTTP server serving the real dist/
+ * artefacts: fresh install, re-install without download, tampered tarball,
+ * --from, a foreign dstack on PATH, uninstall back to the previous tree.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pkg from "../../package.json" with { type: "json" };
+import { DIST, ROOT, spawnCapture } from "../helpers/run.ts";
+import { treeListing } from "../helpers/tree.ts";
+
+const TARBALL = `dstack-${pkg.version}-linux-x64.tar.gz`;
+const requests: string[] = [];
+let tamper = false;
+let server: ReturnType<typeof Bun.serve>;
+let base = "";
+
+beforeAll(() => {
+  server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    async fetch(req) {
+      const path = new URL(req.url).pathname;
+      requests.push(path);
+      const m = /^\/(latest|[\w.-]+)\/(.+)$/.exec(path);
+      if (!m) return new Response("not found", { status: 404 });
+      const [, ver, file] = m;
+      if (ver !== "latest" && ver !== pkg.version) return new Response("not found", { status: 404 });
+      if (file === "SHA256SUMS" || file === TARBALL) {
+        const body = new Uint8Array(await Bun.file(join(DIST, file!)).arrayBuffer());
+        if (tamper && file === TARBALL) body[body.length - 100] ^= 0xff;
+        return new Response(body);
+      }
+      return new Response("not found", { status: 404 });
+    },
+  });
+  base = `http://127.0.0.1:${server.port}`;
+});
+afterAll(() => server.stop(true));
+
+const PATHS = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+function sh(args: string[], env: Record<string, string> = {}) {
+  return spawnCapture(["dash", join(ROOT, "install.sh"), ...args], { env: { PATH: PATHS, DSTACK_RELEASE_URL: base, ...env } });
+}
+
+describe("install.sh", () => {
+  test("passes shellcheck as POSIX sh and wraps everything in main", async () => {
+    const r = await spawnCapture(["shellcheck", "-s", "sh", join(ROOT, "install.sh")]);
+    expect(r.stdout + r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const text = readFileSync(join(ROOT, "install.sh"), "utf8").trimEnd().split("\n");
+    expect(text[text.length - 1]).toBe('main "$@"');
+  });
+
+  test("fresh install verifies, installs the binary and links, writes an uninstaller; re-install skips the download", async () => {
+    const prefix = mkdtempSync(join(tmpdir(), "inst-"));
+    const before = treeListing(prefix);
+    requests.length = 0;
+    const r = await sh(["--prefix", prefix]);
+    expect(r.stderr).toContain("checksum ok");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`dstackup install`);
+    expect(requests).toEqual(["/latest/SHA256SUMS", `/latest/${TARBALL}`]);
+    const v = await spawnCapture([join(prefix, "bin/dstackup"), "--version"]);
+    expect(v.stdout).toStartWith(`dstackup ${pkg.version}`);
+    expect((await spawnCapture([join(prefix, "bin/dstack-auth"), "--version"])).stdout).toStartWith("dstack-auth ");
+
+    requests.length = 0;
+    const again = await sh(["--prefix", prefix, "--version", pkg.version]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain("already matches the published checksum; skipping the download");
+    expect(requests).toEqual([`/${pkg.version}/SHA256SUMS`]);
+
+    const u = await spawnCapture(["dash", join(prefix, "bin/dstack-uninstall.sh")]);
+    expect(u.code).toBe(0);
+    expect(treeListing(prefix)).toEqual(before);
+  }, 60_000);
+
+  test("a tampered tarball is refused and nothing is installed", async () => {
+    const prefix = mkdtempSync(join(tmpdir(), "inst-"));
+    tamper = true;
+    try {
+      const r = await sh(["--prefix", prefix]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("checksum mismatch");
+      expect(treeListing(prefix)).toEqual(["D  700"]);
+    } finally {
+      tamper = false;
+    }
+  }, 60_000);
+
+  test("--from installs a local tarball with no network; checks SHA256SUMS beside it", async () => {
+    const prefix = mkdtempSync(join(tmpdir(), "inst-"));
+    const dir = mkdtempSync(join(tmpdir(), "airgap-"));
+    copyFileSync(join(DIST, TARBALL), join(dir, TARBALL));
+    copyFileSync(join(DIST, "SHA256SUMS"), join(dir, "SHA256SUMS"));
+    requests.length = 0;
+    const r = await sh(["--from", join(dir, TARBALL), "--prefix", prefix], { DSTACK_RELEASE_URL: "http://127.0.0.1:9" });
+    expect(r.code).toBe(0);
+    expect(requests).toEqual([]);
+    expect((await spawnCapture([join(prefix, "bin/dstack"), "--version"])).code).toBe(0);
+    // a wrong checksum beside it refuses
+    writeFileSync(join(dir, "SHA256SUMS"), readFileSync(join(dir, "SHA256SUMS"), "utf8").replace(/^[0-9a-f]{8}/, "00000000"));
+    const bad = await sh(["--from", join(dir, TARBALL), "--prefix", mkdtempSync(join(tmpdir(), "inst-"))]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("checksum mismatch");
+  }, 60_000);
+
+  test("refuses to shadow a foreign dstack on PATH unless --force", async () => {
+    const fake = mkdtempSync(join(tmpdir(), "foreign-"));
+    mkdirSync(join(fake, "bin"));
+    writeFileSync(join(fake, "bin/dstack"), "#!/bin/sh\necho 'dstack 0.19.2'\n", { mode: 0o755 });
+    const prefix = mkdtempSync(join(tmpdir(), "inst-"));
+    const env = { PATH: `${join(fake, "bin")}:${PATHS}` };
+    const r = await sh(["--prefix", prefix], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("is a different program named dstack");
+    expect(r.stderr).toContain("--force");
+    expect(treeListing(prefix)).toEqual(["D  700"]);
+    const f = await sh(["--prefix", prefix, "--force"], env);
+    expect(f.code).toBe(0);
+    expect(f.stderr).toContain("not ours (--force)");
+  }, 60_000);
+
+  test("bad flags are errors", async () => {
+    const r = await sh(["--nope"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("unknown option: --nope");
+    expect((await sh(["--prefix", "relative"])).stderr).toContain("absolute path");
+  });
+});
