@@ -4,7 +4,9 @@
  * side effect on the host. Phase 2 (install-apply.ts) carries the plan out.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, realpathSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { verifyAndExtractBundle } from "./bundle.ts";
 import { basename, join } from "node:path";
 import { DstackError, RefusedError, UsageError } from "../core/errors.ts";
 import { clientUrlFor, type HostConfig, kmsUrlFor, type Platform } from "../core/host-config.ts";
@@ -63,6 +65,8 @@ export interface InstallFlags {
   ignorePreflightErrors?: string | undefined;
   devRoot?: string | undefined;
   cpuinfo?: string | undefined;
+  /** An offline bundle (dstackup bundle create): binaries, image, key provider. */
+  bundle?: string | undefined;
 }
 
 export interface PlannedFile {
@@ -103,6 +107,10 @@ export interface InstallPlan {
   keyProvider: KeyProviderPlan;
   restartVmm: boolean;
   restartAuth: boolean;
+  /** From --bundle: [source in the verified unpacked bundle, destination in the layout] */
+  bundleCopies: [string, string][];
+  /** The temp dir the bundle was unpacked into (removed by the caller). */
+  bundleDir: string | undefined;
 }
 
 const DEFAULT_SIM_IMAGE = "dstack-sim-0.5.5";
@@ -145,6 +153,24 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
     imageDir: flags.imagePath,
   });
   const ignore = parseIgnoreList(flags.ignorePreflightErrors);
+  const bundleCopies: [string, string][] = [];
+  let bundleDir: string | undefined;
+  let bundleImage: ImageEntry | undefined;
+  if (flags.bundle) {
+    // Unpacked and verified in a private temp dir; nothing reaches the layout before preflight passes.
+    bundleDir = mkdtempSync(join(tmpdir(), "dstack-bundle-"));
+    const b = await verifyAndExtractBundle(flags.bundle, bundleDir);
+    if (b.vmmBin && !flags.vmmBin) {
+      bundleCopies.push([b.vmmBin, join(layout.libexecDir, "dstack-vmm")]);
+    }
+    if (b.supervisorBin && !flags.supervisorBin) bundleCopies.push([b.supervisorBin, join(layout.libexecDir, "supervisor")]);
+    if (b.keyProviderSrc && !flags.keyProviderSrc) bundleCopies.push([b.keyProviderSrc, join(layout.shareDir, "local-key-provider", "build")]);
+    if (b.imageDir && b.imageName && !flags.image) {
+      bundleImage = readImage(b.imageDir, b.imageName);
+      bundleCopies.push([join(b.imageDir, b.imageName), join(layout.imageDir, b.imageName)]);
+    }
+  }
+  const fromBundle = (dest: string) => bundleCopies.find(([, d]) => d === dest)?.[0];
   const prev = readInstallState(layout.stateFile);
   const kmsMode = !flags.noKms;
   const checks: CheckResult[] = [];
@@ -193,8 +219,8 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
     const vmmBin = flags.vmmBin ?? join(layout.libexecDir, "dstack-vmm");
     supervisorBin = flags.supervisorBin ?? join(layout.libexecDir, "supervisor");
     const fix = "build dstack-vmm and supervisor from Dstack-TEE/dstack (cargo build --release -p dstack-vmm -p supervisor) and pass --vmm-bin/--supervisor-bin, or use an offline bundle";
-    const a = checkExecutable("binaries", "dstack-vmm", vmmBin, fix);
-    const b = checkExecutable("binaries", "supervisor", supervisorBin, fix);
+    const a = checkExecutable("binaries", "dstack-vmm", fromBundle(vmmBin) ?? vmmBin, fix);
+    const b = checkExecutable("binaries", "supervisor", fromBundle(supervisorBin) ?? supervisorBin, fix);
     checks.push(a.ok ? b : a);
     vmmArgv0 = [vmmBin];
   }
@@ -225,7 +251,7 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
       const src = flags.keyProviderSrc ?? join(layout.shareDir, "local-key-provider", "build");
       const project = `dstack-kp-${flags.keyProviderPort}`;
       Object.assign(keyProvider, { kind: "own", src, project });
-      const compose = join(src, "docker-compose.yaml");
+      const compose = join(fromBundle(src) ?? src, "docker-compose.yaml");
       if (!existsSync(compose)) {
         checks.push({
           name: "key-provider",
@@ -264,7 +290,7 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
   let pin: string | undefined;
   const requireDigest = kmsMode && !flags.allowUnpinnedImage;
   try {
-    image = resolveImage(layout.imageDir, flags.image, { requireDigest });
+    image = bundleImage ?? resolveImage(layout.imageDir, flags.image, { requireDigest });
   } catch (e) {
     if (flags.simulate && !(flags.image && readImage(layout.imageDir, flags.image))) {
       createImage = flags.image ?? DEFAULT_SIM_IMAGE;
@@ -354,6 +380,8 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
     // the VMM reads vmm.toml only at start; the webhook re-reads the allowlist per request
     restartVmm: files[0]!.before !== undefined && files[0]!.before !== vmmToml,
     restartAuth: false,
+    bundleCopies,
+    bundleDir,
   };
 }
 

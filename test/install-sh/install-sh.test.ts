@@ -30,7 +30,7 @@ beforeAll(() => {
       if (ver !== "latest" && ver !== pkg.version) return new Response("not found", { status: 404 });
       if (file === "SHA256SUMS" || file === TARBALL) {
         const body = new Uint8Array(await Bun.file(join(DIST, file!)).arrayBuffer());
-        if (tamper && file === TARBALL) body[body.length - 100] ^= 0xff;
+        if (tamper && file === TARBALL) body[body.length - 100] = (body[body.length - 100] ?? 0) ^ 0xff;
         return new Response(body);
       }
       return new Response("not found", { status: 404 });

@@ -9,5 +9,6 @@ export default defineCommand({
     // PENDING destroy: () => import("./destroy.ts").then((m) => m.default),
     // PENDING doctor: () => import("./doctor.ts").then((m) => m.default),
     image: () => import("./image.ts").then((m) => m.default),
+    bundle: () => import("./bundle.ts").then((m) => m.default),
   },
 });

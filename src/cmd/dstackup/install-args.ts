@@ -1,0 +1,90 @@
+/** Flags of `dstackup install` (and the subset `doctor` shares). */
+import type { ArgsDef } from "citty";
+import { UsageError } from "../../core/errors.ts";
+import { DEFAULT_KMS_IMAGE } from "../../core/kms-compose.ts";
+import type { InstallFlags } from "../../host/install-plan.ts";
+
+export const installArgs = {
+  simulate: { type: "boolean", description: "Use the VMM simulator (dstack-vmm-sim): no TDX/SGX/KVM needed, works unprivileged" },
+  prefix: { type: "string", description: "Install root (default: /usr/local, /etc/dstack, /var/lib/dstack, /run/dstack)", valueHint: "DIR" },
+  instance: { type: "string", description: "systemd unit suffix (default: derived from --prefix)" },
+  "bin-dir": { type: "string", description: "Override <prefix>/bin" },
+  "libexec-dir": { type: "string", description: "Override <prefix>/libexec/dstack" },
+  "share-dir": { type: "string", description: "Override <prefix>/share/dstack" },
+  image: { type: "string", description: "Guest image name under the image dir (default: the newest with digest.txt)" },
+  "image-path": { type: "string", description: "Image directory (default <state>/images)" },
+  platform: { type: "string", default: "auto", description: "auto | tdx | amd-sev-snp" },
+  "vmm-bin": { type: "string", description: "dstack-vmm binary (default <libexec>/dstack-vmm)" },
+  "supervisor-bin": { type: "string", description: "supervisor binary (default <libexec>/supervisor)" },
+  qemu: { type: "string", default: "/usr/bin/qemu-system-x86_64", description: "QEMU binary" },
+  "dashboard-port": { type: "string", default: "9080", description: "VMM API/dashboard port on 127.0.0.1" },
+  "auth-port": { type: "string", default: "8001", description: "Auth webhook port on 127.0.0.1" },
+  "host-api-port": { type: "string", default: "10000", description: "VMM host-api vsock port" },
+  "cid-start": { type: "string", description: "First guest CID (default: a free block of 1000)" },
+  "kms-port": { type: "string", description: "KMS port on 127.0.0.1 (default: reuse, else a free port ≤ 20000)" },
+  "kms-image": { type: "string", default: DEFAULT_KMS_IMAGE, description: "KMS container image" },
+  "no-kms": { type: "boolean", description: "Do not deploy the KMS CVM (apps then run without KMS keys)" },
+  "allow-unpinned-image": { type: "boolean", description: "Allow a guest image without digest.txt (apps' OS image unchecked)" },
+  "use-existing-key-provider": { type: "string", description: "TDX: use the key provider at ADDR:PORT", valueHint: "ADDR:PORT" },
+  "key-provider-port": { type: "string", default: "3443", description: "TDX: port of our own key provider" },
+  "key-provider-src": { type: "string", description: "TDX: directory with the key provider's docker-compose.yaml" },
+  "service-manager": { type: "string", default: "auto", description: "auto | systemd | detached (detached: pidfiles under the run dir; --simulate only)" },
+  "ignore-preflight-errors": { type: "string", description: "Comma-separated checks to demote to warnings, or all", valueHint: "NAMES" },
+  bundle: { type: "string", description: "Install the binaries, guest image and key provider from an offline bundle", valueHint: "FILE" },
+  expose: { type: "string", description: "Refused: the control plane stays on 127.0.0.1 (use an SSH tunnel)", valueHint: "IP" },
+} as const satisfies ArgsDef;
+
+function port(flag: string, v: unknown): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(String(v)) || n < 1 || n > 65535) throw new UsageError(`${flag} must be between 1 and 65535 (got ${JSON.stringify(v)})`);
+  return n;
+}
+
+function uint(flag: string, v: unknown, min: number, max: number): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(String(v)) || n < min || n > max) throw new UsageError(`${flag} must be an integer between ${min} and ${max} (got ${JSON.stringify(v)})`);
+  return n;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
+
+export function installFlagsFrom(a: Record<string, unknown>): InstallFlags {
+  if (a.expose !== undefined) {
+    const dp = str(a["dashboard-port"]) ?? "9080";
+    throw new UsageError(
+      `--expose ${a.expose} is not yet safe: it would bind the VM-control plane on ${a.expose}:${dp} over plain HTTP, leaking the API token in cleartext. reach the dashboard over an SSH tunnel instead: ssh -L ${dp}:127.0.0.1:${dp} <host>`,
+    );
+  }
+  const sm = String(a["service-manager"] ?? "auto");
+  if (!["auto", "systemd", "detached"].includes(sm)) throw new UsageError(`--service-manager must be auto, systemd or detached (got ${sm})`);
+  return {
+    prefix: str(a.prefix),
+    instance: str(a.instance),
+    binDir: str(a["bin-dir"]),
+    libexecDir: str(a["libexec-dir"]),
+    shareDir: str(a["share-dir"]),
+    imagePath: str(a["image-path"]),
+    image: str(a.image),
+    platform: String(a.platform ?? "auto"),
+    simulate: a.simulate === true,
+    vmmBin: str(a["vmm-bin"]),
+    supervisorBin: str(a["supervisor-bin"]),
+    qemu: String(a.qemu ?? "/usr/bin/qemu-system-x86_64"),
+    dashboardPort: port("--dashboard-port", a["dashboard-port"] ?? 9080),
+    authPort: port("--auth-port", a["auth-port"] ?? 8001),
+    hostApiPort: uint("--host-api-port", a["host-api-port"] ?? 10000, 1, 0xffffffff),
+    cidStart: a["cid-start"] === undefined ? undefined : uint("--cid-start", a["cid-start"], 3, 0xffffffff - 1000),
+    kmsPort: a["kms-port"] === undefined ? undefined : port("--kms-port", a["kms-port"]),
+    kmsImage: String(a["kms-image"] ?? DEFAULT_KMS_IMAGE),
+    noKms: a["no-kms"] === true,
+    allowUnpinnedImage: a["allow-unpinned-image"] === true,
+    useExistingKeyProvider: str(a["use-existing-key-provider"]),
+    keyProviderPort: port("--key-provider-port", a["key-provider-port"] ?? 3443),
+    keyProviderSrc: str(a["key-provider-src"]),
+    serviceManager: sm as InstallFlags["serviceManager"],
+    ignorePreflightErrors: str(a["ignore-preflight-errors"]),
+    bundle: str(a.bundle),
+    devRoot: process.env.DSTACK_DEV_ROOT,
+    cpuinfo: process.env.DSTACK_CPUINFO,
+  };
+}

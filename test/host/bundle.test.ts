@@ -1,0 +1,67 @@
+import { describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { verifyAndExtractBundle } from "../../src/host/bundle.ts";
+import { createSimulatedImage } from "../../src/host/images.ts";
+import { runBin } from "../helpers/run.ts";
+
+function inputs() {
+  const dir = mkdtempSync(join(tmpdir(), "bundle-in-"));
+  writeFileSync(join(dir, "dstack-vmm"), "#!/bin/sh\necho vmm\n", { mode: 0o755 });
+  writeFileSync(join(dir, "supervisor"), "#!/bin/sh\necho sup\n", { mode: 0o755 });
+  mkdirSync(join(dir, "kp"));
+  writeFileSync(join(dir, "kp", "docker-compose.yaml"), "services: {}\n");
+  const img = createSimulatedImage(join(dir, "images"), "dstack-0.5.5", "0.5.5");
+  return { dir, img };
+}
+
+describe("offline bundle", () => {
+  test("create (compiled binary) → verify → extract round trip", async () => {
+    const { dir, img } = inputs();
+    const out = join(dir, "out", "host.tar.gz");
+    const r = await runBin("dstackup", [
+      "bundle", "create", "-o", out, "--vmm-bin", join(dir, "dstack-vmm"), "--supervisor-bin", join(dir, "supervisor"),
+      "--image", img.dir, "--key-provider-src", join(dir, "kp"), "--json",
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const info = JSON.parse(r.stdout);
+    expect(info.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(readFileSync(out + ".sha256", "utf8")).toBe(`${info.sha256}  host.tar.gz\n`);
+    const c = await verifyAndExtractBundle(out, mkdtempSync(join(tmpdir(), "bundle-x-")));
+    expect(readFileSync(c.vmmBin!, "utf8")).toContain("echo vmm");
+    expect(readFileSync(c.supervisorBin!, "utf8")).toContain("echo sup");
+    expect(c.imageName).toBe("dstack-0.5.5");
+    expect(readFileSync(join(c.imageDir!, "dstack-0.5.5", "digest.txt"), "utf8").trim()).toBe(img.digest!);
+    expect(readFileSync(join(c.keyProviderSrc!, "docker-compose.yaml"), "utf8")).toBe("services: {}\n");
+  });
+
+  test("a tampered bundle is refused", async () => {
+    const { dir, img } = inputs();
+    const out = join(dir, "b.tar.gz");
+    expect((await runBin("dstackup", ["bundle", "create", "-o", out, "--image", img.dir])).code).toBe(0);
+    const bytes = readFileSync(out);
+    bytes[bytes.length - 30] = (bytes[bytes.length - 30] ?? 0) ^ 0xff;
+    writeFileSync(out, bytes);
+    await expect(verifyAndExtractBundle(out, mkdtempSync(join(tmpdir(), "bx-")))).rejects.toThrow(/bundle checksum mismatch/);
+  });
+
+  test("a file altered inside the archive (outer checksum absent) is refused by SHA256SUMS", async () => {
+    const { dir, img } = inputs();
+    const out = join(dir, "c.tar.gz");
+    expect((await runBin("dstackup", ["bundle", "create", "-o", out, "--image", img.dir, "--vmm-bin", join(dir, "dstack-vmm")])).code).toBe(0);
+    const x = mkdtempSync(join(tmpdir(), "bx-"));
+    Bun.spawnSync(["tar", "-xzf", out, "-C", x]);
+    writeFileSync(join(x, "bin", "dstack-vmm"), "#!/bin/sh\necho evil\n");
+    const evil = join(dir, "evil.tar.gz");
+    Bun.spawnSync(["tar", "-czf", evil, "-C", x, "."]);
+    await expect(verifyAndExtractBundle(evil, mkdtempSync(join(tmpdir(), "bx-")))).rejects.toThrow(/bin\/dstack-vmm does not match its checksum/);
+  });
+
+  test("an empty bundle is a usage error", async () => {
+    const r = await runBin("dstackup", ["bundle", "create", "-o", join(tmpdir(), "x.tar.gz")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("pass at least one of");
+  });
+});
