@@ -5,6 +5,7 @@ export const tools = {
   dstack: () => import("./cmd/dstack/index.ts").then((m) => m.default),
   dstackup: () => import("./cmd/dstackup/index.ts").then((m) => m.default),
   "dstack-auth": () => import("./cmd/dstack-auth/index.ts").then((m) => m.default),
+  "dstack-vmm-sim": () => import("./cmd/dstack-vmm-sim/index.ts").then((m) => m.default),
 } satisfies Record<string, () => Promise<CommandDef<any>>>;
 
 export type ToolName = keyof typeof tools;

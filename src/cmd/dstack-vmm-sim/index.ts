@@ -1,0 +1,26 @@
+import { defineCommand } from "citty";
+import { loadSimConfig } from "../../sim/config.ts";
+import { serveSimulator, SIM_VERSION } from "../../sim/server.ts";
+import { version } from "../shared/version.ts";
+
+export default defineCommand({
+  meta: { name: "dstack-vmm-sim", version, description: "A dstack-vmm stand-in with simulated CVMs (no TEE): same API, same vmm.toml" },
+  args: {
+    config: { type: "string", alias: "c", required: true, description: "vmm.toml", valueHint: "FILE" },
+  },
+  async run({ args }) {
+    const cfg = loadSimConfig(String(args.config));
+    const running = serveSimulator(cfg);
+    process.stderr.write(
+      `dstack-vmm-sim ${SIM_VERSION.version} (simulated, no TEE) listening on ${running.url}; ${running.sim.store.vms.size} VM(s) loaded from ${cfg.runPath}${cfg.authEnabled ? "; [auth] on" : ""}${cfg.authUrl ? `; KMS webhook ${cfg.authUrl}` : "; no KMS webhook"}\n`,
+    );
+    await new Promise<void>((resolve) => {
+      const done = () => resolve();
+      process.once("SIGTERM", done);
+      process.once("SIGINT", done);
+    });
+    await running.stop();
+    process.stderr.write("dstack-vmm-sim: stopped\n");
+    return 0;
+  },
+});

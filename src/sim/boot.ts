@@ -1,0 +1,138 @@
+/**
+ * A simulated CVM boot. It walks the boot_progress steps a real guest reports,
+ * and plays the KMS: it POSTs a real BootInfo to the auth webhook and stops the
+ * boot with `Boot denied: <reason>` when the webhook says no; it decrypts the
+ * encrypted env with the app's simulated env key and lists the variable names
+ * (never the values) in the serial log.
+ */
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { composeHashOf, parseAppCompose } from "../core/compose.ts";
+import { decryptEnv, deriveEnvKeyPair, guestEnvFilter } from "../core/envcrypt.ts";
+import type { SimConfig } from "./config.ts";
+import type { VmRecord, VmStore } from "./store.ts";
+
+export const SIM_DEVICE_ID = new Bun.CryptoHasher("sha256").update("dstack-vmm-sim simulated device").digest("hex");
+export const SIM_MARK = "simulated, no TEE";
+
+const sha = (s: string) => new Bun.CryptoHasher("sha256").update(s).digest("hex");
+
+export function osImageHashOf(cfg: SimConfig, image: string): string {
+  try {
+    return readFileSync(join(cfg.imagePath, image, "digest.txt"), "utf8").trim();
+  } catch {
+    return "";
+  }
+}
+
+export interface BootInfo {
+  teeVariant: string;
+  mrAggregated: string;
+  osImageHash: string;
+  mrSystem: string;
+  appId: string;
+  composeHash: string;
+  instanceId: string;
+  deviceId: string;
+  keyProviderInfo: string;
+  tcbStatus: string;
+  advisoryIds: string[];
+}
+
+export function bootInfoFor(cfg: SimConfig, vm: VmRecord): BootInfo {
+  const osImageHash = osImageHashOf(cfg, vm.config.image);
+  const composeHash = composeHashOf(vm.config.compose_file);
+  return {
+    teeVariant: "dstack-tdx",
+    mrAggregated: sha(`sim-mr-aggregated:${osImageHash}:${composeHash}`),
+    osImageHash,
+    mrSystem: sha(`sim-mr-system:${osImageHash}`),
+    appId: vm.appId,
+    composeHash,
+    instanceId: vm.instanceId ?? "",
+    deviceId: SIM_DEVICE_ID,
+    keyProviderInfo: "",
+    tcbStatus: "UpToDate",
+    advisoryIds: [],
+  };
+}
+
+export function envKeyFor(seed: Uint8Array, appId: string) {
+  return deriveEnvKeyPair(seed, appId);
+}
+
+export async function bootVm(cfg: SimConfig, store: VmStore, vm: VmRecord, seed: Uint8Array): Promise<void> {
+  const gen = vm.generation;
+  const live = () => vm.generation === gen && vm.running && !vm.removing;
+  const serial = (l: string) => store.log(vm.id, "serial", l);
+  const step = async (p: string) => {
+    if (!live()) return false;
+    vm.bootProgress = p;
+    store.event(vm, "boot.progress", p);
+    serial(`[dstack-vmm-sim] boot progress: ${p}`);
+    await Bun.sleep(cfg.bootStepMs);
+    return live();
+  };
+  const fail = (reason: string) => {
+    if (!live()) return;
+    vm.bootError = reason;
+    store.event(vm, "boot.error", reason);
+    serial(reason);
+    store.log(vm.id, "stderr", `guest exited: ${reason}`);
+    vm.running = false;
+    vm.stoppedAtMs = Date.now();
+  };
+
+  serial(`\n===== boot @ ${new Date().toISOString().slice(0, 19)}Z =====`);
+  serial(`[dstack-vmm-sim] ${SIM_MARK}: VM ${vm.id} (${vm.config.name}) on image ${vm.config.image}, cid ${vm.cid}`);
+  store.log(vm.id, "stdout", `[dstack-vmm-sim] ${SIM_MARK}: qemu is not run; this VM is simulated`);
+  if (!(await step("initializing data disk"))) return;
+  const manifest = parseAppCompose(vm.config.compose_file);
+  if (!vm.instanceId && manifest.no_instance_id !== true) {
+    vm.instanceId = randomBytes(20).toString("hex");
+  }
+  if (manifest.kms_enabled !== false) {
+    if (!(await step("requesting app keys"))) return;
+    if (!cfg.authUrl) return fail("Boot failed: this simulated VMM has no KMS auth webhook configured ([simulator] auth_url in vmm.toml)");
+    const url = cfg.authUrl.replace(/\/?$/, "/") + "bootAuth/app";
+    let decision: { isAllowed?: unknown; reason?: unknown };
+    try {
+      const r = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", "user-agent": "dstack-vmm-sim (simulated KMS)" },
+        body: JSON.stringify(bootInfoFor(cfg, vm)),
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (!r.ok) return fail(`Boot failed: auth api ${url} returned ${r.status}: ${(await r.text()).slice(0, 512)}`);
+      decision = (await r.json()) as typeof decision;
+    } catch (e) {
+      return fail(`Boot failed: auth api ${url} unreachable: ${(e as Error).message}`);
+    }
+    if (decision.isAllowed !== true) return fail(`Boot denied: ${typeof decision.reason === "string" ? decision.reason : "no reason given"}`);
+    serial("[dstack-vmm-sim] app keys released by the KMS (webhook allowed the boot)");
+    if (vm.config.encrypted_env) {
+      let names: string[];
+      try {
+        const vars = decryptEnv(vm.config.encrypted_env, envKeyFor(seed, vm.appId).privateKey);
+        const f = guestEnvFilter(vars, manifest.allowed_envs ?? []);
+        names = f.env.map((v) => v.key);
+        if (f.dropped.length) serial(`[dstack-vmm-sim] env variables not in allowed_envs, dropped: ${f.dropped.join(", ")}`);
+      } catch (e) {
+        return fail(`Boot failed: cannot decrypt the encrypted env: ${(e as Error).message}`);
+      }
+      serial(`[dstack-vmm-sim] decrypted env variables: ${names.join(", ") || "(none)"}`);
+    }
+  } else {
+    serial("[dstack-vmm-sim] kms_enabled is false: no app keys requested");
+    if (vm.config.encrypted_env) serial("[dstack-vmm-sim] encrypted env ignored: without the KMS there is no key to decrypt it");
+  }
+  if (!(await step("starting containers"))) return;
+  serial(`[dstack-vmm-sim] containers are simulated: nothing listens on the mapped ports`);
+  if (vm.instanceId) store.event(vm, "instance.info", JSON.stringify({ instance_id: vm.instanceId, app_id: vm.appId }));
+  if (!live()) return;
+  vm.bootProgress = "done";
+  store.event(vm, "boot.progress", "done");
+  serial("[dstack-vmm-sim] boot progress: done");
+  store.persist(vm);
+}

@@ -1,0 +1,80 @@
+/** The parts of vmm.toml the simulator honours (reference/vmm.md §8), with the VMM's defaults. */
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { DstackError } from "../core/errors.ts";
+import type { PortRange } from "../core/ports.ts";
+import { parseToml } from "../core/toml.ts";
+
+export interface SimConfig {
+  /** unix:PATH or tcp:HOST:PORT */
+  address: { kind: "unix"; path: string } | { kind: "tcp"; host: string; port: number };
+  runPath: string;
+  imagePath: string;
+  portMapping: { enabled: boolean; address: string; ranges: PortRange[] };
+  cidStart: number;
+  cidPoolSize: number;
+  tokens: string[];
+  authEnabled: boolean;
+  kmsUrls: string[];
+  gatewayUrls: string[];
+  nodeName: string;
+  eventBufferSize: number;
+  /** the auth webhook the simulated KMS asks at boot ([simulator] auth_url) */
+  authUrl: string | undefined;
+  /** milliseconds between simulated boot steps ([simulator] boot_step_ms) */
+  bootStepMs: number;
+  maxVcpu: number;
+  maxMemory: number;
+}
+
+type T = Record<string, unknown>;
+const tbl = (v: unknown): T => (v && typeof v === "object" && !Array.isArray(v) ? (v as T) : {});
+const str = (v: unknown, d: string) => (typeof v === "string" ? v : d);
+const num = (v: unknown, d: number) => (typeof v === "number" ? v : d);
+
+export function parseAddress(a: string, base: string): SimConfig["address"] {
+  if (a.startsWith("unix:")) {
+    const p = a.slice(5);
+    return { kind: "unix", path: isAbsolute(p) ? p : resolve(base, p) };
+  }
+  const m = /^(?:tcp:)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(a);
+  if (!m) throw new DstackError(`vmm.toml: cannot parse address ${JSON.stringify(a)} (expected unix:PATH or tcp:HOST:PORT)`, 2);
+  return { kind: "tcp", host: m[1]!.replace(/^\[|\]$/g, ""), port: m[2] ? Number(m[2]) : 8000 };
+}
+
+export function loadSimConfig(path: string): SimConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new DstackError(`cannot read ${path}: ${(e as Error).message}`, 3);
+  }
+  const t = parseToml(text, path);
+  const base = dirname(resolve(path));
+  const cvm = tbl(t.cvm);
+  const pm = tbl(cvm.port_mapping);
+  const auth = tbl(t.auth);
+  const sim = tbl(t.simulator);
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const ranges = Array.isArray(pm.range)
+    ? (pm.range as T[]).map((r) => ({ protocol: str(r.protocol, "tcp") as "tcp" | "udp", from: num(r.from, 1), to: num(r.to, 20000) }))
+    : [{ protocol: "tcp" as const, from: 1, to: 20000 }];
+  return {
+    address: parseAddress(str(t.address, "unix:./vmm.sock"), base),
+    runPath: abs(str(t.run_path, "./vm")),
+    imagePath: abs(str(tbl(t.image).path, str(t.image_path, "./images"))),
+    portMapping: { enabled: pm.enabled === true, address: str(pm.address, "127.0.0.1"), ranges },
+    cidStart: num(cvm.cid_start, 1000),
+    cidPoolSize: num(cvm.cid_pool_size, 1000),
+    tokens: Array.isArray(auth.tokens) ? (auth.tokens as unknown[]).filter((x): x is string => typeof x === "string" && x.trim() !== "").map((x) => x.trim()) : [],
+    authEnabled: auth.enabled === true,
+    kmsUrls: Array.isArray(cvm.kms_urls) ? (cvm.kms_urls as string[]) : [],
+    gatewayUrls: Array.isArray(cvm.gateway_urls) ? (cvm.gateway_urls as string[]) : [],
+    nodeName: str(t.node_name, ""),
+    eventBufferSize: num(t.event_buffer_size, 20),
+    authUrl: typeof sim.auth_url === "string" && sim.auth_url ? sim.auth_url : undefined,
+    bootStepMs: num(sim.boot_step_ms, 20),
+    maxVcpu: num(cvm.max_allocable_vcpu, 20),
+    maxMemory: num(cvm.max_allocable_memory_in_mb, 100000),
+  };
+}
