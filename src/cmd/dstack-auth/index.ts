@@ -3,5 +3,10 @@ import { version } from "../shared/version.ts";
 
 export default defineCommand({
   meta: { name: "dstack-auth", version, description: "The KMS auth webhook: decides which apps get keys" },
-  subCommands: {},
+  default: "serve",
+  subCommands: {
+    serve: () => import("./serve.ts").then((m) => m.default),
+    check: () => import("./check.ts").then((m) => m.default),
+    decide: () => import("./decide.ts").then((m) => m.default),
+  },
 });

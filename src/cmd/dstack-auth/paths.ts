@@ -1,0 +1,11 @@
+import type { ArgsDef } from "citty";
+import { resolveLayout } from "../../host/layout.ts";
+
+export const configArgs = {
+  config: { type: "string", description: "Allowlist file (default: the install layout's auth-allowlist.json)", valueHint: "PATH" },
+  prefix: { type: "string", description: "Install prefix whose allowlist to use", valueHint: "DIR" },
+} as const satisfies ArgsDef;
+
+export function allowlistPath(args: { config?: string | undefined; prefix?: string | undefined }): string {
+  return args.config ?? resolveLayout({ prefix: args.prefix }).allowlistPath;
+}

@@ -1,0 +1,48 @@
+import { defineCommand } from "citty";
+import { UsageError } from "../../core/errors.ts";
+import { type DecisionLog, makeWebhook } from "../../auth/server.ts";
+import { allowlistPath, configArgs } from "./paths.ts";
+
+export default defineCommand({
+  meta: { name: "serve", description: "Serve the KMS auth webhook (GET /, POST /bootAuth/app, POST /bootAuth/kms)" },
+  args: {
+    ...configArgs,
+    address: { type: "string", default: "127.0.0.1", description: "Listen address (keep it on loopback)" },
+    port: { type: "string", default: "8001", description: "Listen port" },
+    "log-format": { type: "string", default: "text", description: "text | json (one line per decision, on stderr)" },
+  },
+  async run({ args }) {
+    const path = allowlistPath(args);
+    const port = Number(args.port);
+    if (!/^\d+$/.test(String(args.port)) || port > 65535) throw new UsageError(`--port must be between 0 and 65535 (got ${args.port})`);
+    const fmt = String(args["log-format"]);
+    if (fmt !== "text" && fmt !== "json") throw new UsageError(`--log-format must be text or json (got ${fmt})`);
+    const line = (o: Record<string, unknown>, text: string) => process.stderr.write((fmt === "json" ? JSON.stringify({ time: new Date().toISOString(), ...o }) : `${new Date().toISOString()} ${text}`) + "\n");
+    const fetch = makeWebhook(path, {
+      onDecision: (d: DecisionLog) =>
+        line(
+          { event: "decision", ...d },
+          `${d.route} ${d.route === "app" ? `app=${d.appId} compose=${d.composeHash}` : `mr=${d.mrAggregated}`} allowed=${d.allowed} reason=${JSON.stringify(d.reason)}`,
+        ),
+      onAllowlistChange: (l) =>
+        l.ok
+          ? line({ event: "allowlist", ok: true, path, apps: Object.keys(l.list.apps).length }, `allowlist ${path} loaded: ${Object.keys(l.list.apps).length} app(s), ${l.list.osImages.length} pinned os image(s)`)
+          : line({ event: "allowlist", ok: false, path, error: l.error }, `allowlist unavailable (denying every request until fixed): ${l.error}`),
+    });
+    const server = Bun.serve({
+      hostname: String(args.address),
+      port,
+      maxRequestBodySize: 1024 * 1024,
+      fetch,
+      error: (e) => new Response(JSON.stringify({ error: `internal error: ${e.message}` }), { status: 500, headers: { "content-type": "application/json" } }),
+    });
+    line({ event: "listening", address: args.address, port: server.port, config: path }, `dstack-auth listening on http://${args.address}:${server.port} (allowlist ${path})`);
+    await new Promise<void>((resolve) => {
+      process.once("SIGTERM", () => resolve());
+      process.once("SIGINT", () => resolve());
+    });
+    await server.stop(false); // finish in-flight requests
+    line({ event: "stopped" }, "dstack-auth stopped");
+    return 0;
+  },
+});
