@@ -38,6 +38,8 @@ export const InstallStateSchema = v.object({
   kms_port: v.optional(v.number()),
   host_api_port: v.optional(v.number()),
   cid_start: v.optional(v.number()),
+  /** Symlinks to this binary that install created (removed by destroy --purge). */
+  links: v.optional(v.array(v.string())),
   installed_at: v.optional(v.string()),
   updated_at: v.optional(v.string()),
 });

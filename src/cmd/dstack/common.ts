@@ -1,0 +1,49 @@
+/** Flags and helpers shared by the dstack verbs. */
+import type { ArgsDef } from "citty";
+import { UsageError } from "../../core/errors.ts";
+import { type Endpoint, type EndpointFlags, connectEndpoint, resolveEndpoint } from "../../host/endpoint.ts";
+import type { VmmClient } from "../../core/vmm/client.ts";
+import { endpointArgs, outputArgs } from "../shared/args.ts";
+import { log, setVerbosity } from "../shared/log.ts";
+
+export const clientArgs = {
+  ...endpointArgs,
+  "insecure-host-key": { type: "boolean", description: "ssh:// hosts: do not check the host key (warns)" },
+  ...outputArgs,
+} as const satisfies ArgsDef;
+
+export async function openClient(args: EndpointFlags & { quiet?: boolean; verbose?: boolean }): Promise<{ c: VmmClient; ep: Endpoint }> {
+  setVerbosity(args);
+  const ep = resolveEndpoint(args);
+  if (ep.tokenProblem) log.warn(ep.tokenProblem);
+  const c = await connectEndpoint(ep, args, (m) => log.warn(m));
+  return { c, ep };
+}
+
+/** Progress lines on stderr: plain lines, or one rewritten line on a TTY. */
+export function progressPrinter(quiet: boolean): { line: (m: string) => void; done: () => void } {
+  const tty = process.stderr.isTTY === true;
+  let open = false;
+  return {
+    line(m) {
+      if (quiet) return;
+      if (tty) {
+        process.stderr.write(`\r\x1b[K  ${m}`);
+        open = true;
+      } else process.stderr.write(`  ${m}\n`);
+    },
+    done() {
+      if (open) process.stderr.write("\n");
+      open = false;
+    },
+  };
+}
+
+export function parseDuration(v: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim());
+  if (!m) {
+    throw new UsageError(`${flag} ${JSON.stringify(v)}: expected a duration such as 90, 90s, 2m or 500ms`);
+  }
+  const n = Number(m[1]);
+  return m[2] === "ms" ? n : m[2] === "m" ? n * 60_000 : n * 1000;
+}

@@ -1,0 +1,32 @@
+import { defineCommand } from "citty";
+import { readFileSync } from "node:fs";
+import { validateDockerCompose } from "../../core/compose.ts";
+import { UsageError } from "../../core/errors.ts";
+import { parsePortSpecs } from "../../core/ports.ts";
+import { toList } from "../shared/args.ts";
+import { commonRequest, deployArgs, guestImage, runDeploy } from "./deploy-common.ts";
+
+export default defineCommand({
+  meta: { name: "deploy", description: "Deploy a docker-compose file as a confidential VM (upstream-compatible)" },
+  args: {
+    compose_path: { type: "positional", required: false, description: "docker-compose file", valueHint: "COMPOSE" },
+    compose: { type: "string", alias: "c", description: "docker-compose file", valueHint: "FILE" },
+    ...deployArgs,
+  },
+  async run({ args }) {
+    const pos = args.compose_path as string | undefined;
+    if (pos && args.compose) throw new UsageError("pass the compose file once: either as <COMPOSE> or with -c");
+    const file = pos ?? (args.compose as string | undefined);
+    if (!file) throw new UsageError("missing compose file: pass -c <docker-compose.yaml>");
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (e) {
+      throw new UsageError(`-c ${file}: ${(e as Error).message}`);
+    }
+    await validateDockerCompose(text, file);
+    const ports = parsePortSpecs(toList(args.port));
+    const name = (args.name as string | undefined) ?? "app";
+    return runDeploy(args as never, async (stateImage) => ({ req: commonRequest(args as never, name, text, ports, guestImage(args as never, stateImage)) }));
+  },
+});

@@ -1,0 +1,39 @@
+import { defineCommand } from "citty";
+import { UsageError } from "../../core/errors.ts";
+import { selectVm } from "../../core/vm-select.ts";
+import type { LogChannel } from "../../core/vmm/types.ts";
+import { clientArgs, openClient } from "./common.ts";
+
+export default defineCommand({
+  meta: { name: "logs", description: "Print (or follow) a CVM's log: serial console, or the VMM's stdout/stderr of it" },
+  args: {
+    vm: { type: "positional", required: true, description: "VM name or id prefix", valueHint: "NAME|ID" },
+    follow: { type: "boolean", alias: "f", description: "Keep streaming new lines (Ctrl-C to stop)" },
+    lines: { type: "string", alias: "n", default: "200", description: "Lines from the end" },
+    ch: { type: "string", default: "serial", description: "serial | stdout | stderr" },
+    ...clientArgs,
+  },
+  async run({ args }) {
+    const ch = String(args.ch);
+    if (!["serial", "stdout", "stderr"].includes(ch)) throw new UsageError(`--ch must be serial, stdout or stderr (got ${ch})`);
+    if (!/^\d+$/.test(String(args.lines))) throw new UsageError(`--lines must be a non-negative integer (got ${args.lines})`);
+    const { c } = await openClient(args);
+    const vm = selectVm((await c.status({ brief: true })).vms, String(args.vm));
+    let stop = false;
+    const onInt = () => {
+      stop = true;
+      c.close();
+      process.exit(0);
+    };
+    process.once("SIGINT", onInt);
+    try {
+      for await (const chunk of c.logs(vm.id, { follow: args.follow === true, lines: Number(args.lines), ch: ch as LogChannel })) {
+        if (stop) break;
+        process.stdout.write(chunk);
+      }
+    } finally {
+      process.off("SIGINT", onInt);
+      c.close();
+    }
+  },
+});

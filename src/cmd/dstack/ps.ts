@@ -1,0 +1,25 @@
+import { defineCommand } from "citty";
+import { formatJson } from "../../core/output.ts";
+import { formatPs } from "../../core/ps-format.ts";
+import { out } from "../shared/log.ts";
+import { clientArgs, openClient } from "./common.ts";
+
+export default defineCommand({
+  meta: { name: "ps", alias: ["ls", "apps"], description: "List CVMs (running ones; -a for all)" },
+  args: {
+    all: { type: "boolean", alias: "a", description: "Include stopped and exited VMs" },
+    ids: { type: "boolean", description: "Only print full VM ids (like docker ps -q; -q is --quiet here)" },
+    ...clientArgs,
+  },
+  async run({ args }) {
+    const { c } = await openClient(args);
+    try {
+      const vms = (await c.status({ brief: false })).vms.filter((v) => args.all || v.status === "running" || v.status === "stopping");
+      if (args.json) out(formatJson(vms));
+      else if (args.ids) out(vms.map((v) => v.id).join("\n"));
+      else out(formatPs(vms));
+    } finally {
+      c.close();
+    }
+  },
+});

@@ -1,0 +1,127 @@
+import { defineCommand } from "citty";
+import { rmSync } from "node:fs";
+import { formatJson } from "../../core/output.ts";
+import { lineDiff } from "../../core/diff.ts";
+import { RefusedError, UsageError } from "../../core/errors.ts";
+import { applyInstall } from "../../host/install-apply.ts";
+import { type InstallPlan, planInstall } from "../../host/install-plan.ts";
+import { blocking, formatCheck } from "../../host/preflight.ts";
+import { dryRunArgs, outputArgs, yesArgs } from "../shared/args.ts";
+import { out } from "../shared/log.ts";
+import { installArgs, installFlagsFrom } from "./install-args.ts";
+import { stderrProgress } from "./progress.ts";
+
+function describePlan(plan: InstallPlan, actions: Record<string, string>): string {
+  const lines: string[] = [`dstackup install --dry-run: nothing was changed. This would:`];
+  if (plan.createImage) lines.push(`  create simulated guest image ${plan.createImage} in ${plan.layout.imageDir}`);
+  for (const [link, target] of plan.links) lines.push(`  link ${link} -> ${target}`);
+  for (const f of plan.files) {
+    if (f.before === f.content) lines.push(`  keep   ${f.path} (unchanged)`);
+    else if (f.before === undefined) lines.push(`  create ${f.path}${f.secret ? " (secret, 0600)" : ""}`);
+    else {
+      lines.push(`  update ${f.path}`);
+      if (!f.secret) lines.push(lineDiff(f.before, f.content).replace(/^/gm, "      "));
+    }
+  }
+  lines.push(`  allowlist ${plan.layout.allowlistPath}: set os image pin to ${plan.pin ?? (plan.createImage ? "the generated image's digest" : "none")}, keep registered apps`);
+  lines.push(`  services (${plan.manager.kind}):`);
+  for (const [name, a] of Object.entries(actions)) lines.push(`    ${name}: ${a === "unchanged" ? "keep running (unchanged)" : a === "started" ? "start" : "restart"}`);
+  lines.push(`  ports: dashboard 127.0.0.1:${plan.cfg.dashboardPort}, auth 127.0.0.1:${plan.cfg.authPort}${plan.cfg.kmsPort ? `, kms 127.0.0.1:${plan.cfg.kmsPort}` : ""}`);
+  lines.push(`  kms: ${plan.flags.noKms ? "skipped (--no-kms)" : plan.prev?.kms_vm_id ? `reuse vm ${plan.prev.kms_vm_id} if it exists, else deploy dstack-kms` : "deploy the dstack-kms CVM"}`);
+  return lines.join("\n") + "\n";
+}
+
+export default defineCommand({
+  meta: { name: "install", description: "Install and start the VMM, the auth webhook and a single-node KMS (idempotent)" },
+  args: {
+    ...installArgs,
+    timeout: { type: "string", default: "240", description: "Seconds to wait for each daemon and the KMS CVM" },
+    "no-start": { type: "boolean", description: "Write configs only; start nothing" },
+    ...dryRunArgs,
+    ...yesArgs,
+    ...outputArgs,
+  },
+  async run({ args }) {
+    const flags = installFlagsFrom(args);
+    const timeout = Number(args.timeout);
+    if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout must be a positive number of seconds (got ${args.timeout})`);
+    const json = args.json === true;
+    const quiet = args.quiet === true;
+    const say = (s: string) => {
+      if (!quiet) process.stderr.write(s + "\n");
+    };
+    say(`dstackup install${flags.simulate ? " --simulate" : ""} — preflight`);
+    const plan = await planInstall(flags);
+    try {
+      return await runPlan(plan, args, json, quiet, timeout, say);
+    } finally {
+      if (plan.bundleDir) rmSync(plan.bundleDir, { recursive: true, force: true });
+    }
+  },
+});
+
+async function runPlan(
+  plan: InstallPlan,
+  args: { "dry-run"?: boolean; "no-start"?: boolean },
+  json: boolean,
+  quiet: boolean,
+  timeout: number,
+  say: (s: string) => void,
+): Promise<number> {
+    for (const c of plan.checks) say(formatCheck(c));
+    const failed = blocking(plan.checks);
+    if (failed.length) {
+      if (json) out(formatJson({ ok: false, refused: failed.map((c) => ({ check: c.name, detail: c.detail, fix: c.fix })) }));
+      throw new RefusedError(`preflight failed (${failed.map((c) => c.name).join(", ")}); nothing was changed`, {
+        hint: `fix the above, or demote a check with --ignore-preflight-errors ${failed.map((c) => c.name).join(",")}`,
+      });
+    }
+    const actions = {
+      [plan.auth.name]: await plan.manager.wouldChange(plan.auth, plan.restartAuth),
+      [plan.vmm.name]: await plan.manager.wouldChange(plan.vmm, plan.restartVmm),
+    };
+    if (args["dry-run"]) {
+      if (json) {
+        out(
+          formatJson({
+            dryRun: true,
+            files: plan.files.map((f) => ({ path: f.path, action: f.before === f.content ? "keep" : f.before === undefined ? "create" : "update" })),
+            services: actions,
+            createImage: plan.createImage ?? null,
+            ports: { dashboard: plan.cfg.dashboardPort, auth: plan.cfg.authPort, kms: plan.cfg.kmsPort || null },
+          }),
+        );
+      } else out(describePlan(plan, actions));
+      return 0;
+    }
+    say("dstackup install — apply");
+    const r = await applyInstall(plan, stderrProgress(quiet), { timeoutMs: timeout * 1000, noStart: args["no-start"] === true });
+    const nothing = r.changed.length === 0 && Object.values(r.services).every((a) => a === "unchanged");
+    if (json) {
+      out(
+        formatJson({
+          ok: true,
+          changed: r.changed,
+          services: r.services,
+          noChange: nothing,
+          clientUrl: r.clientUrl,
+          tokenPath: plan.layout.tokenPath,
+          kms: r.kms ?? null,
+          state: plan.layout.stateFile,
+        }),
+      );
+      return r.kms && r.kms.boot !== "booted" ? 1 : 0;
+    }
+    if (nothing) say("  no change: everything was already installed as asked (nothing written, nothing restarted)");
+    const dstack = plan.layout.prefix ? `dstack --prefix ${plan.layout.prefix}` : "dstack";
+    const lines = [
+      "",
+      `dashboard: ${r.clientUrl}  (localhost only — from elsewhere: ssh -L ${plan.cfg.dashboardPort}:127.0.0.1:${plan.cfg.dashboardPort} <this-host>)`,
+      `token:     ${plan.layout.tokenPath}`,
+      r.kmsUrl ? `kms:       ${r.kmsUrl}  (apps reach it via this address)` : `kms:       none (--no-kms)`,
+      `status:    dstackup status${plan.layout.prefix ? ` --prefix ${plan.layout.prefix}` : ""}`,
+      `deploy an app with: ${dstack} run nginx -p 8080:80`,
+    ];
+    out(lines.join("\n"));
+    return r.kms && r.kms.boot !== "booted" ? 1 : 0;
+}

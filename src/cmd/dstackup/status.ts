@@ -1,0 +1,35 @@
+import { defineCommand } from "citty";
+import { NotFoundError } from "../../core/errors.ts";
+import { formatJson } from "../../core/output.ts";
+import { checkHealth } from "../../host/health.ts";
+import { resolveLayout } from "../../host/layout.ts";
+import { readInstallState } from "../../host/state.ts";
+import { outputArgs, prefixArgs } from "../shared/args.ts";
+import { out } from "../shared/log.ts";
+
+export default defineCommand({
+  meta: { name: "status", description: "Each component of the install and its health (exit 0 healthy, 1 degraded)" },
+  args: { ...prefixArgs, instance: { type: "string", description: "systemd unit suffix" }, ...outputArgs },
+  async run({ args }) {
+    const layout = resolveLayout({ prefix: args.prefix, instance: args.instance });
+    const st = readInstallState(layout.stateFile);
+    if (!st) {
+      throw new NotFoundError(`no install at ${layout.stateFile}`, {
+        hint: `run \`dstackup install${args.prefix ? ` --prefix ${args.prefix}` : ""}\` (or --simulate to try it without TDX)`,
+      });
+    }
+    const h = await checkHealth(layout, st);
+    if (args.json) {
+      out(formatJson({ ...h, platform: st.platform, simulate: st.simulate ?? false, clientUrl: st.client_url, kmsVmId: st.kms_vm_id ?? null, image: st.image ?? null }));
+    } else {
+      const lines = [`platform: ${st.platform}${st.simulate ? " (simulated, no TEE)" : ""}   image: ${st.image ?? "none"}`];
+      for (const c of h.components) {
+        lines.push(`${c.ok ? "ok  " : "FAIL"}  ${c.name.padEnd(22)} ${c.detail}`);
+        if (!c.ok && c.hint) lines.push(`      ${"".padEnd(22)} next: ${c.hint}`);
+      }
+      lines.push(h.healthy ? "healthy" : "degraded");
+      out(lines.join("\n"));
+    }
+    return h.healthy ? 0 : 1;
+  },
+});

@@ -1,0 +1,32 @@
+/** The `dstack ps` table. */
+import type { VmInfo } from "./vmm/types.ts";
+import { type Column, formatTable } from "./output.ts";
+
+export function statusText(v: Pick<VmInfo, "status" | "boot_progress" | "boot_error">): string {
+  if (v.boot_error) return `${v.status} (boot failed)`;
+  if (v.status === "running" && v.boot_progress && v.boot_progress !== "done" && v.boot_progress !== "running") return `running (${v.boot_progress})`;
+  return v.status;
+}
+
+export function portsText(v: VmInfo): string {
+  const ports = v.configuration?.ports ?? [];
+  return ports.map((p) => `${p.host_address.includes(":") ? `[${p.host_address}]` : p.host_address}:${p.host_port}->${p.vm_port}/${p.protocol}`).join(", ");
+}
+
+export function imageOf(v: VmInfo): string {
+  return v.configuration?.image ?? "";
+}
+
+export const PS_COLUMNS: Column<VmInfo>[] = [
+  { header: "NAME", get: (v) => v.name },
+  { header: "ID", get: (v) => v.id.slice(0, 8) },
+  { header: "APP ID", get: (v) => v.app_id.slice(0, 12) },
+  { header: "STATUS", get: statusText },
+  { header: "PORTS", get: portsText },
+  { header: "UPTIME", get: (v) => (v.status === "running" ? v.uptime : "-") },
+  { header: "IMAGE", get: imageOf },
+];
+
+export function formatPs(vms: VmInfo[]): string {
+  return formatTable(vms, PS_COLUMNS);
+}

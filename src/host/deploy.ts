@@ -1,0 +1,134 @@
+/**
+ * The deploy path shared by `dstack run` and `dstack deploy`:
+ * manifest → hash/app id → (name free?) → auto ports → encrypted env →
+ * register the hash (under the allowlist lock) → CreateVm (roll the
+ * registration back if it fails) → wait for the boot.
+ */
+import { buildAppCompose, type BuiltAppCompose } from "../core/compose.ts";
+import { encryptEnv, type EnvVar } from "../core/envcrypt.ts";
+import { DstackError, UsageError } from "../core/errors.ts";
+import { DEFAULT_PORT_POLICY, type PortSpec, portUrl, toPortMapping } from "../core/ports.ts";
+import type { VmmClient } from "../core/vmm/client.ts";
+import type { GpuConfig, VmInfo } from "../core/vmm/types.ts";
+import { registerAppHash, unregisterAppHash } from "./allowlist-file.ts";
+import { resolveAutoPorts } from "./free-port.ts";
+
+export interface DeployRequest {
+  name: string;
+  dockerCompose: string;
+  image: string;
+  vcpu: number;
+  memoryMiB: number;
+  diskGiB: number;
+  ports: PortSpec[];
+  env: EnvVar[];
+  kms: boolean;
+  gpus: GpuConfig | null;
+  allowlistPath: string;
+  /** probe auto ports locally (only when the VMM is on this host) */
+  localVmm: boolean;
+}
+
+export interface DeployResult {
+  vmId: string;
+  name: string;
+  appId: string;
+  composeHash: string;
+  ports: { protocol: string; host_address: string; host_port: number; vm_port: number; url: string }[];
+  registered: "added" | "already" | "skipped";
+  encryptedEnv: string[];
+}
+
+export function buildManifest(r: Pick<DeployRequest, "name" | "dockerCompose" | "kms" | "env">): BuiltAppCompose {
+  return buildAppCompose({ name: r.name, dockerCompose: r.dockerCompose, kms: r.kms, allowedEnvs: r.env.map((e) => e.key) });
+}
+
+export async function deploy(c: VmmClient, r: DeployRequest, built: BuiltAppCompose, progress: (m: string) => void): Promise<DeployResult> {
+  const st = await c.status({ brief: true });
+  const clash = st.vms.find((v) => v.name === r.name && v.status !== "removing");
+  if (clash) {
+    throw new DstackError(`a VM named "${r.name}" already exists (${clash.id}, ${clash.status})`, 1, {
+      hint: `update it with \`dstack upgrade ${r.name} …\`, remove it with \`dstack rm -f ${r.name}\`, or pick another --name`,
+    });
+  }
+  const taken = st.vms.flatMap((v) => (v.configuration?.ports ?? []).map((p) => ({ protocol: p.protocol, host_address: p.host_address, host_port: p.host_port })));
+  const ports = (await resolveAutoPorts(r.ports, { ranges: DEFAULT_PORT_POLICY.ranges, taken, probe: r.localVmm })).map(toPortMapping);
+  let encrypted = "";
+  if (r.env.length) {
+    if (!r.kms) throw new UsageError("encrypted env (-e KEY=VALUE / --env-file) needs the KMS: drop --no-kms or the env");
+    const pk = await c.getAppEnvEncryptPubKey(built.appId);
+    encrypted = encryptEnv(r.env, pk.public_key);
+  }
+  let registered: DeployResult["registered"] = "skipped";
+  if (r.kms) {
+    registered = (await registerAppHash(r.allowlistPath, built.appId, built.composeHash)).added ? "added" : "already";
+    progress(`registered compose hash ${built.composeHash} for app ${built.appId}${registered === "already" ? " (already allowed)" : ""}`);
+  }
+  let vmId: string;
+  try {
+    vmId = (
+      await c.createVm({
+        name: r.name,
+        image: r.image,
+        compose_file: built.composeFile,
+        vcpu: r.vcpu,
+        memory: r.memoryMiB,
+        disk_size: r.diskGiB,
+        ports,
+        encrypted_env: encrypted,
+        app_id: built.appId,
+        gpus: r.gpus,
+      })
+    ).id;
+  } catch (e) {
+    if (registered === "added") {
+      await unregisterAppHash(r.allowlistPath, built.appId, built.composeHash);
+      progress("CreateVm failed: removed the registration this call added");
+    }
+    throw e;
+  }
+  return {
+    vmId,
+    name: r.name,
+    appId: built.appId,
+    composeHash: built.composeHash,
+    ports: ports.map((p) => ({ ...p, url: portUrl(p) })),
+    registered,
+    encryptedEnv: r.env.map((e) => e.key),
+  };
+}
+
+export type BootOutcome = { ok: true; vm: VmInfo } | { ok: false; vm: VmInfo | undefined; reason: string };
+
+/** Wait until running + boot done + instance id, or a failure; the reason comes from the VM's serial log. */
+export async function waitBoot(c: VmmClient, id: string, timeoutMs: number, progress: (m: string) => void): Promise<BootOutcome> {
+  const deadline = performance.now() + timeoutMs;
+  let last = "";
+  let vm: VmInfo | undefined;
+  while (performance.now() < deadline) {
+    vm = (await c.status({ ids: [id], brief: true })).vms[0];
+    if (!vm) return { ok: false, vm, reason: "the VM disappeared" };
+    const p = `${vm.status}${vm.boot_progress ? ` (${vm.boot_progress})` : ""}`;
+    if (p !== last) {
+      progress(p);
+      last = p;
+    }
+    if (vm.boot_error.trim() || ["exited", "stopped", "removing"].includes(vm.status)) {
+      return { ok: false, vm, reason: await failureReason(c, id, vm) };
+    }
+    if (vm.status === "running" && vm.boot_progress === "done" && vm.instance_id) return { ok: true, vm };
+    await Bun.sleep(50);
+  }
+  return { ok: false, vm, reason: `not booted within ${Math.round(timeoutMs / 1000)} s (${last})` };
+}
+
+async function failureReason(c: VmmClient, id: string, vm: VmInfo): Promise<string> {
+  let log = "";
+  try {
+    for await (const chunk of c.logs(id, { lines: 50 })) log += chunk;
+  } catch {
+    /* no log */
+  }
+  const line = log.split("\n").reverse().find((l) => /Boot (denied|failed)|error/i.test(l));
+  return (line ?? vm.boot_error ?? `status ${vm.status}`).trim() || `status ${vm.status}`;
+}

@@ -1,0 +1,166 @@
+/**
+ * `dstackup install`, phase 2: carry out a plan whose preflight passed.
+ * Each step says what it did; a step with nothing to do says so, and a re-run
+ * with the same flags changes nothing and restarts nothing.
+ */
+import { cpSync, existsSync, lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
+import { dirname } from "node:path";
+import { writeAtomic } from "../core/fsutil.ts";
+import { DstackError } from "../core/errors.ts";
+import { clientUrlFor, kmsUrlFor } from "../core/host-config.ts";
+import { updateAllowlist } from "./allowlist-file.ts";
+import { withOsImages } from "../auth/allowlist.ts";
+import { createSimulatedImage } from "./images.ts";
+import type { InstallPlan } from "./install-plan.ts";
+import { deployKms, type KmsOutcome } from "./kms.ts";
+import { startKeyProvider } from "./key-provider.ts";
+import { type ServiceAction } from "./services.ts";
+import { type InstallState, writeInstallState } from "./state.ts";
+import { waitForAuth, waitForVmm } from "./readiness.ts";
+
+export interface Progress {
+  step(msg: string): void;
+  ok(msg: string): void;
+  warn(msg: string): void;
+}
+
+export interface InstallResult {
+  changed: string[];
+  unchanged: string[];
+  services: Record<string, ServiceAction>;
+  kms: KmsOutcome | undefined;
+  state: InstallState;
+  clientUrl: string;
+  kmsUrl: string;
+}
+
+function ensureLink(link: string, target: string): boolean {
+  try {
+    if (lstatSync(link).isSymbolicLink() && readlinkSync(link) === target) return false;
+    rmSync(link, { force: true });
+  } catch {
+    /* missing */
+  }
+  mkdirSync(dirname(link), { recursive: true, mode: 0o755 });
+  symlinkSync(target, link);
+  return true;
+}
+
+export async function applyInstall(plan: InstallPlan, p: Progress, opts: { timeoutMs: number; noStart: boolean }): Promise<InstallResult> {
+  const { layout, cfg } = plan;
+  const changed: string[] = [];
+  const unchanged: string[] = [];
+  for (const d of [layout.configDir, layout.stateDir, layout.runDir, layout.imageDir, layout.vmDir]) mkdirSync(d, { recursive: true, mode: 0o755 });
+
+  for (const [src, dest] of plan.bundleCopies) {
+    rmSync(dest, { recursive: true, force: true });
+    mkdirSync(dirname(dest), { recursive: true, mode: 0o755 });
+    cpSync(src, dest, { recursive: true, preserveTimestamps: true });
+    changed.push(dest);
+    p.ok(`installed ${dest} from the bundle`);
+  }
+  let pin = plan.pin;
+  let imageName = plan.image?.name;
+  if (plan.createImage) {
+    const img = createSimulatedImage(layout.imageDir, plan.createImage);
+    pin = img.digest;
+    imageName = img.name;
+    changed.push(`image ${img.name}`);
+    p.ok(`created simulated guest image ${img.name} (pin ${pin})`);
+  }
+
+  for (const [link, target] of plan.links) {
+    if (ensureLink(link, target)) {
+      changed.push(link);
+      p.ok(`linked ${link} -> ${target}`);
+    }
+  }
+
+  for (const f of plan.files) {
+    if (f.before === f.content) {
+      unchanged.push(f.path);
+      continue;
+    }
+    writeAtomic(f.path, f.content, { mode: f.mode, forceMode: f.forceMode ?? false });
+    changed.push(f.path);
+    p.ok(`${f.before === undefined ? "wrote" : "updated"} ${f.path}`);
+  }
+
+  // The allowlist: keep every registered app; only the OS image pin is ours to set.
+  const pins = pin ? [pin] : [];
+  const al = await updateAllowlist(layout.allowlistPath, (list) => withOsImages(list, pins));
+  if (al.changed) {
+    changed.push(layout.allowlistPath);
+    p.ok(`${al.created ? "wrote" : "updated"} ${layout.allowlistPath} (os image pin ${pin ?? "none"}; registered apps kept)`);
+  } else unchanged.push(layout.allowlistPath);
+
+  const clientUrl = clientUrlFor(cfg);
+  const kmsUrl = kmsUrlFor(cfg);
+  const now = new Date().toISOString();
+  const state: InstallState = {
+    prefix: layout.stateDir,
+    install_prefix: layout.prefix ?? null,
+    config_dir: layout.configDir,
+    state_dir: layout.stateDir,
+    cache_dir: layout.cacheDir,
+    run_dir: layout.runDir,
+    allowlist_path: layout.allowlistPath,
+    platform: cfg.platform,
+    client_url: clientUrl,
+    client_token_path: layout.tokenPath,
+    auth_port: cfg.authPort,
+    vmm_unit: layout.vmmUnit,
+    auth_unit: layout.authUnit,
+    kms_vm_id: plan.prev?.kms_vm_id ?? null,
+    kms_url: kmsUrl,
+    image: imageName ?? null,
+    kp_own_project: plan.keyProvider.kind === "own" ? (plan.keyProvider.project ?? null) : null,
+    instance: layout.instance ?? null,
+    simulate: cfg.simulate,
+    service_manager: plan.manager.kind,
+    image_pin: pin ?? null,
+    dashboard_port: cfg.dashboardPort,
+    kms_port: cfg.kmsPort,
+    host_api_port: cfg.hostApiPort,
+    cid_start: cfg.cidStart,
+    links: plan.links.map(([l]) => l),
+    installed_at: plan.prev?.installed_at ?? now,
+    updated_at: plan.prev?.updated_at ?? now,
+  };
+  const services: Record<string, ServiceAction> = {};
+  if (opts.noStart) {
+    p.warn("--no-start: configs written; not starting any process");
+    return { changed, unchanged, services, kms: undefined, state, clientUrl, kmsUrl };
+  }
+
+  if (plan.keyProvider.kind !== "none") {
+    await startKeyProvider(plan.keyProvider, p);
+  }
+
+  services[plan.auth.name] = await plan.manager.ensure(plan.auth, plan.restartAuth);
+  report(p, plan.auth.name, services[plan.auth.name]!, `on 127.0.0.1:${cfg.authPort}`);
+  services[plan.vmm.name] = await plan.manager.ensure(plan.vmm, plan.restartVmm);
+  report(p, plan.vmm.name, services[plan.vmm.name]!, `at ${clientUrl}${cfg.simulate ? " (dstack-vmm-sim: simulated, no TEE)" : ""}`);
+
+  await waitForAuth(cfg.authPort, opts.timeoutMs, plan.manager.logHint(plan.auth.name), p);
+  await waitForVmm(clientUrl, cfg.token, opts.timeoutMs, plan.manager.logHint(plan.vmm.name), p);
+
+  let kms: KmsOutcome | undefined;
+  if (plan.flags.noKms) {
+    p.ok("--no-kms: skipping the KMS CVM");
+  } else {
+    if (!imageName) throw new DstackError("kms deploy needs a guest image (pass --image NAME, or --no-kms)");
+    kms = await deployKms(plan, { clientUrl, token: cfg.token, image: imageName, timeoutMs: opts.timeoutMs }, p);
+    state.kms_vm_id = kms.vmId;
+    if (kms.created) changed.push(`kms cvm ${kms.vmId}`);
+  }
+  if (changed.length || Object.values(services).some((a) => a !== "unchanged")) state.updated_at = now;
+  const prevText = existsSync(layout.stateFile) ? JSON.stringify(plan.prev) : undefined;
+  if (prevText !== JSON.stringify(state)) writeInstallState(layout.stateFile, state);
+  return { changed, unchanged, services, kms, state, clientUrl, kmsUrl };
+}
+
+function report(p: Progress, name: string, a: ServiceAction, where: string): void {
+  if (a === "unchanged") p.ok(`${name} already running ${where} (unchanged, not restarted)`);
+  else p.ok(`${a} ${name} ${where}`);
+}

@@ -1,0 +1,125 @@
+/**
+ * The single-node KMS in a CVM (dstackup-cli.md §2.15, kms-auth.md §4.5, §5.3):
+ * adopt the recorded KMS VM (or one named dstack-kms), else create it; wait
+ * until it runs with boot done and an instance id; then probe the KMS itself.
+ */
+import { DstackError } from "../core/errors.ts";
+import { KMS_VM_NAME, kmsAppCompose } from "../core/kms-compose.ts";
+import { renderKmsToml } from "../core/render-kms.ts";
+import { connectVmm, type VmmClient } from "../core/vmm/client.ts";
+import type { VmInfo } from "../core/vmm/types.ts";
+import type { Progress } from "./install-apply.ts";
+import type { InstallPlan } from "./install-plan.ts";
+
+export interface KmsOutcome {
+  vmId: string;
+  created: boolean;
+  /** booted, failed or pending (timeout) */
+  boot: "booted" | "failed" | "pending";
+  reason?: string;
+  /** What was probed beyond the VM's boot state, and the result. */
+  probe: string;
+}
+
+export type BootState = { kind: "ready" } | { kind: "failed"; reason: string } | { kind: "pending"; progress: string };
+
+export function bootState(vm: Pick<VmInfo, "status" | "boot_progress" | "boot_error" | "instance_id">): BootState {
+  if ((vm.boot_error ?? "").trim()) return { kind: "failed", reason: `boot error: ${vm.boot_error!.trim()}` };
+  if (["exited", "stopped", "removing"].includes(vm.status)) return { kind: "failed", reason: `vm status ${vm.status}` };
+  if (vm.status === "running" && (vm.boot_progress ?? "").trim() === "done" && (vm.instance_id ?? "") !== "") return { kind: "ready" };
+  return { kind: "pending", progress: `${vm.status}${vm.boot_progress ? `, ${vm.boot_progress}` : ""}` };
+}
+
+async function findVm(c: VmmClient, id: string | null | undefined): Promise<VmInfo | undefined> {
+  const all = (await c.status({ brief: true })).vms;
+  return (id ? all.find((v) => v.id === id) : undefined) ?? all.find((v) => v.name === KMS_VM_NAME && v.status !== "removing");
+}
+
+/** Probe the KMS over HTTPS: GetMeta must answer with a CA certificate (TLS unverified: its CA is what we ask for). */
+async function probeKms(port: number): Promise<string> {
+  const r = await fetch(`https://127.0.0.1:${port}/prpc/GetMeta?json`, {
+    method: "POST",
+    body: "{}",
+    headers: { "content-type": "application/json" },
+    tls: { rejectUnauthorized: false },
+    signal: AbortSignal.timeout(5000),
+  } as RequestInit);
+  const meta = (await r.json()) as { ca_cert?: string };
+  if (!meta.ca_cert) throw new Error("GetMeta answered without a ca_cert");
+  return "KMS GetMeta answered with a CA certificate";
+}
+
+export async function deployKms(
+  plan: InstallPlan,
+  o: { clientUrl: string; token: string; image: string; timeoutMs: number },
+  p: Progress,
+): Promise<KmsOutcome> {
+  const c = await connectVmm({ host: o.clientUrl, token: o.token });
+  try {
+    let vm = await findVm(c, plan.prev?.kms_vm_id);
+    let created = false;
+    if (vm) {
+      if (vm.status === "stopped" || vm.status === "exited") {
+        await c.startVm(vm.id);
+        p.ok(`started the existing KMS CVM (vm ${vm.id})`);
+      } else p.ok(`KMS CVM already deployed (vm ${vm.id})`);
+    } else {
+      const built = kmsAppCompose({ kmsImage: plan.flags.kmsImage, kmsToml: renderKmsToml(plan.cfg), platform: plan.cfg.platform });
+      p.step(`deploying the KMS CVM (os ${o.image}, kms ${plan.flags.kmsImage})`);
+      let id: string;
+      try {
+        id = (
+          await c.createVm({
+            name: KMS_VM_NAME,
+            image: o.image,
+            compose_file: built.composeFile,
+            vcpu: 4,
+            memory: 8192,
+            disk_size: 20,
+            ports: [{ protocol: "tcp", host_address: "127.0.0.1", host_port: plan.cfg.kmsPort, vm_port: 8000 }],
+          })
+        ).id;
+      } catch (e) {
+        throw new DstackError(`createVm for the kms cvm failed: ${e instanceof Error ? e.message : e}`);
+      }
+      created = true;
+      vm = (await findVm(c, id))!;
+      p.ok(`created the KMS CVM (vm ${id})`);
+    }
+    const id = vm.id;
+    const deadline = performance.now() + o.timeoutMs;
+    let state: BootState = bootState(vm);
+    let last = "";
+    while (state.kind === "pending" && performance.now() < deadline) {
+      if (state.progress !== last) {
+        p.step(`KMS CVM boot: ${state.progress}`);
+        last = state.progress;
+      }
+      await Bun.sleep(200);
+      const cur = (await c.status({ ids: [id], brief: true })).vms[0];
+      if (!cur) return { vmId: id, created, boot: "failed", reason: "the KMS VM disappeared", probe: "none" };
+      state = bootState(cur);
+    }
+    if (state.kind !== "ready") {
+      const reason = state.kind === "failed" ? state.reason : `not ready in ${Math.round(o.timeoutMs / 1000)} s (${state.progress})`;
+      p.warn(`KMS CVM ${state.kind === "failed" ? "failed" : "not ready"}: ${reason}; check \`dstack logs ${id}\` and the VMM log`);
+      return { vmId: id, created, boot: state.kind === "failed" ? "failed" : "pending", reason, probe: "none" };
+    }
+    let probe: string;
+    if (plan.cfg.simulate) {
+      probe = "simulated: the VM booted, but no KMS service runs in a simulated CVM, so there is nothing further to probe";
+    } else {
+      try {
+        probe = await probeKms(plan.cfg.kmsPort);
+      } catch (e) {
+        probe = `KMS did not answer GetMeta on https://127.0.0.1:${plan.cfg.kmsPort}: ${e instanceof Error ? e.message : e}`;
+        p.warn(`${probe}; check \`dstack logs ${id}\``);
+        return { vmId: id, created, boot: "booted", probe };
+      }
+    }
+    p.ok(`KMS CVM booted (vm ${id}); ${probe}`);
+    return { vmId: id, created, boot: "booted", probe };
+  } finally {
+    c.close();
+  }
+}

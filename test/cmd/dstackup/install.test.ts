@@ -1,0 +1,170 @@
+/**
+ * dstackup install / status / destroy / doctor as the compiled binary, in
+ * --simulate mode with detached daemons under a temp --prefix.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runBin } from "../../helpers/run.ts";
+import { treeHash, treeListing } from "../../helpers/tree.ts";
+
+function ports() {
+  const base = 21000 + Math.floor(Math.random() * 9000);
+  const kms = 11000 + Math.floor(Math.random() * 8000);
+  return { dashboard: String(base), auth: String(base + 1), kms: String(kms) };
+}
+
+const prefixes: string[] = [];
+function newPrefix(): { prefix: string; p: ReturnType<typeof ports>; flags: string[] } {
+  const prefix = mkdtempSync(join(tmpdir(), "dstackup-it-"));
+  prefixes.push(prefix);
+  const p = ports();
+  return {
+    prefix,
+    p,
+    flags: ["--simulate", "--service-manager", "detached", "--prefix", prefix, "--dashboard-port", p.dashboard, "--auth-port", p.auth, "--kms-port", p.kms, "--timeout", "30"],
+  };
+}
+
+afterAll(async () => {
+  for (const prefix of prefixes) await runBin("dstackup", ["destroy", "--purge", "-y", "--prefix", prefix]);
+});
+
+describe("dstackup install --simulate (detached daemons)", () => {
+  const s = newPrefix();
+  let installedTree = "";
+
+  test("a fresh install starts both daemons, boots the KMS CVM and writes the state", async () => {
+    const before = treeHash(s.prefix);
+    expect(before).toBe(treeHash(s.prefix));
+    const r = await runBin("dstackup", ["install", ...s.flags]);
+    expect(r.stderr).toContain("preflight");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`dashboard: http://127.0.0.1:${s.p.dashboard}`);
+    expect(r.stdout).toContain(`dstack --prefix ${s.prefix} run nginx -p 8080:80`);
+    const state = JSON.parse(readFileSync(join(s.prefix, "var/lib/dstack/dstackup-state.json"), "utf8"));
+    expect(state.client_url).toBe(`http://127.0.0.1:${s.p.dashboard}`);
+    expect(state.client_token_path).toBe(join(s.prefix, "etc/dstack/vmm-auth-token"));
+    expect(state.allowlist_path).toBe(join(s.prefix, "etc/dstack/auth-allowlist.json"));
+    expect(state.kms_vm_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(state.kms_url).toBe(`https://10.0.2.2:${s.p.kms}`);
+    expect(state.service_manager).toBe("detached");
+    expect(state.simulate).toBe(true);
+    expect(statSync(join(s.prefix, "etc/dstack/vmm-auth-token")).mode & 0o777).toBe(0o600);
+    expect(statSync(join(s.prefix, "etc/dstack/vmm.toml")).mode & 0o777).toBe(0o600);
+    const allow = JSON.parse(readFileSync(state.allowlist_path, "utf8"));
+    expect(allow.osImages).toEqual([state.image_pin]);
+    const st = await runBin("dstackup", ["status", "--json", "--prefix", s.prefix]);
+    expect(st.code).toBe(0);
+    const h = JSON.parse(st.stdout);
+    expect(h.healthy).toBe(true);
+    expect(h.components.map((c: { name: string }) => c.name)).toEqual(expect.arrayContaining(["vmm", "auth-webhook", "allowlist", "kms"]));
+  }, 120_000);
+
+  test("the same command again changes nothing and restarts nothing", async () => {
+    const pidsBefore = readFileSync(join(s.prefix, "run/dstack", readPidName(s.prefix, "vmm")), "utf8");
+    installedTree = treeHash(join(s.prefix, "etc"));
+    const r = await runBin("dstackup", ["install", ...s.flags]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("no change");
+    expect(r.stderr).toContain("unchanged, not restarted");
+    expect(readFileSync(join(s.prefix, "run/dstack", readPidName(s.prefix, "vmm")), "utf8")).toBe(pidsBefore);
+    expect(treeHash(join(s.prefix, "etc"))).toBe(installedTree);
+  }, 120_000);
+
+  test("--dry-run with a changed flag prints the diff and changes nothing", async () => {
+    const before = treeHash(s.prefix);
+    const r = await runBin("dstackup", ["install", ...s.flags, "--host-api-port", "10077", "--dry-run"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("nothing was changed");
+    expect(r.stdout).toContain("update " + join(s.prefix, "etc/dstack/vmm.toml"));
+    expect(r.stdout).toContain("+ port = 10077");
+    expect(r.stdout).toMatch(/dstack-vmm-\S+: restart/);
+    expect(r.stdout).toMatch(/dstack-auth-\S+: keep running/);
+    expect(treeHash(s.prefix)).toBe(before);
+  }, 60_000);
+
+  test("a changed flag re-renders and restarts only the VMM; registered apps survive", async () => {
+    const allowPath = join(s.prefix, "etc/dstack/auth-allowlist.json");
+    const allow = JSON.parse(readFileSync(allowPath, "utf8"));
+    allow.apps = { ["ab".repeat(20)]: { composeHashes: ["cd".repeat(32)], devices: [], allowAnyDevice: true } };
+    writeFileSync(allowPath, JSON.stringify(allow, null, 2));
+    const authPid = readFileSync(join(s.prefix, "run/dstack", readPidName(s.prefix, "auth")), "utf8");
+    const vmmPid = readFileSync(join(s.prefix, "run/dstack", readPidName(s.prefix, "vmm")), "utf8");
+    const r = await runBin("dstackup", ["install", ...s.flags, "--host-api-port", "10077"]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(s.prefix, "run/dstack", readPidName(s.prefix, "auth")), "utf8")).toBe(authPid);
+    expect(readFileSync(join(s.prefix, "run/dstack", readPidName(s.prefix, "vmm")), "utf8")).not.toBe(vmmPid);
+    expect(JSON.parse(readFileSync(allowPath, "utf8")).apps).toEqual(allow.apps);
+    const st = await runBin("dstackup", ["status", "--prefix", s.prefix]);
+    expect(st.code).toBe(0);
+    expect(st.stdout).toContain("healthy");
+  }, 120_000);
+
+  test("destroy keeps config and state; destroy --purge returns the prefix to its pre-install tree", async () => {
+    const d = await runBin("dstackup", ["destroy", "--prefix", s.prefix]);
+    expect(d.code).toBe(0);
+    expect(d.stderr).toContain("KMS keys are kept");
+    expect(statSync(join(s.prefix, "etc/dstack/vmm.toml")).isFile()).toBe(true);
+    const st = await runBin("dstackup", ["status", "--prefix", s.prefix]);
+    expect(st.code).toBe(1);
+    const noTty = await runBin("dstackup", ["destroy", "--purge", "--prefix", s.prefix]);
+    expect(noTty.code).toBe(2);
+    expect(noTty.stderr).toContain("pass -y");
+    const p = await runBin("dstackup", ["destroy", "--purge", "-y", "--prefix", s.prefix]);
+    expect(p.code).toBe(0);
+    expect(treeListing(s.prefix)).toEqual(["D  700"]);
+  }, 120_000);
+});
+
+describe("refusals leave the host unchanged", () => {
+  test("a busy port refuses with exit 4 and the fix; nothing written", async () => {
+    const s = newPrefix();
+    const srv = Bun.serve({ hostname: "127.0.0.1", port: Number(s.p.auth), fetch: () => new Response("busy") });
+    try {
+      const before = treeHash(s.prefix);
+      const r = await runBin("dstackup", ["install", ...s.flags]);
+      expect(r.code).toBe(4);
+      expect(r.stderr).toContain(`auth webhook port 127.0.0.1:${s.p.auth} is already in use; pass --auth-port <free-port>`);
+      expect(r.stderr).toContain("nothing was changed");
+      expect(treeHash(s.prefix)).toBe(before);
+    } finally {
+      srv.stop(true);
+    }
+  }, 60_000);
+
+  test("an image without digest.txt refuses unless --allow-unpinned-image", async () => {
+    const s = newPrefix();
+    const img = join(s.prefix, "var/lib/dstack/images/dstack-0.5.9");
+    await Bun.write(join(img, "metadata.json"), JSON.stringify({ kernel: "k", initrd: "i", version: "0.5.9" }));
+    const before = treeHash(s.prefix);
+    const r = await runBin("dstackup", ["install", ...s.flags, "--image", "dstack-0.5.9"]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain("missing required file(s): digest.txt");
+    expect(treeHash(s.prefix)).toBe(before);
+  }, 60_000);
+
+  test("--expose is refused with the SSH-tunnel guidance", async () => {
+    const r = await runBin("dstackup", ["install", "--simulate", "--expose", "0.0.0.0"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("ssh -L 9080:127.0.0.1:9080");
+  });
+
+  test("without --simulate on a host with no TDX, doctor names the failing checks", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cpu-"));
+    writeFileSync(join(dir, "cpuinfo"), "flags\t\t: fpu vme\n");
+    const r = await runBin("dstackup", ["doctor", "--json", "--service-manager", "systemd", "--prefix", join(dir, "p")], {
+      env: { DSTACK_CPUINFO: join(dir, "cpuinfo"), DSTACK_DEV_ROOT: dir },
+    });
+    expect(r.code).toBe(4);
+    const rep = JSON.parse(r.stdout);
+    const failed = rep.checks.filter((c: { ok: boolean }) => !c.ok).map((c: { name: string }) => c.name);
+    expect(failed).toEqual(expect.arrayContaining(["platform", "kvm", "binaries"]));
+  });
+});
+
+function readPidName(prefix: string, which: "vmm" | "auth"): string {
+  const st = JSON.parse(readFileSync(join(prefix, "var/lib/dstack/dstackup-state.json"), "utf8"));
+  return `${which === "vmm" ? st.vmm_unit : st.auth_unit}.pid`;
+}
