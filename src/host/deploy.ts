@@ -12,6 +12,7 @@ import type { VmmClient } from "../core/vmm/client.ts";
 import type { GpuConfig, VmInfo } from "../core/vmm/types.ts";
 import { registerAppHash, unregisterAppHash } from "./allowlist-file.ts";
 import { resolveAutoPorts } from "./free-port.ts";
+import { bootDone } from "./kms.ts";
 
 export interface DeployRequest {
   name: string;
@@ -116,7 +117,7 @@ export async function waitBoot(c: VmmClient, id: string, timeoutMs: number, prog
     if (vm.boot_error.trim() || ["exited", "stopped", "removing"].includes(vm.status)) {
       return { ok: false, vm, reason: await failureReason(c, id, vm) };
     }
-    if (vm.status === "running" && vm.boot_progress === "done" && vm.instance_id) return { ok: true, vm };
+    if (vm.status === "running" && bootDone(vm.boot_progress) && vm.instance_id) return { ok: true, vm };
     await Bun.sleep(50);
   }
   return { ok: false, vm, reason: `not booted within ${Math.round(timeoutMs / 1000)} s (${last})` };

@@ -115,7 +115,7 @@ export async function destroyInstall(
       if (!existsSync(link) && !isLink(link)) continue;
       if (!opts.dryRun) {
         rmSync(link, { force: true });
-        pruneEmpty(dirname(link), dirname(dirname(link)));
+        pruneEmpty(dirname(link), layout.prefix && link.startsWith(layout.prefix + "/") ? layout.prefix : dirname(dirname(link)));
       }
       step(`remove ${link}`, true);
     }

@@ -5,6 +5,7 @@ import { connectVmm } from "../core/vmm/client.ts";
 import { parseAllowlist } from "../auth/allowlist.ts";
 import type { Layout } from "./layout.ts";
 import { authAnswers } from "./readiness.ts";
+import { bootDone } from "./kms.ts";
 import { Services } from "./services.ts";
 import type { InstallState } from "./state.ts";
 
@@ -78,7 +79,7 @@ export async function checkHealth(layout: Layout, st: InstallState): Promise<Hea
     else
       c.push({
         name: "kms",
-        ok: vm.status === "running" && vm.boot_progress === "done",
+        ok: vm.status === "running" && bootDone(vm.boot_progress),
         detail: `vm ${vm.id} ${vm.status}${vm.boot_progress ? ` (${vm.boot_progress})` : ""}, ${st.kms_url}${st.simulate ? " (simulated: no KMS service to probe)" : ""}`,
         ...(vm.status === "running" ? {} : { hint: `dstack logs ${vm.id}` }),
       });

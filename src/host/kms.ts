@@ -21,12 +21,18 @@ export interface KmsOutcome {
   probe: string;
 }
 
+export function bootDone(progress: string | undefined): boolean {
+  const p = (progress ?? "").trim();
+  return p === "done" || p === "running";
+}
+
 export type BootState = { kind: "ready" } | { kind: "failed"; reason: string } | { kind: "pending"; progress: string };
 
 export function bootState(vm: Pick<VmInfo, "status" | "boot_progress" | "boot_error" | "instance_id">): BootState {
   if ((vm.boot_error ?? "").trim()) return { kind: "failed", reason: `boot error: ${vm.boot_error!.trim()}` };
   if (["exited", "stopped", "removing"].includes(vm.status)) return { kind: "failed", reason: `vm status ${vm.status}` };
-  if (vm.status === "running" && (vm.boot_progress ?? "").trim() === "done" && (vm.instance_id ?? "") !== "") return { kind: "ready" };
+  // "running" is what a VM that kept running across a VMM restart reports (vmm.md §5)
+  if (vm.status === "running" && bootDone(vm.boot_progress) && (vm.instance_id ?? "") !== "") return { kind: "ready" };
   return { kind: "pending", progress: `${vm.status}${vm.boot_progress ? `, ${vm.boot_progress}` : ""}` };
 }
 
