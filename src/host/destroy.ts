@@ -115,7 +115,6 @@ export async function destroyInstall(
       if (!existsSync(link) && !isLink(link)) continue;
       if (!opts.dryRun) {
         rmSync(link, { force: true });
-        pruneEmpty(dirname(link), layout.prefix && link.startsWith(layout.prefix + "/") ? layout.prefix : dirname(dirname(link)));
       }
       step(`remove ${link}`, true);
     }
@@ -124,6 +123,19 @@ export async function destroyInstall(
       if (!opts.dryRun) rmSync(d, { recursive: true, force: true });
       step(`purge ${d}`, true);
       if (!opts.dryRun && layout.prefix) for (const r of pruneEmpty(dirname(d), layout.prefix)) p.ok(`removed empty dir ${r}`);
+    }
+    // Directories install created (deepest first), when now empty.
+    if (!opts.dryRun) {
+      for (const d of [...(st?.created_dirs ?? [])].sort((a, b) => b.length - a.length)) {
+        try {
+          if (existsSync(d) && readdirSync(d).length === 0) {
+            rmdirSync(d);
+            p.ok(`removed empty dir ${d}`);
+          }
+        } catch {
+          /* not empty or gone */
+        }
+      }
     }
   } else if (!opts.dryRun) {
     p.ok(`configs kept at ${layout.configDir}; state and the KMS CVM kept under ${layout.stateDir} (dstackup destroy --purge wipes them)`);

@@ -46,10 +46,27 @@ function ensureLink(link: string, target: string): boolean {
   return true;
 }
 
+/** The ancestors of `dir` (itself included) that do not exist yet, outermost first. */
+function missingAncestors(dir: string): string[] {
+  const out: string[] = [];
+  let d = dir;
+  while (!existsSync(d)) {
+    out.unshift(d);
+    const up = dirname(d);
+    if (up === d) break;
+    d = up;
+  }
+  return out;
+}
+
 export async function applyInstall(plan: InstallPlan, p: Progress, opts: { timeoutMs: number; noStart: boolean }): Promise<InstallResult> {
   const { layout, cfg } = plan;
   const changed: string[] = [];
   const unchanged: string[] = [];
+  // Remember every directory this install creates, so destroy --purge removes exactly those.
+  const created = new Set<string>(plan.prev?.created_dirs ?? []);
+  const dirsWeNeed = [layout.configDir, layout.stateDir, layout.runDir, layout.imageDir, layout.vmDir, ...plan.links.map(([l]) => dirname(l)), ...plan.bundleCopies.map(([, d]) => dirname(d))];
+  for (const d of dirsWeNeed) for (const m of missingAncestors(d)) created.add(m);
   for (const d of [layout.configDir, layout.stateDir, layout.runDir, layout.imageDir, layout.vmDir]) mkdirSync(d, { recursive: true, mode: 0o755 });
 
   for (const [src, dest] of plan.bundleCopies) {
@@ -124,6 +141,7 @@ export async function applyInstall(plan: InstallPlan, p: Progress, opts: { timeo
     host_api_port: cfg.hostApiPort,
     cid_start: cfg.cidStart,
     links: plan.links.map(([l]) => l),
+    created_dirs: [...created].sort(),
     installed_at: plan.prev?.installed_at ?? now,
     updated_at: plan.prev?.updated_at ?? now,
   };

@@ -40,6 +40,8 @@ export const InstallStateSchema = v.object({
   cid_start: v.optional(v.number()),
   /** Symlinks to this binary that install created (removed by destroy --purge). */
   links: v.optional(v.array(v.string())),
+  /** Directories that install created (destroy --purge removes them when empty). */
+  created_dirs: v.optional(v.array(v.string())),
   installed_at: v.optional(v.string()),
   updated_at: v.optional(v.string()),
 });
