@@ -1,6 +1,4 @@
 import { defineCommand } from "citty";
-import { loadSimConfig } from "../../sim/config.ts";
-import { serveSimulator, SIM_VERSION } from "../../sim/server.ts";
 import { version } from "../shared/version.ts";
 
 export default defineCommand({
@@ -9,6 +7,9 @@ export default defineCommand({
     config: { type: "string", alias: "c", required: true, description: "vmm.toml", valueHint: "FILE" },
   },
   async run({ args }) {
+    // loaded here, not at the top: `--version`/`--help` stay as fast as the other tools
+    const { loadSimConfig } = await import("../../sim/config.ts");
+    const { serveSimulator, SIM_VERSION } = await import("../../sim/server.ts");
     const cfg = loadSimConfig(String(args.config));
     const running = serveSimulator(cfg);
     process.stderr.write(
