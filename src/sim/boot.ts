@@ -82,6 +82,7 @@ export async function bootVm(cfg: SimConfig, store: VmStore, vm: VmRecord, seed:
     store.log(vm.id, "stderr", `guest exited: ${reason}`);
     vm.running = false;
     vm.stoppedAtMs = Date.now();
+    store.persist(vm);
   };
 
   serial(`\n===== boot @ ${new Date().toISOString().slice(0, 19)}Z =====`);

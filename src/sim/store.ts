@@ -60,7 +60,8 @@ export class VmStore {
     const d = this.dir(vm.id);
     mkdirSync(join(d, "shared"), { recursive: true });
     writeAtomic(join(d, "vm-manifest.json"), JSON.stringify({ id: vm.id, config: vm.config, app_id: vm.appId, cid: vm.cid, created_at_ms: vm.createdAtMs, image_version: vm.imageVersion }) + "\n");
-    writeAtomic(join(d, "vm-state.json"), JSON.stringify({ started: vm.started }) + "\n");
+    // `exited`/`boot_error` are the simulator's own: they keep a failed boot failed across a restart
+    writeAtomic(join(d, "vm-state.json"), JSON.stringify({ started: vm.started, exited: vm.started && !vm.running, boot_error: vm.bootError }) + "\n");
     if (vm.instanceId) writeAtomic(join(d, "shared", ".instance_info"), JSON.stringify({ app_id: vm.appId, instance_id: vm.instanceId }) + "\n");
   }
 
@@ -83,6 +84,7 @@ export class VmStore {
           /* not booted yet */
         }
         const started = s.started === true;
+        const exited = started && s.exited === true;
         this.vms.set(id, {
           id,
           config: m.config,
@@ -90,13 +92,13 @@ export class VmStore {
           cid: m.cid,
           createdAtMs: m.created_at_ms,
           started,
-          running: started,
+          running: started && !exited,
           removing: false,
           startedAtMs: started ? Date.now() : null,
-          stoppedAtMs: null,
+          stoppedAtMs: exited ? Date.now() : null,
           // what the real VMM shows for a VM that kept running across its restart
-          bootProgress: started ? (instanceId ? "running" : "") : "",
-          bootError: "",
+          bootProgress: started && !exited ? (instanceId ? "running" : "") : "",
+          bootError: exited && typeof s.boot_error === "string" ? s.boot_error : "",
           shutdownProgress: "",
           instanceId,
           imageVersion: m.image_version ?? "",
