@@ -1,0 +1,285 @@
+/**
+ * dstack-auth: the cases of reference/kms-auth.md §3.1–3.5 adapted to our
+ * semantics (the Rust webhook's single-operator rules; TCB/advisory checks only
+ * when the allowlist opts in), fail-closed behaviour, freshness under renames,
+ * bad input, a fuzz run, and the compiled binary with SIGTERM.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { makeWebhook, type DecisionLog } from "../../src/auth/server.ts";
+import { runBin, DIST } from "../helpers/run.ts";
+
+const IMG = "0x1fbb0cf9cc6cfbf23d6b779776fabad2c5403d643badb9e5e238615e4960a78a";
+const base = {
+  teeVariant: "dstack-tdx",
+  mrAggregated: "0xabc123",
+  osImageHash: IMG,
+  appId: "0xapp123",
+  composeHash: "0xcompose456",
+  instanceId: "0xinstance789",
+  deviceId: "0xdevice999",
+  tcbStatus: "UpToDate",
+  advisoryIds: [] as string[],
+  mrSystem: "",
+};
+
+function setup(config: unknown) {
+  const dir = mkdtempSync(join(tmpdir(), "auth-"));
+  const path = join(dir, "auth-allowlist.json");
+  writeFileSync(path, typeof config === "string" ? config : JSON.stringify(config));
+  const logs: DecisionLog[] = [];
+  const changes: unknown[] = [];
+  const fetch = makeWebhook(path, { onDecision: (d) => logs.push(d), onAllowlistChange: (l) => changes.push(l) });
+  const call = async (route: "app" | "kms", body: unknown, headers: Record<string, string> = { "content-type": "application/json" }) => {
+    const r = await fetch(new Request(`http://x/bootAuth/${route}`, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) }));
+    return { status: r.status, body: (await r.json()) as { isAllowed: boolean; reason: string; gatewayAppId: string; error?: string } };
+  };
+  return { path, dir, fetch, call, logs, changes, write: (c: unknown) => writeFileSync(path, JSON.stringify(c)) };
+}
+
+describe("decisions (§3.1 adapted, §3.2)", () => {
+  test("#1 GET / is the info object with every field the KMS requires; chainId an integer", async () => {
+    const s = setup({ gatewayAppId: "0xgateway" });
+    const r = await s.fetch(new Request("http://x/"));
+    const info = await r.json();
+    expect(r.status).toBe(200);
+    expect(info).toEqual({ status: "ok", kmsContractAddr: "", ethRpcUrl: "", gatewayAppId: "", chainId: 0, appImplementation: "" });
+    expect(Number.isInteger(info.chainId)).toBe(true);
+  });
+
+  test("#2/#9 KMS route: mrAggregated and the device rule; allowAnyDevice overrides the list", async () => {
+    const s = setup({ osImages: [IMG], gatewayAppId: "0xgateway", kms: { mrAggregated: ["0xabc123"], devices: ["0xdevice999"], allowAnyDevice: false } });
+    expect((await s.call("kms", base)).body).toEqual({ isAllowed: true, gatewayAppId: "0xgateway", reason: "ok" });
+    s.write({ osImages: [IMG], kms: { mrAggregated: ["0xabc123"], devices: ["0xotherdevice"], allowAnyDevice: true } });
+    expect((await s.call("kms", base)).body.isAllowed).toBe(true);
+    s.write({ osImages: [IMG], kms: { mrAggregated: ["0xabc123"], devices: ["0xotherdevice"], allowAnyDevice: false } });
+    expect((await s.call("kms", base)).body.reason).toBe("device not allowed");
+  });
+
+  test("#3–#5 TCB status and advisories: not enforced by default, enforced when the allowlist opts in", async () => {
+    const cfg = { osImages: [IMG], kms: { mrAggregated: ["0xabc123"], allowAnyDevice: true } };
+    const s = setup(cfg);
+    expect((await s.call("kms", { ...base, tcbStatus: "OutOfDate" })).body.isAllowed).toBe(true);
+    expect((await s.call("kms", { ...base, advisoryIds: ["INTEL-SA-TEST"] })).body.isAllowed).toBe(true);
+    s.write({ ...cfg, allowedTcbStatuses: ["UpToDate"], allowedAdvisoryIds: [] });
+    expect((await s.call("kms", { ...base, tcbStatus: "OutOfDate" })).body.reason).toBe("TCB status is not allowed");
+    expect((await s.call("kms", { ...base, advisoryIds: ["INTEL-SA-TEST"] })).body.reason).toBe("advisory ID is not allowed");
+    s.write({ ...cfg, allowedTcbStatuses: ["UpToDate", "OutOfDate"], allowedAdvisoryIds: ["INTEL-SA-TEST"] });
+    expect((await s.call("kms", { ...base, tcbStatus: "OutOfDate", advisoryIds: ["INTEL-SA-TEST"] })).body.isAllowed).toBe(true);
+  });
+
+  test("#6–#8 KMS route ignores osImages (Rust semantics); a different or empty MR list denies", async () => {
+    const s = setup({ osImages: ["0xdifferentimage"], kms: { mrAggregated: ["0xabc123"], allowAnyDevice: true } });
+    expect((await s.call("kms", base)).body.isAllowed).toBe(true);
+    s.write({ kms: { mrAggregated: ["0xdifferentmr"], allowAnyDevice: true } });
+    expect((await s.call("kms", base)).body.reason).toBe("kms mrAggregated not allowed");
+    s.write({ kms: { mrAggregated: [], allowAnyDevice: true } });
+    expect((await s.call("kms", base)).body.reason).toBe("kms mrAggregated not allowed");
+  });
+
+  test("#10–#14 app route: registered app, compose hash, device rule", async () => {
+    const s = setup({ osImages: [IMG], apps: { "0xapp123": { composeHashes: ["0xcompose456"], devices: ["0xdevice999"], allowAnyDevice: false } } });
+    expect((await s.call("app", base)).body).toEqual({ isAllowed: true, gatewayAppId: "", reason: "ok" });
+    s.write({ osImages: [IMG], apps: {} });
+    expect((await s.call("app", base)).body.reason).toBe("app not registered");
+    s.write({ apps: { "0xapp123": { composeHashes: ["0xdifferenthash"], allowAnyDevice: true } } });
+    expect((await s.call("app", base)).body.reason).toBe("compose hash not allowed");
+    s.write({ apps: { "0xapp123": { composeHashes: ["0xcompose456"], devices: ["0xotherdevice"], allowAnyDevice: false } } });
+    expect((await s.call("app", base)).body.reason).toBe("device not allowed");
+    s.write({ apps: { "0xapp123": { composeHashes: ["0xcompose456"], devices: [], allowAnyDevice: false } } });
+    expect((await s.call("app", base)).body.isAllowed).toBe(true);
+  });
+
+  test("#15/#16, §3.2, §3.5: hex is normalised on both sides, map keys too (trimmed, 0x/0X, case)", async () => {
+    const s = setup({ osImages: [IMG.toUpperCase().replace("0X", "0x")], apps: { "0xAPP123": { composeHashes: ["0xCOMPOSE456"], allowAnyDevice: true } } });
+    expect((await s.call("app", base)).body.isAllowed).toBe(true);
+    expect((await s.call("app", { ...base, appId: "0XAPP123", composeHash: " compose456 ", osImageHash: IMG.slice(2) })).body.isAllowed).toBe(true);
+    s.write({ osImages: ["0xC2AA"], apps: { "0xApp1": { composeHashes: ["0xHASH"], allowAnyDevice: true } } });
+    const wire = { teeVariant: "dstack-tdx", mrAggregated: "0xAABB", osImageHash: "0xC2AA", mrSystem: "", appId: "0xApp1", composeHash: "0xHASH", instanceId: "", deviceId: "0xDEV", keyProviderInfo: "", tcbStatus: "UpToDate", advisoryIds: [] };
+    expect((await s.call("app", wire)).body.isAllowed).toBe(true);
+    expect((await s.call("app", { ...wire, appId: "0xnope" })).body.reason).toBe("app not registered");
+    expect((await s.call("app", { ...wire, composeHash: "0xnope" })).body.reason).toBe("compose hash not allowed");
+    expect((await s.call("app", { ...wire, osImageHash: "0xnope" })).body.reason).toBe("os image not allowed");
+    s.write({ apps: { "0xApp1": { composeHashes: ["0xHASH"] } } });
+    expect((await s.call("app", wire)).body.isAllowed).toBe(true); // empty osImages = any image; no devices key = any device
+  });
+
+  test("every decision is logged once with app id, compose hash, result and reason", async () => {
+    const s = setup({ apps: {} });
+    await s.call("app", base);
+    expect(s.logs).toEqual([{ route: "app", appId: "0xapp123", composeHash: "0xcompose456", mrAggregated: "0xabc123", allowed: false, reason: "app not registered" }]);
+  });
+});
+
+describe("fail closed", () => {
+  test("missing, invalid JSON and schema-invalid allowlists deny everything, with the reason; logged once per change", async () => {
+    const s = setup("{invalid");
+    const r1 = await s.call("app", base);
+    const r2 = await s.call("app", base);
+    expect(r1.status).toBe(200);
+    expect(r1.body.isAllowed).toBe(false);
+    expect(r1.body.reason).toStartWith("allowlist unavailable: ");
+    expect(r1.body.reason).toContain("invalid JSON");
+    expect(r2.body.reason).toBe(r1.body.reason);
+    expect(s.changes).toHaveLength(1);
+    s.write({ osImages: "notarray" });
+    expect((await s.call("kms", base)).body.reason).toContain("osImages");
+    renameSync(s.path, s.path + ".gone");
+    expect((await s.call("app", base)).body.reason).toContain("does not exist");
+    expect(s.changes).toHaveLength(3);
+    const info = await s.fetch(new Request("http://x/"));
+    expect(info.status).toBe(200);
+  });
+
+  test("the empty default allowlist denies (Rust kms_allowlist_and_empty_default)", async () => {
+    const s = setup({});
+    expect((await s.call("kms", { ...base, deviceId: "" })).body.isAllowed).toBe(false);
+    expect((await s.call("app", base)).body.isAllowed).toBe(false);
+  });
+});
+
+describe("bad input never crashes it", () => {
+  test("invalid JSON, wrong content type, wrong types, too big, 404, 405", async () => {
+    const s = setup({ apps: {} });
+    expect((await s.call("app", "{bad")).status).toBe(400);
+    expect((await s.call("app", "")).status).toBe(400);
+    expect((await s.call("app", "[]")).status).toBe(400);
+    const wrongType = await s.call("app", { ...base, appId: 5 });
+    expect(wrongType.status).toBe(400);
+    expect(wrongType.body.error).toBe("field appId must be a string");
+    expect((await s.call("app", { ...base, advisoryIds: null })).status).toBe(400);
+    expect((await s.call("app", base, { "content-type": "text/plain" })).status).toBe(415);
+    expect((await s.call("app", JSON.stringify({ ...base, pad: "x".repeat(70 * 1024) }))).status).toBe(413);
+    expect((await s.fetch(new Request("http://x/nope"))).status).toBe(404);
+    expect((await s.fetch(new Request("http://x/bootAuth/app/"))).status).toBe(404);
+    expect((await s.fetch(new Request("http://x/bootAuth/app"))).status).toBe(405);
+    expect((await s.fetch(new Request("http://x/", { method: "POST" }))).status).toBe(405);
+    const r = await s.fetch(new Request("http://x/nope"));
+    expect(await r.json()).toEqual({ error: "no such route: /nope" });
+  });
+
+  test("fuzz: 10,000 random bodies and headers over HTTP; every one answered, server still up", async () => {
+    const s = setup({ apps: { "0xapp123": { composeHashes: ["0xcompose456"] } } });
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: s.fetch });
+    let seed = 42;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const pick = <T,>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!;
+    const bodies = [
+      () => JSON.stringify({ ...base, [pick(Object.keys(base))]: pick([null, 1, true, [], {}, "x", "0x" + "f".repeat(64)]) }),
+      () => Array.from({ length: Math.floor(rnd() * 200) }, () => String.fromCharCode(Math.floor(rnd() * 256))).join(""),
+      () => JSON.stringify(pick([null, 0, "s", [], [base], { advisoryIds: [1] }])),
+      () => JSON.stringify(base),
+      () => "{" + "\"a\":".repeat(Math.floor(rnd() * 50)),
+    ];
+    let answered = 0;
+    const statuses = new Set<number>();
+    try {
+      for (let batch = 0; batch < 100; batch++) {
+        await Promise.all(
+          Array.from({ length: 100 }, async () => {
+            const path = pick(["/bootAuth/app", "/bootAuth/kms", "/", "/x", "/bootAuth"]);
+            const method = pick(["POST", "POST", "POST", "GET", "PUT"]);
+            const headers: Record<string, string> = {};
+            if (rnd() < 0.8) headers["content-type"] = pick(["application/json", "text/plain", "application/json; charset=utf-8", "", "application/x-www-form-urlencoded"]);
+            if (rnd() < 0.2) headers["x-junk"] = String(rnd());
+            const r = await fetch(`http://127.0.0.1:${server.port}${path}`, { method, headers, ...(method === "GET" ? {} : { body: pick(bodies)() }) });
+            statuses.add(r.status);
+            await r.arrayBuffer();
+            answered++;
+          }),
+        );
+      }
+      expect(answered).toBe(10_000);
+      expect([...statuses].every((c) => c === 200 || (c >= 400 && c < 500))).toBe(true);
+      const ok = await fetch(`http://127.0.0.1:${server.port}/bootAuth/app`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(base) });
+      expect((await ok.json()).isAllowed).toBe(true);
+    } finally {
+      server.stop(true);
+    }
+  }, 60_000);
+});
+
+describe("freshness", () => {
+  test("an update by rename is seen by the very next request; no decision from an older version", async () => {
+    const s = setup({ apps: { "0xapp123": { composeHashes: ["0x0"] } } });
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: s.fetch });
+    // The writer publishes version N by renaming a file that allows compose hash N.
+    let completed = 0;
+    let stop = false;
+    const writer = (async () => {
+      for (let n = 1; !stop; n++) {
+        const tmp = `${s.path}.tmp`;
+        writeFileSync(tmp, JSON.stringify({ apps: { "0xapp123": { composeHashes: [`0x${n.toString(16)}`] } } }));
+        renameSync(tmp, s.path);
+        completed = n;
+        await Bun.sleep(0);
+      }
+    })();
+    let checked = 0;
+    try {
+      for (let i = 0; i < 400; i++) {
+        const atStart = completed;
+        // ask whether the last completed version is allowed: it, or a newer one, must be in force
+        const r = await fetch(`http://127.0.0.1:${server.port}/bootAuth/app`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ ...base, composeHash: `0x${atStart.toString(16)}` }),
+        });
+        const d = await r.json();
+        if (!d.isAllowed) {
+          // denied: only acceptable if a newer version than atStart was already published
+          expect(completed).toBeGreaterThan(atStart);
+        }
+        checked++;
+      }
+    } finally {
+      stop = true;
+      await writer;
+      server.stop(true);
+    }
+    expect(checked).toBe(400);
+  }, 60_000);
+});
+
+describe("compiled binary", () => {
+  const procs: Bun.Subprocess[] = [];
+  afterAll(() => procs.forEach((p) => p.kill("SIGKILL")));
+
+  test("serve answers the contract; SIGTERM finishes and exits 0; check and decide", async () => {
+    const s = setup({ osImages: [IMG], apps: { "0xapp123": { composeHashes: ["0xcompose456"], allowAnyDevice: true } } });
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const p = Bun.spawn([join(DIST, "dstack-auth"), "--config", s.path, "--port", String(port), "--log-format", "json"], { stderr: "pipe", stdout: "pipe" });
+    procs.push(p);
+    let up = false;
+    for (let i = 0; i < 100 && !up; i++) {
+      try {
+        up = (await fetch(`http://127.0.0.1:${port}/`)).ok;
+      } catch {
+        await Bun.sleep(30);
+      }
+    }
+    expect(up).toBe(true);
+    const d = await fetch(`http://127.0.0.1:${port}/bootAuth/app`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(base) });
+    expect(await d.json()).toEqual({ isAllowed: true, gatewayAppId: "", reason: "ok" });
+    p.kill("SIGTERM");
+    expect(await p.exited).toBe(0);
+    const lines = (await new Response(p.stderr).text()).trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines.find((l) => l.event === "decision")).toMatchObject({ route: "app", appId: "0xapp123", allowed: true, reason: "ok" });
+
+    const chk = await runBin("dstack-auth", ["check", "--config", s.path]);
+    expect(chk.code).toBe(0);
+    expect(chk.stdout).toContain("0xcompose456");
+    writeFileSync(join(s.dir, "bad.json"), JSON.stringify({ apps: { x: { composeHashes: "nope" } } }));
+    const bad = await runBin("dstack-auth", ["check", "--config", join(s.dir, "bad.json"), "--json"]);
+    expect(bad.code).toBe(4);
+    expect(JSON.parse(bad.stdout).field).toBe("apps.x.composeHashes");
+    const dec = await runBin("dstack-auth", ["decide", "--config", s.path], { stdin: JSON.stringify(base) });
+    expect(dec.code).toBe(0);
+    expect(JSON.parse(dec.stdout).isAllowed).toBe(true);
+    const deny = await runBin("dstack-auth", ["decide", "--config", s.path, "--kms"], { stdin: JSON.stringify(base) });
+    expect(deny.code).toBe(1);
+    expect(JSON.parse(deny.stdout).reason).toBe("kms mrAggregated not allowed");
+  }, 30_000);
+});
