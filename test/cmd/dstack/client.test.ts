@@ -1,0 +1,209 @@
+/**
+ * dstack (compiled) against an install made by `dstackup install --simulate`
+ * in a temp prefix: the simulator plays the VMM and the KMS, and the real
+ * dstack-auth decides.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runBin } from "../../helpers/run.ts";
+
+let prefix = "";
+const dstack = (args: string[], env: Record<string, string> = {}) => runBin("dstack", ["--prefix", prefix, ...args], { env });
+const allowPath = () => join(prefix, "etc/dstack/auth-allowlist.json");
+const allowlist = () => JSON.parse(readFileSync(allowPath(), "utf8"));
+
+beforeAll(async () => {
+  prefix = mkdtempSync(join(tmpdir(), "dstack-client-"));
+  const base = 24000 + Math.floor(Math.random() * 6000);
+  const r = await runBin("dstackup", ["install", "--simulate", "--service-manager", "detached", "--prefix", prefix, "--dashboard-port", String(base), "--auth-port", String(base + 1), "--kms-port", String(11000 + Math.floor(Math.random() * 5000)), "-q"]);
+  if (r.code !== 0) throw new Error(`install failed: ${r.stderr}`);
+}, 60_000);
+
+afterAll(async () => {
+  await runBin("dstackup", ["destroy", "--purge", "-y", "-q", "--prefix", prefix]);
+});
+
+describe("dstack run → booted → rm", () => {
+  test("run registers the hash, boots, prints id, app id, hash and the URL; ps, inspect, logs see it", async () => {
+    const r = await dstack(["run", "nginx:1.27", "-p", "18080:80", "--json"]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ name: "nginx", status: "running", registered: "added" });
+    expect(out.vmId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(out.appId).toBe(out.composeHash.slice(0, 40));
+    expect(out.ports).toEqual([{ protocol: "tcp", host_address: "127.0.0.1", host_port: 18080, vm_port: 80, url: "http://127.0.0.1:18080/" }]);
+    expect(allowlist().apps[out.appId].composeHashes).toEqual([out.composeHash]);
+    const ps = await dstack(["ps"]);
+    expect(ps.stdout).toMatch(/^NAME\s+ID\s+APP ID\s+STATUS\s+PORTS\s+UPTIME\s+IMAGE$/m);
+    expect(ps.stdout).toMatch(new RegExp(`^nginx\\s+${out.vmId.slice(0, 8)}\\s+${out.appId.slice(0, 12)}\\s+running\\s+127\\.0\\.0\\.1:18080->80/tcp`, "m"));
+    const json = JSON.parse((await dstack(["ls", "--json"])).stdout);
+    expect(json.find((v: { name: string }) => v.name === "nginx").configuration.compose_file).toContain("nginx:1.27");
+    const ins = JSON.parse((await dstack(["inspect", out.vmId.slice(0, 6)])).stdout);
+    expect(ins.id).toBe(out.vmId);
+    const logs = await dstack(["logs", "nginx", "-n", "3"]);
+    expect(logs.stdout.trim().split("\n")).toHaveLength(3);
+    expect(logs.stdout).toContain("boot progress: done");
+    const busy = await dstack(["rm", "nginx"]);
+    expect(busy.code).toBe(4);
+    expect(busy.stderr).toContain("is running");
+    const same = await dstack(["run", "nginx:1.27", "-p", "18081:80"]);
+    expect(same.code).toBe(1);
+    expect(same.stderr).toContain('a VM named "nginx" already exists');
+    expect(same.stderr).toContain("dstack upgrade");
+    const rm = await dstack(["rm", "-f", "nginx"]);
+    expect(rm.code).toBe(0);
+    await Bun.sleep(100);
+    expect((await dstack(["ps", "-a"])).stdout).not.toMatch(/^nginx /m);
+    expect((await dstack(["inspect", "nginx"])).code).toBe(3);
+  }, 60_000);
+});
+
+describe("the security path", () => {
+  test("allowlist revoke → the next boot is denied and run/restart print the reason", async () => {
+    const r = JSON.parse((await dstack(["run", "redis", "-n", "cache", "--json"])).stdout);
+    expect(r.status).toBe("running");
+    const ls = await dstack(["allowlist", "ls", "--json"]);
+    expect(Object.keys(JSON.parse(ls.stdout).apps)).toContain(r.appId);
+    const rv = await dstack(["allowlist", "revoke", r.appId]);
+    expect(rv.code).toBe(0);
+    expect(allowlist().apps[r.appId]).toBeUndefined();
+    expect((await dstack(["allowlist", "revoke", r.appId])).code).toBe(3);
+    await dstack(["restart", "cache"]);
+    let st = "";
+    for (let i = 0; i < 50 && !st.includes("boot failed"); i++) {
+      st = (await dstack(["ps", "-a"])).stdout;
+      await Bun.sleep(50);
+    }
+    expect(st).toMatch(/^cache\s.*exited \(boot failed\)/m);
+    expect((await dstack(["logs", "cache"])).stdout).toContain("Boot denied: app not registered");
+  }, 60_000);
+
+  test("a denied first boot: run exits 1 with the reason from the VM's log", async () => {
+    // register nothing: point the client at an allowlist the webhook does not read
+    const other = join(prefix, "other-allowlist.json");
+    writeFileSync(other, JSON.stringify({ apps: {} }));
+    const r = await dstack(["run", "busybox", "-n", "lonely", "--allowlist", other]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("lonely did not boot: Boot denied: app not registered");
+  }, 60_000);
+
+  test("a failed CreateVm removes the registration this call added, not an older one", async () => {
+    const before = allowlist();
+    // port 30000 is outside the VMM's allowed range: CreateVm fails after the registration
+    const r = await dstack(["run", "alpine", "-n", "blocked", "-p", "30000:80"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("Port mapping is not allowed for tcp:30000");
+    expect(allowlist()).toEqual(before);
+    // an app that was already registered keeps its registration after a failed CreateVm
+    const ok = JSON.parse((await dstack(["run", "alpine", "-n", "kept", "--json"])).stdout);
+    const again = await dstack(["run", "alpine", "-n", "kept", "-p", "30000:80", "--detach"]);
+    expect(again.code).toBe(1);
+    expect(allowlist().apps[ok.appId]).toBeDefined();
+  }, 60_000);
+
+  test("env secrets are encrypted for the app: names reach the VM, the value never lands on disk or in output", async () => {
+    const secret = "s3cret-" + crypto.randomUUID();
+    const envFile = join(mkdtempSync(join(tmpdir(), "env-")), "app.env");
+    writeFileSync(envFile, `DB_URL="postgres://u:${secret}@db/x"\n# comment\nTOKEN=plain\n`);
+    const r = await dstack(["run", "myapp", "-e", `API_KEY=${secret}`, "-e", "FROM_ENV", "--env-file", envFile, "--json"], { FROM_ENV: secret });
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.encryptedEnv.sort()).toEqual(["API_KEY", "DB_URL", "FROM_ENV", "TOKEN"]);
+    expect(r.stdout + r.stderr).not.toContain(secret);
+    const logs = await dstack(["logs", "myapp"]);
+    expect(logs.stdout).toMatch(/decrypted env variables: .*API_KEY/);
+    expect(logs.stdout).not.toContain(secret);
+    const hits: string[] = [];
+    const walk = (d: string) => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        const p = join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.isFile() && statSync(p).size < 5_000_000 && readFileSync(p).includes(secret)) hits.push(p);
+      }
+    };
+    walk(prefix);
+    expect(hits).toEqual([]);
+    const manifest = JSON.parse(JSON.parse((await dstack(["inspect", "myapp"])).stdout).configuration.compose_file);
+    expect(manifest.allowed_envs.sort()).toEqual(["API_KEY", "DB_URL", "FROM_ENV", "TOKEN"]);
+  }, 60_000);
+});
+
+describe("concurrency", () => {
+  test("20 concurrent `dstack run` calls: all registered, all booted", async () => {
+    const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => dstack(["run", `img${i}`, "-n", `c${i}`, "-p", `0:80`, "--json"])));
+    for (const r of runs) expect(r.code).toBe(0);
+    const outs = runs.map((r) => JSON.parse(r.stdout));
+    expect(outs.every((o) => o.status === "running")).toBe(true);
+    const al = allowlist();
+    for (const o of outs) expect(al.apps[o.appId].composeHashes).toContain(o.composeHash);
+    const ports = outs.map((o) => o.ports[0].host_port);
+    expect(new Set(ports).size).toBe(20);
+    expect(ports.every((p) => p >= 1 && p <= 20000)).toBe(true); // inside the allowed range, never the ephemeral one
+  }, 120_000);
+});
+
+describe("other verbs", () => {
+  test("stop / start / restart, upgrade (old → new hash), deploy of a compose file", async () => {
+    const r = JSON.parse((await dstack(["run", "web", "-n", "svc", "--json"])).stdout);
+    expect((await dstack(["stop", "svc"])).stdout).toContain("stopped");
+    expect((await dstack(["ps"])).stdout).not.toMatch(/^svc /m);
+    expect((await dstack(["ps", "-a"])).stdout).toMatch(/^svc\s.*stopped/m);
+    expect((await dstack(["start", "svc"])).code).toBe(0);
+    const up = await dstack(["upgrade", "svc", "web:2", "--restart", "--json"]);
+    expect(up.code).toBe(0);
+    const u = JSON.parse(up.stdout);
+    expect(u.oldComposeHash).toBe(r.composeHash);
+    expect(u.newComposeHash).not.toBe(r.composeHash);
+    expect(u.status).toBe("upgraded and restarted");
+    expect(allowlist().apps[r.appId].composeHashes).toEqual([r.composeHash, u.newComposeHash]);
+    const dir = mkdtempSync(join(tmpdir(), "compose-"));
+    writeFileSync(join(dir, "docker-compose.yaml"), "services:\n  web:\n    image: nginx\n    ports:\n      - \"80:80\"\n");
+    const d = await dstack(["deploy", "-c", join(dir, "docker-compose.yaml"), "-n", "composed", "-p", "18090:80", "--json"]);
+    expect(d.code).toBe(0);
+    expect(JSON.parse(d.stdout).status).toBe("running");
+    const dry = await dstack(["deploy", join(dir, "docker-compose.yaml"), "-n", "dry", "--dry-run"]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain("dry run: nothing was registered or created");
+    expect((await dstack(["ps", "-a"])).stdout).not.toMatch(/^dry /m);
+  }, 60_000);
+
+  test("a name or a unique id prefix selects a VM; an ambiguous prefix lists the candidates", async () => {
+    const vms = JSON.parse((await dstack(["ps", "-a", "--json"])).stdout) as { id: string; name: string }[];
+    const byFirst = new Map<string, string[]>();
+    for (const v of vms) byFirst.set(v.id[0]!, [...(byFirst.get(v.id[0]!) ?? []), v.id]);
+    const [ch, ids] = [...byFirst].find(([, xs]) => xs.length > 1)!;
+    const amb = await dstack(["inspect", ch]);
+    expect(amb.code).toBe(2);
+    for (const id of ids) expect(amb.stderr).toContain(id);
+  });
+});
+
+describe("bad input: exit 2 and a message naming the flag", () => {
+  const cases: [string[], string][] = [
+    [["run", "nginx", "-p", "80:80:80:80:80"], "-p"],
+    [["run", "nginx", "-p", "sctp:8080:80"], "sctp"],
+    [["run", "nginx", "--vcpu", "0"], "--vcpu"],
+    [["run", "nginx", "--memory", "lots"], "--memory"],
+    [["run", "nginx", "--disk", "-1"], "--disk"],
+    [["run", "nginx", "--gpu", "H100:x"], "--gpu"],
+    [["run", "nginx", "-e", "1BAD=x"], "--env"],
+    [["run", "nginx", "--env-file", "/nonexistent/x.env"], "--env-file"],
+    [["run", "nginx", "--timeout", "soon"], "--timeout"],
+    [["run", "nginx", "--colour"], "--colour"],
+    [["run"], "IMAGE"],
+    [["deploy"], "-c"],
+    [["logs", "x", "--ch", "dmesg"], "--ch"],
+    [["logs", "x", "-n", "many"], "--lines"],
+    [["ps", "--al"], "--al"],
+    [["stop"], "NAME"],
+  ];
+  for (const [args, flag] of cases) {
+    test(`dstack ${args.join(" ")}`, async () => {
+      const r = await dstack([...args, "--dry-run"].filter((a, i, xs) => !(a === "--dry-run" && !["run", "deploy"].includes(xs[0]!))));
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(flag);
+    });
+  }
+});
