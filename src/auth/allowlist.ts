@@ -52,7 +52,10 @@ export class AllowlistError extends DstackError {
   }
 }
 
+const CANONICAL_HEX = /^[0-9a-f]*$/;
+
 export function normalizeHex(s: string): string {
+  if (CANONICAL_HEX.test(s)) return s; // what the KMS sends: already bare lowercase hex
   return s.trim().replace(/^0x/i, "").toLowerCase();
 }
 

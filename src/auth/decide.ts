@@ -6,7 +6,7 @@
  * Opt-in (auth-simple's stricter policy): allowedTcbStatuses / allowedAdvisoryIds
  * in the allowlist turn on the TCB status / advisory checks, first.
  */
-import { type Allowlist, findApp, normalizeHex } from "./allowlist.ts";
+import { type Allowlist, normalizeHex } from "./allowlist.ts";
 
 export interface BootInfo {
   teeVariant: string;
@@ -49,38 +49,60 @@ export function parseBootInfo(raw: unknown): BootInfo {
   return out;
 }
 
-const has = (list: string[], v: string) => {
-  const n = normalizeHex(v);
-  return list.some((x) => normalizeHex(x) === n);
-};
-
-function deviceOk(rule: { devices: string[]; allowAnyDevice: boolean }, deviceId: string): boolean {
-  return rule.allowAnyDevice || rule.devices.length === 0 || has(rule.devices, deviceId);
+/** An allowlist with every hex value normalised once, for O(1) decisions per request. */
+export interface Compiled {
+  gatewayAppId: string;
+  osImages: Set<string>;
+  kms: { mr: Set<string>; devices: Set<string>; anyDevice: boolean };
+  apps: Map<string, { hashes: Set<string>; devices: Set<string>; anyDevice: boolean }>;
+  tcb: Set<string> | undefined;
+  advisories: Set<string> | undefined;
 }
 
-function tcbProblem(list: Allowlist, b: BootInfo): string | undefined {
-  if (list.allowedTcbStatuses && !list.allowedTcbStatuses.includes(b.tcbStatus)) return "TCB status is not allowed";
-  if (list.allowedAdvisoryIds && !b.advisoryIds.every((a) => list.allowedAdvisoryIds!.includes(a))) return "advisory ID is not allowed";
+export function compileAllowlist(list: Allowlist): Compiled {
+  const set = (xs: string[]) => new Set(xs.map(normalizeHex));
+  const apps = new Map<string, { hashes: Set<string>; devices: Set<string>; anyDevice: boolean }>();
+  for (const [k, r] of Object.entries(list.apps)) {
+    const key = normalizeHex(k);
+    if (!apps.has(key)) apps.set(key, { hashes: set(r.composeHashes), devices: set(r.devices), anyDevice: r.allowAnyDevice || r.devices.length === 0 });
+  }
+  return {
+    gatewayAppId: list.gatewayAppId,
+    osImages: set(list.osImages),
+    kms: { mr: set(list.kms.mrAggregated), devices: set(list.kms.devices), anyDevice: list.kms.allowAnyDevice || list.kms.devices.length === 0 },
+    apps,
+    tcb: list.allowedTcbStatuses ? new Set(list.allowedTcbStatuses) : undefined,
+    advisories: list.allowedAdvisoryIds ? new Set(list.allowedAdvisoryIds) : undefined,
+  };
+}
+
+function tcbProblem(c: Compiled, b: BootInfo): string | undefined {
+  if (c.tcb && !c.tcb.has(b.tcbStatus)) return "TCB status is not allowed";
+  if (c.advisories && !b.advisoryIds.every((a) => c.advisories!.has(a))) return "advisory ID is not allowed";
   return undefined;
 }
 
-export function decideApp(list: Allowlist, b: BootInfo): Decision {
-  const deny = (reason: string): Decision => ({ isAllowed: false, gatewayAppId: list.gatewayAppId, reason });
-  const tcb = tcbProblem(list, b);
+const compiledOf = (l: Allowlist | Compiled): Compiled => (l instanceof Object && "apps" in l && l.apps instanceof Map ? (l as Compiled) : compileAllowlist(l as Allowlist));
+
+export function decideApp(list: Allowlist | Compiled, b: BootInfo): Decision {
+  const c = compiledOf(list);
+  const deny = (reason: string): Decision => ({ isAllowed: false, gatewayAppId: c.gatewayAppId, reason });
+  const tcb = tcbProblem(c, b);
   if (tcb) return deny(tcb);
-  if (list.osImages.length > 0 && !has(list.osImages, b.osImageHash)) return deny("os image not allowed");
-  const app = findApp(list, b.appId);
+  if (c.osImages.size > 0 && !c.osImages.has(normalizeHex(b.osImageHash))) return deny("os image not allowed");
+  const app = c.apps.get(normalizeHex(b.appId));
   if (!app) return deny("app not registered");
-  if (!has(app[1].composeHashes, b.composeHash)) return deny("compose hash not allowed");
-  if (!deviceOk(app[1], b.deviceId)) return deny("device not allowed");
-  return { isAllowed: true, gatewayAppId: list.gatewayAppId, reason: "ok" };
+  if (!app.hashes.has(normalizeHex(b.composeHash))) return deny("compose hash not allowed");
+  if (!app.anyDevice && !app.devices.has(normalizeHex(b.deviceId))) return deny("device not allowed");
+  return { isAllowed: true, gatewayAppId: c.gatewayAppId, reason: "ok" };
 }
 
-export function decideKms(list: Allowlist, b: BootInfo): Decision {
-  const deny = (reason: string): Decision => ({ isAllowed: false, gatewayAppId: list.gatewayAppId, reason });
-  const tcb = tcbProblem(list, b);
+export function decideKms(list: Allowlist | Compiled, b: BootInfo): Decision {
+  const c = compiledOf(list);
+  const deny = (reason: string): Decision => ({ isAllowed: false, gatewayAppId: c.gatewayAppId, reason });
+  const tcb = tcbProblem(c, b);
   if (tcb) return deny(tcb);
-  if (!has(list.kms.mrAggregated, b.mrAggregated)) return deny("kms mrAggregated not allowed");
-  if (!deviceOk(list.kms, b.deviceId)) return deny("device not allowed");
-  return { isAllowed: true, gatewayAppId: list.gatewayAppId, reason: "ok" };
+  if (!c.kms.mr.has(normalizeHex(b.mrAggregated))) return deny("kms mrAggregated not allowed");
+  if (!c.kms.anyDevice && !c.kms.devices.has(normalizeHex(b.deviceId))) return deny("device not allowed");
+  return { isAllowed: true, gatewayAppId: c.gatewayAppId, reason: "ok" };
 }

@@ -22,7 +22,8 @@ export interface WebhookOptions {
   onAllowlistChange?: (l: Loaded) => void;
 }
 
-const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+const JSON_HEADERS = { "content-type": "application/json" };
+const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: JSON_HEADERS });
 
 export const INFO = { status: "ok", kmsContractAddr: "", ethRpcUrl: "", gatewayAppId: "", chainId: 0, appImplementation: "" };
 
@@ -30,13 +31,30 @@ export function unavailable(reason: string): Decision {
   return { isAllowed: false, gatewayAppId: "", reason: `allowlist unavailable: ${reason}` };
 }
 
+/** The path of an absolute request URL, without the cost of a URL object per request. */
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  let end = url.length;
+  for (const c of ["?", "#"]) {
+    const i = url.indexOf(c, start);
+    if (i >= 0 && i < end) end = i;
+  }
+  const raw = url.slice(start, end);
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
 export function makeWebhook(path: string, o: WebhookOptions = {}): (req: Request) => Promise<Response> {
   const source = new AllowlistSource(path);
   source.onChange = o.onAllowlistChange;
   return async (req) => {
-    const url = new URL(req.url);
-    const route = url.pathname === "/bootAuth/app" ? "app" : url.pathname === "/bootAuth/kms" ? "kms" : url.pathname === "/" ? "info" : undefined;
-    if (!route) return json({ error: `no such route: ${url.pathname}` }, 404);
+    const pathname = pathOf(req.url);
+    const route = pathname === "/bootAuth/app" ? "app" : pathname === "/bootAuth/kms" ? "kms" : pathname === "/" ? "info" : undefined;
+    if (!route) return json({ error: `no such route: ${pathname}` }, 404);
     if (route === "info") {
       if (req.method !== "GET" && req.method !== "HEAD") return json({ error: "method not allowed: use GET" }, 405);
       return json(INFO);
@@ -48,12 +66,11 @@ export function makeWebhook(path: string, o: WebhookOptions = {}): (req: Request
     if (len > MAX_BODY) return json({ error: `body too large (limit ${MAX_BODY} bytes)` }, 413);
     let text: string;
     try {
-      const buf = await req.arrayBuffer();
-      if (buf.byteLength > MAX_BODY) return json({ error: `body too large (limit ${MAX_BODY} bytes)` }, 413);
-      text = new TextDecoder("utf-8", { fatal: true }).decode(buf);
+      text = await req.text();
     } catch {
-      return json({ error: "the body is not valid UTF-8" }, 400);
+      return json({ error: "the body could not be read" }, 400);
     }
+    if (text.length > MAX_BODY) return json({ error: `body too large (limit ${MAX_BODY} bytes)` }, 413);
     let info;
     try {
       info = parseBootInfo(JSON.parse(text));
@@ -61,7 +78,7 @@ export function makeWebhook(path: string, o: WebhookOptions = {}): (req: Request
       return json({ error: e instanceof SyntaxError ? `invalid JSON: ${e.message}` : (e as Error).message }, 400);
     }
     const l = source.load();
-    const d = l.ok ? (route === "app" ? decideApp(l.list, info) : decideKms(l.list, info)) : unavailable(l.error);
+    const d = l.ok ? (route === "app" ? decideApp(l.compiled, info) : decideKms(l.compiled, info)) : unavailable(l.error);
     o.onDecision?.({ route, appId: info.appId, composeHash: info.composeHash, mrAggregated: info.mrAggregated, allowed: d.isAllowed, reason: d.reason });
     return json(d);
   };

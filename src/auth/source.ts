@@ -7,8 +7,9 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { type Allowlist, parseAllowlist } from "./allowlist.ts";
+import { type Compiled, compileAllowlist } from "./decide.ts";
 
-export type Loaded = { ok: true; list: Allowlist; key: string } | { ok: false; error: string; key: string };
+export type Loaded = { ok: true; list: Allowlist; compiled: Compiled; key: string } | { ok: false; error: string; key: string };
 
 export class AllowlistSource {
   private cached: Loaded | undefined;
@@ -30,7 +31,8 @@ export class AllowlistSource {
     if (this.cached?.key === key) return this.cached;
     let loaded: Loaded;
     try {
-      loaded = { ok: true, list: parseAllowlist(readFileSync(this.path, "utf8")), key };
+      const list = parseAllowlist(readFileSync(this.path, "utf8"));
+      loaded = { ok: true, list, compiled: compileAllowlist(list), key };
     } catch (e) {
       loaded = { ok: false, error: `${this.path}: ${(e as Error).message}`, key };
     }

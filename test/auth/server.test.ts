@@ -43,7 +43,7 @@ describe("decisions (§3.1 adapted, §3.2)", () => {
   test("#1 GET / is the info object with every field the KMS requires; chainId an integer", async () => {
     const s = setup({ gatewayAppId: "0xgateway" });
     const r = await s.fetch(new Request("http://x/"));
-    const info = await r.json();
+    const info = (await r.json()) as Record<string, unknown>;
     expect(r.status).toBe(200);
     expect(info).toEqual({ status: "ok", kmsContractAddr: "", ethRpcUrl: "", gatewayAppId: "", chainId: 0, appImplementation: "" });
     expect(Number.isInteger(info.chainId)).toBe(true);
@@ -194,7 +194,7 @@ describe("bad input never crashes it", () => {
       expect(answered).toBe(10_000);
       expect([...statuses].every((c) => c === 200 || (c >= 400 && c < 500))).toBe(true);
       const ok = await fetch(`http://127.0.0.1:${server.port}/bootAuth/app`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(base) });
-      expect((await ok.json()).isAllowed).toBe(true);
+      expect(((await ok.json()) as { isAllowed: boolean }).isAllowed).toBe(true);
     } finally {
       server.stop(true);
     }
@@ -227,7 +227,7 @@ describe("freshness", () => {
           headers: { "content-type": "application/json" },
           body: JSON.stringify({ ...base, composeHash: `0x${atStart.toString(16)}` }),
         });
-        const d = await r.json();
+        const d = (await r.json()) as { isAllowed: boolean };
         if (!d.isAllowed) {
           // denied: only acceptable if a newer version than atStart was already published
           expect(completed).toBeGreaterThan(atStart);

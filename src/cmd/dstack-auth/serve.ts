@@ -17,7 +17,16 @@ export default defineCommand({
     if (!/^\d+$/.test(String(args.port)) || port > 65535) throw new UsageError(`--port must be between 0 and 65535 (got ${args.port})`);
     const fmt = String(args["log-format"]);
     if (fmt !== "text" && fmt !== "json") throw new UsageError(`--log-format must be text or json (got ${fmt})`);
-    const line = (o: Record<string, unknown>, text: string) => process.stderr.write((fmt === "json" ? JSON.stringify({ time: new Date().toISOString(), ...o }) : `${new Date().toISOString()} ${text}`) + "\n");
+    // Decision lines are batched into one write per event-loop turn: one syscall for many requests.
+    let pending: string[] = [];
+    const flush = () => {
+      if (pending.length) process.stderr.write(pending.join(""));
+      pending = [];
+    };
+    const line = (o: Record<string, unknown>, text: string) => {
+      if (pending.length === 0) setImmediate(flush);
+      pending.push((fmt === "json" ? JSON.stringify({ time: new Date().toISOString(), ...o }) : `${new Date().toISOString()} ${text}`) + "\n");
+    };
     const fetch = makeWebhook(path, {
       onDecision: (d: DecisionLog) =>
         line(
@@ -32,7 +41,7 @@ export default defineCommand({
     const server = Bun.serve({
       hostname: String(args.address),
       port,
-      maxRequestBodySize: 1024 * 1024,
+      maxRequestBodySize: 64 * 1024 + 1024,
       fetch,
       error: (e) => new Response(JSON.stringify({ error: `internal error: ${e.message}` }), { status: 500, headers: { "content-type": "application/json" } }),
     });
@@ -43,6 +52,7 @@ export default defineCommand({
     });
     await server.stop(false); // finish in-flight requests
     line({ event: "stopped" }, "dstack-auth stopped");
+    flush();
     return 0;
   },
 });

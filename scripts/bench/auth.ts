@@ -1,0 +1,71 @@
+#!/usr/bin/env bun
+/**
+ * dstack-auth throughput and latency vs a bare Bun.serve constant-200 ceiling,
+ * same run, same load generator (wrk, 50 connections, 10 s each):
+ * allowlist of 1,000 apps × 3 hashes, every request takes the allowed path.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const DIST = join(import.meta.dir, "..", "..", "dist");
+const DURATION = process.env.DURATION ?? "10s";
+const dir = mkdtempSync(join(tmpdir(), "bench-auth-"));
+const hex = (n: number, len: number) => n.toString(16).padStart(len, "0");
+const apps: Record<string, unknown> = {};
+for (let i = 0; i < 1000; i++) apps[hex(i, 40)] = { composeHashes: [hex(i * 3, 64), hex(i * 3 + 1, 64), hex(i * 3 + 2, 64)], devices: [], allowAnyDevice: true };
+const img = hex(7, 64);
+writeFileSync(join(dir, "allow.json"), JSON.stringify({ osImages: [img], apps }, null, 2));
+const body = JSON.stringify({ teeVariant: "dstack-tdx", mrAggregated: hex(1, 64), osImageHash: img, mrSystem: "", appId: hex(777, 40), composeHash: hex(777 * 3 + 2, 64), instanceId: hex(5, 40), deviceId: hex(9, 64), keyProviderInfo: "", tcbStatus: "UpToDate", advisoryIds: [] });
+writeFileSync(join(dir, "post.lua"), `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n`);
+writeFileSync(join(dir, "ceiling.ts"), `Bun.serve({ hostname: "127.0.0.1", port: Number(process.argv[2]), fetch: () => new Response('{"ok":true}', { headers: { "content-type": "application/json" } }) });`);
+
+async function waitUp(port: number) {
+  for (let i = 0; i < 200; i++) {
+    try {
+      await fetch(`http://127.0.0.1:${port}/`);
+      return;
+    } catch {
+      await Bun.sleep(25);
+    }
+  }
+  throw new Error(`nothing on ${port}`);
+}
+
+function parseWrk(out: string) {
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const ms = (s: string | undefined) => {
+    if (!s) return NaN;
+    const m = /([\d.]+)(us|ms|s)/.exec(s)!;
+    return Number(m[1]) * (m[2] === "us" ? 0.001 : m[2] === "s" ? 1000 : 1);
+  };
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  return { rps, p50: ms(/\s50%\s+(\S+)/.exec(out)?.[1]), p99: ms(/\s99%\s+(\S+)/.exec(out)?.[1]), non2xx };
+}
+
+async function load(port: number, path: string) {
+  const p = Bun.spawn(["wrk", "-t2", "-c50", `-d${DURATION}`, "--latency", "-s", join(dir, "post.lua"), `http://127.0.0.1:${port}${path}`], { stdout: "pipe", stderr: "pipe" });
+  const out = await new Response(p.stdout).text();
+  await p.exited;
+  return parseWrk(out);
+}
+
+const ours = 31000 + Math.floor(Math.random() * 1000);
+const ceil = ours + 1;
+const auth = Bun.spawn([join(DIST, "dstack-auth"), "--config", join(dir, "allow.json"), "--port", String(ours)], { stdout: "ignore", stderr: "ignore" });
+const bare = Bun.spawn([process.execPath, join(dir, "ceiling.ts"), String(ceil)], { stdout: "ignore", stderr: "ignore" });
+try {
+  await waitUp(ours);
+  await waitUp(ceil);
+  const check = (await (await fetch(`http://127.0.0.1:${ours}/bootAuth/app`, { method: "POST", headers: { "content-type": "application/json" }, body })).json()) as { isAllowed: boolean };
+  if (!check.isAllowed) throw new Error(`the bench request is not allowed: ${JSON.stringify(check)}`);
+  const a = await load(ours, "/bootAuth/app");
+  const b = await load(ceil, "/");
+  const f = (x: number) => x.toFixed(2);
+  console.log(`dstack-auth (1,000 apps × 3 hashes, 50 conns, ${DURATION}): ${a.rps.toFixed(0)} req/s, p50 ${f(a.p50)} ms, p99 ${f(a.p99)} ms${a.non2xx ? `, ${a.non2xx} non-2xx!` : ""}`);
+  console.log(`bare Bun.serve ceiling:                          ${b.rps.toFixed(0)} req/s, p50 ${f(b.p50)} ms, p99 ${f(b.p99)} ms`);
+  console.log(`ratio: ${((a.rps / b.rps) * 100).toFixed(1)}% of the ceiling (target ≥ 60%); p99 ${f(a.p99)} ms (target < 5 ms)`);
+} finally {
+  auth.kill();
+  bare.kill();
+}
