@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { rmSync } from "node:fs";
+import { readlinkSync, rmSync } from "node:fs";
 import { formatJson } from "../../core/output.ts";
 import { lineDiff } from "../../core/diff.ts";
 import { RefusedError, UsageError } from "../../core/errors.ts";
@@ -14,7 +14,15 @@ import { stderrProgress } from "./progress.ts";
 function describePlan(plan: InstallPlan, actions: Record<string, string>): string {
   const lines: string[] = [`dstackup install --dry-run: nothing was changed. This would:`];
   if (plan.createImage) lines.push(`  create simulated guest image ${plan.createImage} in ${plan.layout.imageDir}`);
-  for (const [link, target] of plan.links) lines.push(`  link ${link} -> ${target}`);
+  for (const [link, target] of plan.links) {
+    let current: string | undefined;
+    try {
+      current = readlinkSync(link);
+    } catch {
+      current = undefined;
+    }
+    if (current !== target) lines.push(`  link ${link} -> ${target}`);
+  }
   for (const f of plan.files) {
     if (f.before === f.content) lines.push(`  keep   ${f.path} (unchanged)`);
     else if (f.before === undefined) lines.push(`  create ${f.path}${f.secret ? " (secret, 0600)" : ""}`);
