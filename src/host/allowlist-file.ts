@@ -74,14 +74,9 @@ export async function registerAppHash(path: string, appId: string, hash: string)
   return { added };
 }
 
+/** Remove one hash again (the roll-back of a registration whose CreateVm failed). */
 export async function unregisterAppHash(path: string, appId: string, hash: string): Promise<{ removed: boolean }> {
-  let removed = 0;
-  await updateAllowlist(path, (l) => {
-    const r = withoutApp(l, appId, hash);
-    removed = r.removed;
-    return r.list;
-  }, { mustExist: true });
-  return { removed: removed > 0 };
+  return { removed: (await revokeApp(path, appId, hash)).removed > 0 };
 }
 
 export async function revokeApp(path: string, appId: string, hash?: string): Promise<{ removed: number }> {

@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { composeHashOf, parseAppCompose } from "../core/compose.ts";
 import { decryptEnv, deriveEnvKeyPair, guestEnvFilter } from "../core/envcrypt.ts";
+import type { BootInfo } from "../auth/decide.ts";
 import type { SimConfig } from "./config.ts";
 import type { VmRecord, VmStore } from "./store.ts";
 
@@ -26,19 +27,6 @@ export function osImageHashOf(cfg: SimConfig, image: string): string {
   }
 }
 
-export interface BootInfo {
-  teeVariant: string;
-  mrAggregated: string;
-  osImageHash: string;
-  mrSystem: string;
-  appId: string;
-  composeHash: string;
-  instanceId: string;
-  deviceId: string;
-  keyProviderInfo: string;
-  tcbStatus: string;
-  advisoryIds: string[];
-}
 
 export function bootInfoFor(cfg: SimConfig, vm: VmRecord): BootInfo {
   const osImageHash = osImageHashOf(cfg, vm.config.image);
