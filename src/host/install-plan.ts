@@ -4,7 +4,7 @@
  * side effect on the host. Phase 2 (install-apply.ts) carries the plan out.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, realpathSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { verifyAndExtractBundle } from "./bundle.ts";
 import { basename, join } from "node:path";
@@ -159,7 +159,13 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
   if (flags.bundle) {
     // Unpacked and verified in a private temp dir; nothing reaches the layout before preflight passes.
     bundleDir = mkdtempSync(join(tmpdir(), "dstack-bundle-"));
-    const b = await verifyAndExtractBundle(flags.bundle, bundleDir);
+    let b: Awaited<ReturnType<typeof verifyAndExtractBundle>>;
+    try {
+      b = await verifyAndExtractBundle(flags.bundle, bundleDir);
+    } catch (e) {
+      rmSync(bundleDir, { recursive: true, force: true });
+      throw e;
+    }
     if (b.vmmBin && !flags.vmmBin) {
       bundleCopies.push([b.vmmBin, join(layout.libexecDir, "dstack-vmm")]);
     }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { verifyAndExtractBundle } from "../../src/host/bundle.ts";
@@ -64,4 +64,37 @@ describe("offline bundle", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("pass at least one of");
   });
+});
+
+describe("dstackup install --bundle", () => {
+  test("installs the bundle's image (and key-provider source) into the layout, after preflight, with no network", async () => {
+    const { dir } = inputs();
+    const img = createSimulatedImage(join(dir, "imgs"), "dstack-0.5.9", "0.5.9");
+    const out = join(dir, "b.tar.gz");
+    expect((await runBin("dstackup", ["bundle", "create", "-o", out, "--image", img.dir, "--key-provider-src", join(dir, "kp")])).code).toBe(0);
+    const prefix = mkdtempSync(join(tmpdir(), "bundle-install-"));
+    const base = 27000 + Math.floor(Math.random() * 2000);
+    const flags = ["--simulate", "--service-manager", "detached", "--prefix", prefix, "--dashboard-port", String(base), "--auth-port", String(base + 1), "--no-kms", "--bundle", out];
+    try {
+      const r = await runBin("dstackup", ["install", ...flags]);
+      expect(r.stderr).toContain("from the bundle");
+      expect(r.code).toBe(0);
+      const st = JSON.parse(readFileSync(join(prefix, "var/lib/dstack/dstackup-state.json"), "utf8"));
+      expect(st.image).toBe("dstack-0.5.9");
+      expect(st.image_pin).toBe(img.digest);
+      expect(readFileSync(join(prefix, "var/lib/dstack/images/dstack-0.5.9/digest.txt"), "utf8").trim()).toBe(img.digest!);
+      expect(readFileSync(join(prefix, "share/dstack/local-key-provider/build/docker-compose.yaml"), "utf8")).toBe("services: {}\n");
+      // a tampered bundle is refused before anything is written
+      const fresh = mkdtempSync(join(tmpdir(), "bundle-install-"));
+      const bytes = readFileSync(out);
+      bytes[bytes.length - 30] = (bytes[bytes.length - 30] ?? 0) ^ 0xff;
+      writeFileSync(out, bytes);
+      const bad = await runBin("dstackup", ["install", ...flags.map((f) => (f === prefix ? fresh : f))]);
+      expect(bad.code).toBe(4);
+      expect(bad.stderr).toContain("bundle checksum mismatch");
+      expect(readdirSync(fresh)).toEqual([]);
+    } finally {
+      await runBin("dstackup", ["destroy", "--purge", "-y", "-q", "--prefix", prefix]);
+    }
+  }, 60_000);
 });

@@ -19,21 +19,22 @@ export default defineCommand({
     if (!/^\d+$/.test(String(args.lines))) throw new UsageError(`--lines must be a non-negative integer (got ${args.lines})`);
     const { c } = await openClient(args);
     const vm = selectVm((await c.status({ brief: true })).vms, String(args.vm));
-    let stop = false;
-    const onInt = () => {
-      stop = true;
-      c.close();
-      process.exit(0);
-    };
-    process.once("SIGINT", onInt);
+    // Ctrl-C while following is the normal way to stop: exit 0, not 130.
+    let onInt = () => {};
+    const interrupted = new Promise<"interrupted">((resolve) => {
+      onInt = () => resolve("interrupted");
+      process.once("SIGINT", onInt);
+    });
+    const pump = (async () => {
+      for await (const chunk of c.logs(vm.id, { follow: args.follow === true, lines: Number(args.lines), ch: ch as LogChannel })) process.stdout.write(chunk);
+      return "done" as const;
+    })();
     try {
-      for await (const chunk of c.logs(vm.id, { follow: args.follow === true, lines: Number(args.lines), ch: ch as LogChannel })) {
-        if (stop) break;
-        process.stdout.write(chunk);
-      }
+      await Promise.race([pump, interrupted]);
     } finally {
       process.off("SIGINT", onInt);
       c.close();
     }
+    return 0;
   },
 });

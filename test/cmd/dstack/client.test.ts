@@ -207,3 +207,17 @@ describe("bad input: exit 2 and a message naming the flag", () => {
     });
   }
 });
+
+describe("logs -f", () => {
+  test("follows new lines and exits 0 on Ctrl-C (SIGINT)", async () => {
+    const r = JSON.parse((await dstack(["run", "tail-me", "--json"])).stdout);
+    const { join: j } = await import("node:path");
+    const p = Bun.spawn([j(import.meta.dir, "../../../dist/dstack"), "--prefix", prefix, "logs", "-f", "-n", "1", r.name], { stdout: "pipe", stderr: "pipe" });
+    await Bun.sleep(300);
+    await dstack(["stop", r.name]); // writes "shutdown requested" to the serial log
+    await Bun.sleep(400);
+    p.kill("SIGINT");
+    expect(await p.exited).toBe(0);
+    expect(await new Response(p.stdout).text()).toContain("shutdown requested");
+  }, 30_000);
+});
