@@ -10,6 +10,7 @@ import { DstackError } from "../core/errors.ts";
 import { clientUrlFor, kmsUrlFor } from "../core/host-config.ts";
 import { updateAllowlist } from "./allowlist-file.ts";
 import { withOsImages } from "../auth/allowlist.ts";
+import { buildFromSource } from "./build-source.ts";
 import { createSimulatedImage } from "./images.ts";
 import type { InstallPlan } from "./install-plan.ts";
 import { deployKms, type KmsOutcome } from "./kms.ts";
@@ -75,6 +76,10 @@ export async function applyInstall(plan: InstallPlan, p: Progress, opts: { timeo
     cpSync(src, dest, { recursive: true, preserveTimestamps: true });
     changed.push(dest);
     p.ok(`installed ${dest} from the bundle`);
+  }
+  if (plan.flags.buildFromSource && !plan.flags.simulate) {
+    await buildFromSource({ ...plan.flags.buildFromSource, cacheDir: layout.cacheDir, libexecDir: layout.libexecDir }, p);
+    changed.push(`${layout.libexecDir}/dstack-vmm`);
   }
   let pin = plan.pin;
   let imageName = plan.image?.name;

@@ -67,6 +67,8 @@ export interface InstallFlags {
   cpuinfo?: string | undefined;
   /** An offline bundle (dstackup bundle create): binaries, image, key provider. */
   bundle?: string | undefined;
+  /** Build dstack-vmm and supervisor from source (git + cargo, as the sudo user). */
+  buildFromSource?: { source?: string | undefined; repo: string; ref: string } | undefined;
 }
 
 export interface PlannedFile {
@@ -225,9 +227,18 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
     const vmmBin = flags.vmmBin ?? join(layout.libexecDir, "dstack-vmm");
     supervisorBin = flags.supervisorBin ?? join(layout.libexecDir, "supervisor");
     const fix = "build dstack-vmm and supervisor from Dstack-TEE/dstack (cargo build --release -p dstack-vmm -p supervisor) and pass --vmm-bin/--supervisor-bin, or use an offline bundle";
-    const a = checkExecutable("binaries", "dstack-vmm", fromBundle(vmmBin) ?? vmmBin, fix);
-    const b = checkExecutable("binaries", "supervisor", fromBundle(supervisorBin) ?? supervisorBin, fix);
-    checks.push(a.ok ? b : a);
+    if (flags.buildFromSource) {
+      const missing = ["git", "cargo"].filter((t) => !which(t, process.env.DSTACK_TOOL_PATH ?? `${process.env.SUDO_USER ? `/home/${process.env.SUDO_USER}/.cargo/bin:` : ""}${process.env.HOME}/.cargo/bin:/usr/local/bin:/usr/bin:/bin`));
+      checks.push(
+        missing.length
+          ? { name: "binaries", ok: false, detail: `--build-from-source needs ${missing.join(" and ")}`, fix: "install git and Rust (rustup) for the build user, or pass --vmm-bin/--supervisor-bin" }
+          : { name: "binaries", ok: true, detail: `dstack-vmm and supervisor will be built from ${flags.buildFromSource.source ?? `${flags.buildFromSource.repo} (${flags.buildFromSource.ref})`}` },
+      );
+    } else {
+      const a = checkExecutable("binaries", "dstack-vmm", fromBundle(vmmBin) ?? vmmBin, fix);
+      const b = checkExecutable("binaries", "supervisor", fromBundle(supervisorBin) ?? supervisorBin, fix);
+      checks.push(a.ok ? b : a);
+    }
     vmmArgv0 = [vmmBin];
   }
 
@@ -300,6 +311,8 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
   } catch (e) {
     if (flags.simulate && !(flags.image && readImage(layout.imageDir, flags.image))) {
       createImage = flags.image ?? DEFAULT_SIM_IMAGE;
+    } else if (!kmsMode && !flags.image) {
+      checks.push({ name: "image", ok: true, warning: true, detail: `no guest image in ${layout.imageDir}: deploying apps will need one (\`dstackup image pull\`)` });
     } else {
       const err = e as DstackError;
       checks.push({ name: "image", ok: false, detail: err.message, fix: err.hint ?? "pull one with `dstackup image pull`" });

@@ -45,7 +45,7 @@ export function blocking(results: CheckResult[]): CheckResult[] {
 }
 
 export function formatCheck(r: CheckResult): string {
-  const tag = r.ok ? "[ok]  " : r.warning ? "[!]   " : r.ignored ? "[skip]" : "[fail]";
+  const tag = r.warning ? "[!]   " : r.ok ? "[ok]  " : r.ignored ? "[skip]" : "[fail]";
   let s = `  ${tag} ${r.name}: ${r.detail}`;
   if (!r.ok && r.fix) s += `\n         fix: ${r.fix}`;
   if (r.ignored) s += `\n         (ignored by --ignore-preflight-errors)`;

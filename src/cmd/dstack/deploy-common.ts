@@ -9,7 +9,7 @@ import { formatPortSpec, parsePortSpecs } from "../../core/ports.ts";
 import { parseDisk, parseGpu, parseMemory, parseVcpu, selectGpus } from "../../core/resources.ts";
 import { buildManifest, deploy, type DeployRequest, waitBoot } from "../../host/deploy.ts";
 import { resolveEndpoint } from "../../host/endpoint.ts";
-import { dryRunArgs, toList } from "../shared/args.ts";
+import { dryRunArgs, toList, negated } from "../shared/args.ts";
 import { out } from "../shared/log.ts";
 import { clientArgs, openClient, parseDuration, progressPrinter } from "./common.ts";
 
@@ -44,7 +44,7 @@ export function commonRequest(args: A, name: string, dockerCompose: string, port
     ...(args["env-file"] ? [parseEnvFile(readEnvFile(String(args["env-file"])), String(args["env-file"]))] : []),
     toList(args.env).map((e) => parseEnvArg(e)),
   );
-  const kms = args["no-kms"] !== true;
+  const kms = !negated(args, "kms");
   return {
     name,
     dockerCompose,

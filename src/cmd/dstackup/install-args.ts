@@ -1,5 +1,6 @@
 /** Flags of `dstackup install` (and the subset `doctor` shares). */
 import type { ArgsDef } from "citty";
+import { negated } from "../shared/args.ts";
 import { UsageError } from "../../core/errors.ts";
 import { DEFAULT_KMS_IMAGE } from "../../core/kms-compose.ts";
 import type { InstallFlags } from "../../host/install-plan.ts";
@@ -30,6 +31,10 @@ export const installArgs = {
   "key-provider-src": { type: "string", description: "TDX: directory with the key provider's docker-compose.yaml" },
   "service-manager": { type: "string", default: "auto", description: "auto | systemd | detached (detached: pidfiles under the run dir; --simulate only)" },
   "ignore-preflight-errors": { type: "string", description: "Comma-separated checks to demote to warnings, or all", valueHint: "NAMES" },
+  "build-from-source": { type: "boolean", description: "Build dstack-vmm and supervisor with cargo (as the sudo user) into libexec" },
+  source: { type: "string", description: "--build-from-source: a dstack checkout to build (default: clone into the cache)", valueHint: "DIR" },
+  "source-repo": { type: "string", default: "https://github.com/Dstack-TEE/dstack", description: "--build-from-source: repository to clone" },
+  "source-ref": { type: "string", default: "next", description: "--build-from-source: branch, tag or commit" },
   bundle: { type: "string", description: "Install the binaries, guest image and key provider from an offline bundle", valueHint: "FILE" },
   expose: { type: "string", description: "Refused: the control plane stays on 127.0.0.1 (use an SSH tunnel)", valueHint: "IP" },
 } as const satisfies ArgsDef;
@@ -76,7 +81,7 @@ export function installFlagsFrom(a: Record<string, unknown>): InstallFlags {
     cidStart: a["cid-start"] === undefined ? undefined : uint("--cid-start", a["cid-start"], 3, 0xffffffff - 1000),
     kmsPort: a["kms-port"] === undefined ? undefined : port("--kms-port", a["kms-port"]),
     kmsImage: String(a["kms-image"] ?? DEFAULT_KMS_IMAGE),
-    noKms: a["no-kms"] === true,
+    noKms: negated(a, "kms"),
     allowUnpinnedImage: a["allow-unpinned-image"] === true,
     useExistingKeyProvider: str(a["use-existing-key-provider"]),
     keyProviderPort: port("--key-provider-port", a["key-provider-port"] ?? 3443),
@@ -84,6 +89,7 @@ export function installFlagsFrom(a: Record<string, unknown>): InstallFlags {
     serviceManager: sm as InstallFlags["serviceManager"],
     ignorePreflightErrors: str(a["ignore-preflight-errors"]),
     bundle: str(a.bundle),
+    buildFromSource: a["build-from-source"] === true ? { source: str(a.source), repo: String(a["source-repo"] ?? "https://github.com/Dstack-TEE/dstack"), ref: String(a["source-ref"] ?? "next") } : undefined,
     devRoot: process.env.DSTACK_DEV_ROOT,
     cpuinfo: process.env.DSTACK_CPUINFO,
   };

@@ -6,7 +6,7 @@ import { RefusedError, UsageError } from "../../core/errors.ts";
 import { applyInstall } from "../../host/install-apply.ts";
 import { type InstallPlan, planInstall } from "../../host/install-plan.ts";
 import { blocking, formatCheck } from "../../host/preflight.ts";
-import { dryRunArgs, outputArgs, yesArgs } from "../shared/args.ts";
+import { dryRunArgs, outputArgs, yesArgs, negated } from "../shared/args.ts";
 import { out } from "../shared/log.ts";
 import { installArgs, installFlagsFrom } from "./install-args.ts";
 import { stderrProgress } from "./progress.ts";
@@ -103,7 +103,7 @@ async function runPlan(
       return 0;
     }
     say("dstackup install — apply");
-    const r = await applyInstall(plan, stderrProgress(quiet), { timeoutMs: timeout * 1000, noStart: args["no-start"] === true });
+    const r = await applyInstall(plan, stderrProgress(quiet), { timeoutMs: timeout * 1000, noStart: negated(args, "start") });
     const nothing = r.changed.length === 0 && Object.values(r.services).every((a) => a === "unchanged");
     if (json) {
       out(

@@ -38,3 +38,11 @@ export function toList(v: unknown): string[] {
   if (v === undefined || v === null || v === false) return [];
   return (Array.isArray(v) ? v : [v]).map(String);
 }
+
+/**
+ * A `--no-x` flag. citty parses `--no-x` as `x: false` (not `"no-x": true`), so
+ * read both spellings.
+ */
+export function negated(args: Record<string, unknown>, name: string): boolean {
+  return args[`no-${name}`] === true || args[name] === false;
+}

@@ -221,3 +221,18 @@ describe("logs -f", () => {
     expect(await new Response(p.stdout).text()).toContain("shutdown requested");
   }, 30_000);
 });
+
+describe("--no-kms", () => {
+  test("run --no-kms registers nothing and boots without asking the webhook", async () => {
+    const before = allowlist();
+    const r = await dstack(["run", "plain", "--no-kms", "--json"]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.registered).toBe("skipped");
+    expect(out.status).toBe("running");
+    expect(allowlist()).toEqual(before);
+    const manifest = JSON.parse(JSON.parse((await dstack(["inspect", "plain"])).stdout).configuration.compose_file);
+    expect(manifest.kms_enabled).toBe(false);
+    expect((await dstack(["run", "plain2", "--no-kms", "-e", "A=b"])).code).toBe(2);
+  });
+});
