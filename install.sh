@@ -15,8 +15,8 @@
 #   --force           replace a `dstack` on PATH that is not ours
 #
 # Release layout: <URL>/<version>/dstack-<version>-linux-<arch>.tar.gz and
-# <URL>/<version>/SHA256SUMS; "latest" is <URL>/latest/ (a plain-text
-# <URL>/latest/VERSION names the version).
+# <URL>/<version>/SHA256SUMS. "latest" is the directory <URL>/latest/ (a copy
+# of the newest release): its SHA256SUMS names the tarball, and so the version.
 
 main() {
   set -eu
@@ -27,6 +27,7 @@ main() {
   RELEASE_URL="${DSTACK_RELEASE_URL:-https://github.com/Dstack-TEE/dstack-toolchain/releases/download}"
   FROM=""
   FORCE=0
+  CREATED_BIN_DIR=0
 
   while [ $# -gt 0 ]; do
     case "$1" in
@@ -191,6 +192,7 @@ unpack_and_install() {
     [ "$(sha256_of "$TMP_DIR/unpack/dstack")" = "$2" ] || fatal "the unpacked binary does not match its published checksum; nothing was installed"
   fi
   is_ours "$TMP_DIR/unpack/dstack" || fatal "the unpacked binary does not run on this host (dstack --version failed)"
+  [ -d "$BIN_DIR" ] || CREATED_BIN_DIR=1
   mkdir -p "$BIN_DIR"
   # same-directory temp file + rename: the old binary is replaced atomically
   cp "$TMP_DIR/unpack/dstack" "$BIN_DIR/.dstack.new.$$"
@@ -216,16 +218,19 @@ ensure_links() {
 
 write_uninstall() {
   u="$BIN_DIR/dstack-uninstall.sh"
+  # a re-install keeps what the first install recorded about the bin dir
+  if [ -f "$u" ] && grep -q '^created_bin_dir=1$' "$u"; then CREATED_BIN_DIR=1; fi
   cat > "$u.new.$$" <<UNINSTALL
 #!/bin/sh
 # Removes what install.sh installed into $BIN_DIR (and nothing else).
 # Host state made by \`dstackup install\` is removed by \`dstackup destroy --purge\`.
 set -eu
+created_bin_dir=$CREATED_BIN_DIR
 for f in "$BIN_DIR/dstackup" "$BIN_DIR/dstack-auth" "$BIN_DIR/dstack"; do
   if [ -e "\$f" ] || [ -L "\$f" ]; then rm -f "\$f"; echo "removed \$f"; fi
 done
 rm -f "$BIN_DIR/dstack-uninstall.sh"
-rmdir "$BIN_DIR" 2>/dev/null || true
+if [ "\$created_bin_dir" = 1 ]; then rmdir "$BIN_DIR" 2>/dev/null || true; fi
 UNINSTALL
   chmod 0755 "$u.new.$$"
   mv -f "$u.new.$$" "$u"

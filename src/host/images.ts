@@ -6,6 +6,10 @@
  *   resolveImage(imageDir, name?, {requireDigest})      → the image install pins (§2.6)
  *   createSimulatedImage(imageDir, name, version?)      → a guest image for the simulator
  *   readImagePin(dir)                                   → trimmed digest.txt, or undefined
+ *
+ * Downloading one is pullImage({imageDir, version?, gpu?, force?, insecure?,
+ * releaseApiBaseUrl}) in ./image-pull.ts (kept apart so callers that only
+ * list or resolve do not load the download code).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";

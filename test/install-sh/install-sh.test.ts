@@ -78,6 +78,20 @@ describe("install.sh", () => {
     expect(treeListing(prefix)).toEqual(before);
   }, 60_000);
 
+  test("uninstall keeps an (empty) bin dir that existed before the install", async () => {
+    const prefix = mkdtempSync(join(tmpdir(), "inst-"));
+    mkdirSync(join(prefix, "bin"));
+    const before = treeListing(prefix);
+    const r = await sh(["--from", join(DIST, TARBALL), "--prefix", prefix]);
+    expect(r.code).toBe(0);
+    // a re-install (download skipped) rewrites the uninstaller; it must still know the dir was not ours
+    expect((await sh(["--prefix", prefix, "--version", pkg.version])).code).toBe(0);
+    const u = await spawnCapture(["dash", join(prefix, "bin/dstack-uninstall.sh")]);
+    expect(u.code).toBe(0);
+    expect(u.stdout).toContain("removed");
+    expect(treeListing(prefix)).toEqual(before);
+  }, 60_000);
+
   test("a tampered tarball is refused and nothing is installed", async () => {
     const prefix = mkdtempSync(join(tmpdir(), "inst-"));
     tamper = true;

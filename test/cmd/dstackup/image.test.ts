@@ -3,7 +3,7 @@
  * GitHub-compatible releases API serving generated guest-image tarballs.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { releaseUrls, normalizeVersion, pickAsset } from "../../../src/core/release.ts";
@@ -83,8 +83,11 @@ beforeAll(async () => {
   assets.set("dstack-0.6.2.tar.gz", { body: nodigest, digest: `sha256:${sha(nodigest)}` });
   assets.set("dstack-0.6.3.tar.gz", { body: good, digest: `sha256:${"0".repeat(64)}` });
   assets.set("dstack-0.6.4.tar.gz", { body: good });
+  // a truncated archive published with the digest of its (truncated) bytes: the checksum passes, unpacking must not
+  const truncated = good.slice(0, Math.floor(good.length / 2));
+  assets.set("dstack-0.6.5.tar.gz", { body: truncated, digest: `sha256:${sha(truncated)}` });
   const base = `http://127.0.0.1:${server.port}/assets/`;
-  for (const v of ["0.6.1", "0.6.2", "0.6.3", "0.6.4"]) {
+  for (const v of ["0.6.1", "0.6.2", "0.6.3", "0.6.4", "0.6.5"]) {
     const a = assets.get(`dstack-${v}.tar.gz`)!;
     releases.set(`/repos/Dstack-TEE/dstack/releases/tags/guest-os-v${v}`, {
       tag_name: `guest-os-v${v}`,
@@ -157,7 +160,15 @@ describe("dstackup image", () => {
     const insecure = await runBin("dstackup", ["image", "pull", "--version", "0.6.4", "--image-path", d, "--release-api-base-url", api]);
     expect(insecure.code).toBe(4);
     expect(insecure.stderr).toContain("pass --insecure");
+    const truncated = await runBin("dstackup", ["image", "pull", "--version", "0.6.5", "--image-path", d, "--release-api-base-url", api]);
+    expect(truncated.code).toBe(4);
+    expect(truncated.stderr).toContain("failed to unpack dstack-0.6.5.tar.gz");
     expect(readdirSync(d)).toEqual([]);
+    const unverified = await runBin("dstackup", ["image", "pull", "--version", "0.6.4", "--insecure", "--image-path", d, "--release-api-base-url", api]);
+    expect(unverified.code).toBe(0);
+    expect(unverified.stderr).toContain("integrity not verified (--insecure)");
+    expect(readdirSync(d)).toEqual(["dstack-0.6.1"]);
+    rmSync(join(d, "dstack-0.6.1"), { recursive: true });
     const missing = await runBin("dstackup", ["image", "pull", "--version", "9.9.9", "--image-path", d, "--release-api-base-url", api]);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toContain("guest-OS version 9.9.9 was not found");
