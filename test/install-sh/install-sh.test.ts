@@ -4,7 +4,7 @@
  * --from, a foreign dstack on PATH, uninstall back to the previous tree.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
@@ -92,6 +92,19 @@ describe("install.sh", () => {
     expect(treeListing(prefix)).toEqual(before);
   }, 60_000);
 
+  test("downloads with wget when curl is absent", async () => {
+    // a PATH holding every /usr/bin tool except curl
+    const shim = mkdtempSync(join(tmpdir(), "nocurl-"));
+    for (const e of readdirSync("/usr/bin")) if (e !== "curl") symlinkSync(join("/usr/bin", e), join(shim, e));
+    const prefix = mkdtempSync(join(tmpdir(), "inst-"));
+    requests.length = 0;
+    const r = await sh(["--prefix", prefix], { PATH: shim });
+    expect(r.stderr).toContain("checksum ok");
+    expect(r.code).toBe(0);
+    expect(requests).toEqual(["/latest/SHA256SUMS", `/latest/${TARBALL}`]);
+    expect((await spawnCapture([join(prefix, "bin/dstack"), "--version"])).code).toBe(0);
+  }, 60_000);
+
   test("a tampered tarball is refused and nothing is installed", async () => {
     const prefix = mkdtempSync(join(tmpdir(), "inst-"));
     tamper = true;
@@ -112,7 +125,7 @@ describe("install.sh", () => {
     copyFileSync(join(DIST, "SHA256SUMS"), join(dir, "SHA256SUMS"));
     requests.length = 0;
     const r = await sh(["--from", join(dir, TARBALL), "--prefix", prefix], { DSTACK_RELEASE_URL: "http://127.0.0.1:9" });
-    expect(r.code).toBe(0);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 }); // shows stderr when it fails
     expect(requests).toEqual([]);
     expect((await spawnCapture([join(prefix, "bin/dstack"), "--version"])).code).toBe(0);
     // a wrong checksum beside it refuses
