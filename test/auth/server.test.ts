@@ -249,11 +249,13 @@ describe("compiled binary", () => {
 
   test("serve answers the contract; SIGTERM finishes and exits 0; check and decide", async () => {
     const s = setup({ osImages: [IMG], apps: { "0xapp123": { composeHashes: ["0xcompose456"], allowAnyDevice: true } } });
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
+    const port = probe.port!;
+    probe.stop(true);
     const p = Bun.spawn([join(DIST, "dstack-auth"), "--config", s.path, "--port", String(port), "--log-format", "json"], { stderr: "pipe", stdout: "pipe" });
     procs.push(p);
     let up = false;
-    for (let i = 0; i < 100 && !up; i++) {
+    for (let i = 0; i < 300 && !up; i++) {
       try {
         up = (await fetch(`http://127.0.0.1:${port}/`)).ok;
       } catch {
