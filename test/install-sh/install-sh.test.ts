@@ -4,7 +4,7 @@
  * --from, a foreign dstack on PATH, uninstall back to the previous tree.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
@@ -38,7 +38,17 @@ beforeAll(() => {
   });
   base = `http://127.0.0.1:${server.port}`;
 });
-afterAll(() => server.stop(true));
+const made: string[] = [];
+/** A temp dir removed after the suite (each install holds a ~115 MB binary). */
+function tmp(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
+}
+afterAll(() => {
+  server.stop(true);
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 const PATHS = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 function sh(args: string[], env: Record<string, string> = {}) {
@@ -55,7 +65,7 @@ describe("install.sh", () => {
   });
 
   test("fresh install verifies, installs the binary and links, writes an uninstaller; re-install skips the download", async () => {
-    const prefix = mkdtempSync(join(tmpdir(), "inst-"));
+    const prefix = tmp("inst-");
     const before = treeListing(prefix);
     requests.length = 0;
     const r = await sh(["--prefix", prefix]);
@@ -79,7 +89,7 @@ describe("install.sh", () => {
   }, 60_000);
 
   test("uninstall keeps an (empty) bin dir that existed before the install", async () => {
-    const prefix = mkdtempSync(join(tmpdir(), "inst-"));
+    const prefix = tmp("inst-");
     mkdirSync(join(prefix, "bin"));
     const before = treeListing(prefix);
     const r = await sh(["--from", join(DIST, TARBALL), "--prefix", prefix]);
@@ -94,9 +104,9 @@ describe("install.sh", () => {
 
   test("downloads with wget when curl is absent", async () => {
     // a PATH holding every /usr/bin tool except curl
-    const shim = mkdtempSync(join(tmpdir(), "nocurl-"));
+    const shim = tmp("nocurl-");
     for (const e of readdirSync("/usr/bin")) if (e !== "curl") symlinkSync(join("/usr/bin", e), join(shim, e));
-    const prefix = mkdtempSync(join(tmpdir(), "inst-"));
+    const prefix = tmp("inst-");
     requests.length = 0;
     const r = await sh(["--prefix", prefix], { PATH: shim });
     expect(r.stderr).toContain("checksum ok");
@@ -106,7 +116,7 @@ describe("install.sh", () => {
   }, 60_000);
 
   test("a tampered tarball is refused and nothing is installed", async () => {
-    const prefix = mkdtempSync(join(tmpdir(), "inst-"));
+    const prefix = tmp("inst-");
     tamper = true;
     try {
       const r = await sh(["--prefix", prefix]);
@@ -119,8 +129,8 @@ describe("install.sh", () => {
   }, 60_000);
 
   test("--from installs a local tarball with no network; checks SHA256SUMS beside it", async () => {
-    const prefix = mkdtempSync(join(tmpdir(), "inst-"));
-    const dir = mkdtempSync(join(tmpdir(), "airgap-"));
+    const prefix = tmp("inst-");
+    const dir = tmp("airgap-");
     copyFileSync(join(DIST, TARBALL), join(dir, TARBALL));
     copyFileSync(join(DIST, "SHA256SUMS"), join(dir, "SHA256SUMS"));
     requests.length = 0;
@@ -130,16 +140,16 @@ describe("install.sh", () => {
     expect((await spawnCapture([join(prefix, "bin/dstack"), "--version"])).code).toBe(0);
     // a wrong checksum beside it refuses
     writeFileSync(join(dir, "SHA256SUMS"), readFileSync(join(dir, "SHA256SUMS"), "utf8").replace(/^[0-9a-f]{8}/, "00000000"));
-    const bad = await sh(["--from", join(dir, TARBALL), "--prefix", mkdtempSync(join(tmpdir(), "inst-"))]);
+    const bad = await sh(["--from", join(dir, TARBALL), "--prefix", tmp("inst-")]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("checksum mismatch");
   }, 60_000);
 
   test("refuses to shadow a foreign dstack on PATH unless --force", async () => {
-    const fake = mkdtempSync(join(tmpdir(), "foreign-"));
+    const fake = tmp("foreign-");
     mkdirSync(join(fake, "bin"));
     writeFileSync(join(fake, "bin/dstack"), "#!/bin/sh\necho 'dstack 0.19.2'\n", { mode: 0o755 });
-    const prefix = mkdtempSync(join(tmpdir(), "inst-"));
+    const prefix = tmp("inst-");
     const env = { PATH: `${join(fake, "bin")}:${PATHS}` };
     const r = await sh(["--prefix", prefix], env);
     expect(r.code).toBe(1);
