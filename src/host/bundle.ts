@@ -130,6 +130,16 @@ export async function verifyAndExtractBundle(file: string, destDir: string): Pro
   for (const f of listed.keys()) if (!present.includes(f)) throw new RefusedError(`bundle is missing ${f}, listed in its SHA256SUMS`);
   const manifest = JSON.parse(readFileSync(join(destDir, "bundle.json"), "utf8")) as BundleManifest;
   if (manifest.format !== "dstack-bundle/1") throw new RefusedError(`unknown bundle format ${JSON.stringify(manifest.format)}`);
+  // the manifest only names the fixed places createBundle writes; anything else is refused
+  const fixed: [keyof BundleManifest, string][] = [["vmm_bin", "bin/dstack-vmm"], ["supervisor_bin", "bin/supervisor"], ["key_provider", "key-provider"]];
+  for (const [k, want] of fixed) {
+    if (manifest[k] !== undefined && manifest[k] !== want) throw new RefusedError(`bundle.json: ${k} must be ${JSON.stringify(want)}, not ${JSON.stringify(manifest[k])}`);
+  }
+  if (manifest.image !== undefined) {
+    if (typeof manifest.image !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(manifest.image) || !existsSync(join(destDir, "images", manifest.image, "metadata.json"))) {
+      throw new RefusedError(`bundle.json: image ${JSON.stringify(manifest.image)} is not an image directory inside the bundle`);
+    }
+  }
   const c: BundleContents = { root: destDir, manifest };
   if (manifest.vmm_bin) c.vmmBin = join(destDir, manifest.vmm_bin);
   if (manifest.supervisor_bin) c.supervisorBin = join(destDir, manifest.supervisor_bin);

@@ -59,6 +59,30 @@ describe("offline bundle", () => {
     await expect(verifyAndExtractBundle(evil, mkdtempSync(join(tmpdir(), "bx-")))).rejects.toThrow(/bin\/dstack-vmm does not match its checksum/);
   });
 
+  test("a consistent but rewritten manifest pointing outside its fixed places is refused", async () => {
+    const { dir, img } = inputs();
+    const out = join(dir, "d.tar.gz");
+    expect((await runBin("dstackup", ["bundle", "create", "-o", out, "--image", img.dir, "--vmm-bin", join(dir, "dstack-vmm")])).code).toBe(0);
+    const x = mkdtempSync(join(tmpdir(), "bx-"));
+    Bun.spawnSync(["tar", "-xzf", out, "-C", x]);
+    const rewrite = (patch: Record<string, string>) => {
+      const m = { ...JSON.parse(readFileSync(join(x, "bundle.json"), "utf8")), ...patch };
+      writeFileSync(join(x, "bundle.json"), JSON.stringify(m));
+      // recompute SHA256SUMS so only the manifest check can catch it
+      const files = (Bun.spawnSync(["find", ".", "-type", "f", "!", "-name", "SHA256SUMS"], { cwd: x }).stdout.toString().trim().split("\n")).map((f) => f.slice(2)).sort();
+      const sums = files.map((f) => `${new Bun.CryptoHasher("sha256").update(readFileSync(join(x, f))).digest("hex")}  ${f}`).join("\n") + "\n";
+      writeFileSync(join(x, "SHA256SUMS"), sums);
+      const evil = join(dir, `evil-${Object.keys(patch)[0]}.tar.gz`);
+      Bun.spawnSync(["tar", "-czf", evil, "-C", x, "."]);
+      return evil;
+    };
+    await expect(verifyAndExtractBundle(rewrite({ vmm_bin: "../../usr/bin/evil" }), mkdtempSync(join(tmpdir(), "bx-")))).rejects.toThrow(/vmm_bin must be "bin\/dstack-vmm"/);
+    await expect(verifyAndExtractBundle(rewrite({ vmm_bin: "bin/dstack-vmm", image: ".." }), mkdtempSync(join(tmpdir(), "bx-")))).rejects.toThrow(/is not an image directory inside the bundle/);
+    // the untouched bundle still verifies
+    const ok = await verifyAndExtractBundle(out, mkdtempSync(join(tmpdir(), "bx-")));
+    expect(ok.imageName).toBe("dstack-0.5.5");
+  });
+
   test("an empty bundle is a usage error", async () => {
     const r = await runBin("dstackup", ["bundle", "create", "-o", join(tmpdir(), "x.tar.gz")]);
     expect(r.code).toBe(2);
