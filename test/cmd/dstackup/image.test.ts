@@ -120,6 +120,9 @@ describe("dstackup image", () => {
   test("pull verifies the digest, adopts the image and leaves no temp files; a second pull is a no-op", async () => {
     const r = await runBin("dstackup", ["image", "pull", "--version", "0.6.1", "--json", "--image-path", dir, "--release-api-base-url", api]);
     expect(r.stderr).toContain("sha256 verified");
+    // no TTY: progress is plain lines on stderr (no carriage returns), stdout holds only the JSON
+    expect(r.stderr).toMatch(/downloading: 100% of \d/);
+    expect(r.stderr).not.toContain("\r");
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ name: "dstack-0.6.1", version: "0.6.1", digest: "ab".repeat(32), downloaded: true });
     expect(readdirSync(dir)).toEqual(["dstack-0.6.1"]);
