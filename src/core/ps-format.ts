@@ -13,8 +13,22 @@ export function portsText(v: VmInfo): string {
   return ports.map((p) => `${p.host_address.includes(":") ? `[${p.host_address}]` : p.host_address}:${p.host_port}->${p.vm_port}/${p.protocol}`).join(", ");
 }
 
+/**
+ * The container image(s) the app runs (from the manifest's docker compose, like
+ * `docker ps`), else the guest OS image. A cheap line scan: no YAML parser on
+ * the `ps` path.
+ */
 export function imageOf(v: VmInfo): string {
-  return v.configuration?.image ?? "";
+  const guest = v.configuration?.image ?? "";
+  let compose = "";
+  try {
+    const m = JSON.parse(v.configuration?.compose_file ?? "") as { docker_compose_file?: unknown };
+    if (typeof m.docker_compose_file === "string") compose = m.docker_compose_file;
+  } catch {
+    return guest;
+  }
+  const images = [...compose.matchAll(/^[ \t]+image:[ \t]*(["']?)([^"'\s#]+)\1[ \t]*(?:#.*)?$/gm)].map((x) => x[2]!);
+  return images.length ? [...new Set(images)].join(",") : guest;
 }
 
 export const PS_COLUMNS: Column<VmInfo>[] = [

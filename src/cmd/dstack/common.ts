@@ -1,6 +1,5 @@
 /** Flags and helpers shared by the dstack verbs. */
 import type { ArgsDef } from "citty";
-import { UsageError } from "../../core/errors.ts";
 import { type Endpoint, type EndpointFlags, connectEndpoint, resolveEndpoint } from "../../host/endpoint.ts";
 import type { VmmClient } from "../../core/vmm/client.ts";
 import { endpointArgs, outputArgs } from "../shared/args.ts";
@@ -37,13 +36,4 @@ export function progressPrinter(quiet: boolean): { line: (m: string) => void; do
       open = false;
     },
   };
-}
-
-export function parseDuration(v: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim());
-  if (!m) {
-    throw new UsageError(`${flag} ${JSON.stringify(v)}: expected a duration such as 90, 90s, 2m or 500ms`);
-  }
-  const n = Number(m[1]);
-  return m[2] === "ms" ? n : m[2] === "m" ? n * 60_000 : n * 1000;
 }

@@ -2,9 +2,7 @@ import { defineCommand } from "citty";
 import { readFileSync } from "node:fs";
 import { validateDockerCompose } from "../../core/compose.ts";
 import { UsageError } from "../../core/errors.ts";
-import { parsePortSpecs } from "../../core/ports.ts";
-import { toList } from "../shared/args.ts";
-import { commonRequest, deployArgs, guestImage, runDeploy } from "./deploy-common.ts";
+import { deployArgs, runDeploy } from "./deploy-common.ts";
 
 export default defineCommand({
   meta: { name: "deploy", description: "Deploy a docker-compose file as a confidential VM (upstream-compatible)" },
@@ -25,8 +23,6 @@ export default defineCommand({
       throw new UsageError(`-c ${file}: ${(e as Error).message}`);
     }
     await validateDockerCompose(text, file);
-    const ports = parsePortSpecs(toList(args.port));
-    const name = (args.name as string | undefined) ?? "app";
-    return runDeploy(args as never, async (stateImage) => ({ req: commonRequest(args as never, name, text, ports, guestImage(args as never, stateImage)) }));
+    return runDeploy(args as never, { kind: "compose", text, label: file });
   },
 });

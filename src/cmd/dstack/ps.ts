@@ -5,10 +5,10 @@ import { out } from "../shared/log.ts";
 import { clientArgs, openClient } from "./common.ts";
 
 export default defineCommand({
-  meta: { name: "ps", alias: ["ls", "apps"], description: "List CVMs (running ones; -a for all)" },
+  meta: { name: "ps", alias: ["ls", "apps"], description: "List CVMs (running ones; -a for all; -q only ids, like docker ps -q)" },
   args: {
     all: { type: "boolean", alias: "a", description: "Include stopped and exited VMs" },
-    ids: { type: "boolean", description: "Only print full VM ids (like docker ps -q; -q is --quiet here)" },
+    ids: { type: "boolean", description: "Only print full VM ids (same as -q)" },
     ...clientArgs,
   },
   async run({ args }) {
@@ -16,7 +16,7 @@ export default defineCommand({
     try {
       const vms = (await c.status({ brief: false })).vms.filter((v) => args.all || v.status === "running" || v.status === "stopping");
       if (args.json) out(formatJson(vms));
-      else if (args.ids) out(vms.map((v) => v.id).join("\n"));
+      else if (args.ids || args.quiet) out(vms.map((v) => v.id).join("\n"));
       else out(formatPs(vms));
     } finally {
       c.close();

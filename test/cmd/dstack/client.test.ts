@@ -177,6 +177,15 @@ describe("other verbs", () => {
     const amb = await dstack(["inspect", ch]);
     expect(amb.code).toBe(2);
     for (const id of ids) expect(amb.stderr).toContain(id);
+    // ps -q: full ids only (docker ps -q); `apps` is an alias of ps; `remove` of rm
+    const running = vms.filter((v) => (v as { status?: string }).status === "running").map((v) => v.id);
+    expect((await dstack(["ps", "-q"])).stdout.trim().split("\n").sort()).toEqual(running.sort());
+    expect((await dstack(["apps", "-a", "-q"])).stdout.trim().split("\n").sort()).toEqual(vms.map((v) => v.id).sort());
+    const victim = vms.find((v) => (v as { status?: string }).status === "running")!;
+    const unique = victim.id.slice(0, 13);
+    const rm = await dstack(["remove", "-f", unique]);
+    expect(rm.code).toBe(0);
+    expect(rm.stdout).toContain(`${victim.name} (${victim.id.slice(0, 8)}): removed`);
   });
 });
 
@@ -197,7 +206,13 @@ describe("bad input: exit 2 and a message naming the flag", () => {
     [["logs", "x", "--ch", "dmesg"], "--ch"],
     [["logs", "x", "-n", "many"], "--lines"],
     [["ps", "--al"], "--al"],
+    [["run", "nginx", "-n", "bad/name"], "--name"],
+    [["run", "nginx", "-e", "NOT_IN_ENV_XYZ"], "NOT_IN_ENV_XYZ"],
+    [["deploy", "-c", "/nonexistent/compose.yaml"], "-c"],
     [["stop"], "NAME"],
+    [["rm"], "NAME"],
+    [["upgrade", "x"], "-c"],
+    [["allowlist", "revoke"], "APP_ID"],
   ];
   for (const [args, flag] of cases) {
     test(`dstack ${args.join(" ")}`, async () => {
