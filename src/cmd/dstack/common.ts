@@ -19,21 +19,34 @@ export async function openClient(args: EndpointFlags & { quiet?: boolean; verbos
   return { c, ep };
 }
 
-/** Progress lines on stderr: plain lines, or one rewritten line on a TTY. */
+const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+/** Progress on stderr: plain lines, or on a TTY one line with a spinner, rewritten in place. */
 export function progressPrinter(quiet: boolean): { line: (m: string) => void; done: () => void } {
   const tty = process.stderr.isTTY === true;
-  let open = false;
+  let current: string | undefined;
+  let frame = 0;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const draw = () => process.stderr.write(`\r\x1b[K${FRAMES[frame++ % FRAMES.length]} ${current}`);
   return {
     line(m) {
       if (quiet) return;
-      if (tty) {
-        process.stderr.write(`\r\x1b[K  ${m}`);
-        open = true;
-      } else process.stderr.write(`  ${m}\n`);
+      if (!tty) {
+        process.stderr.write(`  ${m}\n`);
+        return;
+      }
+      current = m;
+      draw();
+      if (!timer) {
+        timer = setInterval(draw, 100);
+        timer.unref?.();
+      }
     },
     done() {
-      if (open) process.stderr.write("\n");
-      open = false;
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      if (current !== undefined) process.stderr.write(`\r\x1b[K  ${current}\n`);
+      current = undefined;
     },
   };
 }

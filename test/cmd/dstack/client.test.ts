@@ -237,6 +237,22 @@ describe("logs -f", () => {
   }, 30_000);
 });
 
+describe("progress", () => {
+  test("on a TTY: one spinner line rewritten in place; without one: plain lines", async () => {
+    const bin = join(import.meta.dir, "../../../dist/dstack");
+    const tty = Bun.spawnSync(["script", "-qec", `${bin} --prefix ${prefix} run tty-img -n ttyapp`, "/dev/null"], { env: { ...process.env, NO_COLOR: "1" } });
+    const text = tty.stdout.toString();
+    expect(tty.exitCode).toBe(0);
+    expect(text).toContain("\r\x1b[K⠋ ");
+    expect(text).toMatch(/ttyapp: running \((done|running)\)/);
+    const plain = await dstack(["run", "plain-img", "-n", "plainapp"]);
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).not.toContain("\x1b");
+    expect(plain.stderr).toMatch(/^  created VM [0-9a-f-]{36}$/m);
+    expect(plain.stderr).toMatch(/^  plainapp: running \((done|running)\)$/m);
+  }, 30_000);
+});
+
 describe("--no-kms", () => {
   test("run --no-kms registers nothing and boots without asking the webhook", async () => {
     const before = allowlist();
