@@ -59,3 +59,61 @@ export function startSim(o: SimOptions = {}): TestSim {
   const r = serveSimulator(loadSimConfig(vmmToml));
   return { ...r, dir, vmmToml, host: r.url, token: o.token };
 }
+
+export interface SimProcess {
+  dir: string;
+  vmmToml: string;
+  host: string;
+  token: string | undefined;
+  proc: ReturnType<typeof Bun.spawn>;
+  /** the banner and anything else it wrote to stderr so far */
+  stderr(): string;
+  /** SIGTERM and wait; resolves to the exit code */
+  stop(): Promise<number>;
+}
+
+/**
+ * Start the simulator as its own process: the compiled dist/dstack-vmm-sim (default)
+ * or the sources (`bun src/main.ts dstack-vmm-sim`, with { source: true }), on a unix
+ * socket in a temp dir. Resolves once the socket answers.
+ */
+export async function spawnSim(o: SimOptions & { source?: boolean } = {}): Promise<SimProcess> {
+  const { dir, vmmToml } = writeSimConfig({ ...o, tcp: false });
+  const root = join(import.meta.dir, "..", "..");
+  const cmd = o.source ? [process.execPath, join(root, "src/main.ts"), "dstack-vmm-sim", "-c", vmmToml] : [join(root, "dist", "dstack-vmm-sim"), "-c", vmmToml];
+  const proc = Bun.spawn(cmd, { cwd: dir, stdin: "ignore", stdout: "ignore", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
+  let err = "";
+  void (async () => {
+    const dec = new TextDecoder();
+    for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) err += dec.decode(chunk, { stream: true });
+  })();
+  const sock = join(dir, "vmm.sock");
+  const headers: Record<string, string> = o.token ? { authorization: `Bearer ${o.token}` } : {};
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`dstack-vmm-sim exited ${proc.exitCode}: ${err}`);
+    try {
+      const r = await fetch("http://localhost/prpc/Version?json", { method: "POST", body: "{}", headers, unix: sock } as RequestInit);
+      if (r.status === 200) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) {
+      proc.kill();
+      throw new Error(`dstack-vmm-sim did not answer on ${sock}: ${err}`);
+    }
+    await Bun.sleep(25);
+  }
+  return {
+    dir,
+    vmmToml,
+    host: `unix:${sock}`,
+    token: o.token,
+    proc,
+    stderr: () => err,
+    async stop() {
+      if (proc.exitCode === null) proc.kill("SIGTERM");
+      return await proc.exited;
+    },
+  };
+}

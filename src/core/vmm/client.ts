@@ -11,6 +11,7 @@
  *   c.logs(id, {follow, lines, ch}) → AsyncIterable<string>  (no timeout while following)
  *   c.call(method, body)  (any other method)      c.close()
  *
+ * Transports: transport-unix.ts, transport-http.ts, transport-ssh.ts (ssh2, imported lazily).
  * Every call is `POST /prpc/<Method>?json` with a JSON body, `Authorization: Bearer <token>`
  * when a token is set, and a timeout (default 30 s). Failures are DstackErrors that name
  * the endpoint and the next step.
@@ -29,6 +30,8 @@ import type {
   VersionResponse,
   VmConfiguration,
 } from "./types.ts";
+import { httpTransport } from "./transport-http.ts";
+import { unixTransport } from "./transport-unix.ts";
 import { defaultVmConfiguration } from "./types.ts";
 
 export interface ConnectOptions {
@@ -53,7 +56,7 @@ export interface Transport {
 /** The VMM could not be reached at all. */
 export class VmmUnreachableError extends DstackError {
   constructor(endpoint: string, detail: string) {
-    super(`no VMM answers at ${endpoint} (${detail})`, 1, { hint: "is it running? try `dstackup status`, or pass --host" });
+    super(`no VMM answers at ${endpoint} — is it running? try \`dstackup status\` (${detail})`, 1, { hint: "start it (`dstackup status` shows the services), or point --host / DSTACK_HOST at the right endpoint" });
     this.name = "VmmUnreachableError";
   }
 }
@@ -70,19 +73,8 @@ export class VmmRpcError extends DstackError {
   }
 }
 
-export function unixTransport(path: string): Transport {
-  const endpoint = `unix:${path}`;
-  return {
-    endpoint,
-    fetch: (p, init) => fetch(`http://localhost${p}`, { ...init, unix: path } as RequestInit),
-    close() {},
-  };
-}
-
-export function httpTransport(base: string): Transport {
-  const b = base.replace(/\/+$/, "");
-  return { endpoint: b, fetch: (p, init) => fetch(b + p, init), close() {} };
-}
+export { httpTransport } from "./transport-http.ts";
+export { unixTransport } from "./transport-unix.ts";
 
 export async function transportFor(o: ConnectOptions): Promise<Transport> {
   const h = o.host.trim();

@@ -12,7 +12,7 @@ import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { DstackError } from "../errors.ts";
 import type { ConnectOptions, Transport } from "./client.ts";
-import { unixTransport } from "./client.ts";
+import { unixTransport } from "./transport-unix.ts";
 
 export interface SshTarget {
   user: string;

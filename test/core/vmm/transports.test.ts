@@ -34,7 +34,7 @@ describe("unix and http transports", () => {
     expect((await c.getInfo(id)).found).toBe(true);
     await expect(c.startVm("nope")).rejects.toThrow(`VMM at ${unixSim.host} refused StartVm: Failed to start VM: VM not found`);
     const gone = await connectVmm({ host: "unix:/nonexistent/vmm.sock" });
-    await expect(gone.status()).rejects.toThrow(/no VMM answers at unix:\/nonexistent\/vmm.sock/);
+    await expect(gone.status()).rejects.toThrow(/no VMM answers at unix:\/nonexistent\/vmm.sock — is it running\? try `dstackup status`/);
     c.close();
   });
 

@@ -1,0 +1,61 @@
+/**
+ * The compiled dist/dstack-vmm-sim as a user runs it: -c required, a banner that says
+ * what it is, the API on the configured unix socket, SIGTERM → exit 0 with the socket
+ * gone, and a restart that keeps the VMs (state under run_path).
+ */
+import { describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { buildAppCompose } from "../../src/core/compose.ts";
+import { connectVmm } from "../../src/core/vmm/client.ts";
+import { runBin } from "../helpers/run.ts";
+import { spawnSim } from "../helpers/sim.ts";
+
+describe("dist/dstack-vmm-sim", () => {
+  test("without -c it is a usage error (exit 2)", async () => {
+    const r = await runBin("dstack-vmm-sim", []);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/config/);
+  });
+
+  test("a missing vmm.toml fails with its path", async () => {
+    const r = await runBin("dstack-vmm-sim", ["-c", "/nonexistent/vmm.toml"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("/nonexistent/vmm.toml");
+  });
+
+  test("serves the API, stops cleanly on SIGTERM, and a restart keeps its VMs", async () => {
+    const sim = await spawnSim({ token: "tk" });
+    let id = "";
+    try {
+      expect(sim.stderr()).toContain("simulated, no TEE");
+      const c = await connectVmm({ host: sim.host, token: "tk" });
+      expect((await c.version()).version).toBeString();
+      const compose = buildAppCompose({ name: "bin", dockerCompose: "services:\n  a:\n    image: x\n", kms: false }).composeFile;
+      id = (await c.createVm({ name: "bin", image: "dstack-0.5.5", compose_file: compose, vcpu: 1, memory: 256, disk_size: 1 })).id;
+      for (let i = 0; i < 100 && (await c.getInfo(id)).info?.boot_progress !== "done"; i++) await Bun.sleep(20);
+      const info = (await c.getInfo(id)).info!;
+      expect(info.status).toBe("running");
+      expect(info.instance_id).toMatch(/^[0-9a-f]{40}$/);
+      const log = (await Array.fromAsync(c.logs(id, { lines: 100 }))).join("");
+      expect(log).toContain("simulated, no TEE");
+      c.close();
+    } finally {
+      expect(await sim.stop()).toBe(0);
+    }
+    expect(sim.stderr()).toContain("stopped");
+    expect(existsSync(sim.host.slice(5))).toBe(false);
+
+    const again = await spawnSim({ token: "tk", dir: sim.dir });
+    try {
+      expect(again.stderr()).toContain("1 VM(s) loaded");
+      const c = await connectVmm({ host: again.host, token: "tk" });
+      const st = await c.status({ brief: true });
+      expect(st.total).toBe(1);
+      expect(st.vms[0]!.id).toBe(id);
+      expect(st.vms[0]!.name).toBe("bin");
+      c.close();
+    } finally {
+      expect(await again.stop()).toBe(0);
+    }
+  });
+});
