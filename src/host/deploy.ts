@@ -40,6 +40,10 @@ export interface DeployResult {
   encryptedEnv: string[];
 }
 
+/** The VMM's error for a host port another VM maps (reference/vmm.md §7). */
+const AUTO_PORT_CLASH = /host port mapping conflicts with VM \S+: \S+ \S*:(\d+)/;
+const AUTO_PORT_ATTEMPTS = 5;
+
 export function buildManifest(r: Pick<DeployRequest, "name" | "dockerCompose" | "kms" | "env">): BuiltAppCompose {
   return buildAppCompose({ name: r.name, dockerCompose: r.dockerCompose, kms: r.kms, allowedEnvs: r.env.map((e) => e.key) });
 }
@@ -52,8 +56,10 @@ export async function deploy(c: VmmClient, r: DeployRequest, built: BuiltAppComp
       hint: `update it with \`dstack upgrade ${r.name} …\`, remove it with \`dstack rm -f ${r.name}\`, or pick another --name`,
     });
   }
-  const taken = st.vms.flatMap((v) => (v.configuration?.ports ?? []).map((p) => ({ protocol: p.protocol, host_address: p.host_address, host_port: p.host_port })));
-  const ports = (await resolveAutoPorts(r.ports, { ranges: DEFAULT_PORT_POLICY.ranges, taken, probe: r.localVmm })).map(toPortMapping);
+  const takenBy = (vms: VmInfo[]) => vms.flatMap((v) => (v.configuration?.ports ?? []).map((p) => ({ protocol: p.protocol, host_address: p.host_address, host_port: p.host_port })));
+  const pick = async (taken: ReturnType<typeof takenBy>) =>
+    (await resolveAutoPorts(r.ports, { ranges: DEFAULT_PORT_POLICY.ranges, taken, probe: r.localVmm })).map(toPortMapping);
+  let ports = await pick(takenBy(st.vms));
   let encrypted = "";
   if (r.env.length) {
     if (!r.kms) throw new UsageError("encrypted env (-e KEY=VALUE / --env-file) needs the KMS: drop --no-kms or the env");
@@ -65,22 +71,35 @@ export async function deploy(c: VmmClient, r: DeployRequest, built: BuiltAppComp
     registered = (await registerAppHash(r.allowlistPath, built.appId, built.composeHash)).added ? "added" : "already";
     progress(`registered compose hash ${built.composeHash} for app ${built.appId}${registered === "already" ? " (already allowed)" : ""}`);
   }
+  const create = () =>
+    c.createVm({
+      name: r.name,
+      image: r.image,
+      compose_file: built.composeFile,
+      vcpu: r.vcpu,
+      memory: r.memoryMiB,
+      disk_size: r.diskGiB,
+      ports,
+      encrypted_env: encrypted,
+      app_id: built.appId,
+      gpus: r.gpus,
+    });
   let vmId: string;
   try {
-    vmId = (
-      await c.createVm({
-        name: r.name,
-        image: r.image,
-        compose_file: built.composeFile,
-        vcpu: r.vcpu,
-        memory: r.memoryMiB,
-        disk_size: r.diskGiB,
-        ports,
-        encrypted_env: encrypted,
-        app_id: built.appId,
-        gpus: r.gpus,
-      })
-    ).id;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        vmId = (await create()).id;
+        break;
+      } catch (e) {
+        // Another deploy took an auto-picked port between our Status and CreateVm: pick again.
+        const clash = AUTO_PORT_CLASH.exec((e as Error).message);
+        const autoPorts = new Set(ports.filter((_, i) => r.ports[i]?.hostPort === "auto").map((p) => p.host_port));
+        if (!clash || !autoPorts.has(Number(clash[1])) || attempt >= AUTO_PORT_ATTEMPTS) throw e;
+        const picked = ports.map((p) => ({ protocol: p.protocol, host_address: p.host_address, host_port: p.host_port }));
+        ports = await pick([...takenBy((await c.status({ brief: true })).vms), ...picked]);
+        progress(`a picked host port was taken meanwhile; trying ${ports.map((p) => p.host_port).join(", ")}`);
+      }
+    }
   } catch (e) {
     if (registered === "added") {
       await unregisterAppHash(r.allowlistPath, built.appId, built.composeHash);

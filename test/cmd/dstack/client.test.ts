@@ -133,7 +133,7 @@ describe("the security path", () => {
 describe("concurrency", () => {
   test("20 concurrent `dstack run` calls: all registered, all booted", async () => {
     const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => dstack(["run", `img${i}`, "-n", `c${i}`, "-p", `0:80`, "--json"])));
-    for (const r of runs) expect(r.code).toBe(0);
+    for (const r of runs) expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
     const outs = runs.map((r) => JSON.parse(r.stdout));
     expect(outs.every((o) => o.status === "running")).toBe(true);
     const al = allowlist();
