@@ -28,25 +28,40 @@ export interface Decision {
   reason: string;
 }
 
-const STRING_FIELDS = ["teeVariant", "mrAggregated", "osImageHash", "mrSystem", "appId", "composeHash", "instanceId", "deviceId", "keyProviderInfo", "tcbStatus"] as const;
+function str(o: Record<string, unknown>, k: keyof BootInfo): string {
+  const v = o[k];
+  if (typeof v === "string") return v;
+  if (v === undefined) return "";
+  throw new TypeError(`field ${k} must be a string`);
+}
 
-/** A BootInfo from untrusted JSON: missing fields default to "" / []; wrong types are errors naming the field. */
+/**
+ * A BootInfo from untrusted JSON: missing fields default to "" / []; wrong
+ * types are errors naming the field. Written out field by field: one object
+ * shape, no computed keys (this runs on every request).
+ */
 export function parseBootInfo(raw: unknown): BootInfo {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new TypeError("the body must be a JSON object (BootInfo)");
   const o = raw as Record<string, unknown>;
-  const out = { advisoryIds: [] as string[] } as BootInfo;
-  for (const k of STRING_FIELDS) {
-    const v = o[k];
-    if (v === undefined) out[k] = "";
-    else if (typeof v === "string") out[k] = v;
-    else throw new TypeError(`field ${k} must be a string`);
-  }
   const adv = o.advisoryIds;
+  let advisoryIds: string[] = [];
   if (adv !== undefined) {
     if (!Array.isArray(adv) || !adv.every((x) => typeof x === "string")) throw new TypeError("field advisoryIds must be an array of strings");
-    out.advisoryIds = adv;
+    advisoryIds = adv;
   }
-  return out;
+  return {
+    teeVariant: str(o, "teeVariant"),
+    mrAggregated: str(o, "mrAggregated"),
+    osImageHash: str(o, "osImageHash"),
+    mrSystem: str(o, "mrSystem"),
+    appId: str(o, "appId"),
+    composeHash: str(o, "composeHash"),
+    instanceId: str(o, "instanceId"),
+    deviceId: str(o, "deviceId"),
+    keyProviderInfo: str(o, "keyProviderInfo"),
+    tcbStatus: str(o, "tcbStatus"),
+    advisoryIds,
+  };
 }
 
 /** An allowlist with every hex value normalised once, for O(1) decisions per request. */

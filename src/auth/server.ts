@@ -41,6 +41,7 @@ function pathOf(url: string): string {
     if (i >= 0 && i < end) end = i;
   }
   const raw = url.slice(start, end);
+  if (!raw.includes("%")) return raw;
   try {
     return decodeURIComponent(raw);
   } catch {
@@ -61,7 +62,7 @@ export function makeWebhook(path: string, o: WebhookOptions = {}): (req: Request
     }
     if (req.method !== "POST") return json({ error: "method not allowed: use POST" }, 405);
     const ct = req.headers.get("content-type") ?? "";
-    if (ct && !/^application\/([\w.+-]*\+)?json\b/i.test(ct)) return json({ error: `unsupported content type ${ct}: send application/json` }, 415);
+    if (ct && ct !== "application/json" && !/^application\/([\w.+-]*\+)?json\b/i.test(ct)) return json({ error: `unsupported content type ${ct}: send application/json` }, 415);
     const len = Number(req.headers.get("content-length") ?? "0");
     if (len > MAX_BODY) return json({ error: `body too large (limit ${MAX_BODY} bytes)` }, 413);
     let text: string;

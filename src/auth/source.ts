@@ -1,13 +1,14 @@
 /**
  * The allowlist as the webhook sees it: fresh at every request, parsed only
  * when the file changed. Each request re-stats the file; the parse is cached on
- * its identity (device, inode, size, mtime and ctime in ns), so an update by
+ * its identity (device, inode, size, mtime and ctime in ns; see file-identity.ts), so an update by
  * rename (new inode) is seen by the very next request. A missing, unreadable or
  * invalid file yields an error: the caller denies everything (fail closed).
  */
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { type Allowlist, parseAllowlist } from "./allowlist.ts";
 import { type Compiled, compileAllowlist } from "./decide.ts";
+import { FileIdentity } from "./file-identity.ts";
 
 export type Loaded = { ok: true; list: Allowlist; compiled: Compiled; key: string } | { ok: false; error: string; key: string };
 
@@ -16,19 +17,23 @@ export class AllowlistSource {
   /** Called once per change of the file's state (not per request). */
   onChange: ((l: Loaded) => void) | undefined;
 
-  constructor(readonly path: string) {}
+  private readonly identity: FileIdentity;
+
+  constructor(
+    readonly path: string,
+    opts: { ffi?: boolean } = {},
+  ) {
+    this.identity = new FileIdentity(path, opts);
+  }
 
   load(): Loaded {
-    let key: string;
-    try {
-      const s = statSync(this.path, { bigint: true });
-      key = `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      key = `missing:${err.code}`;
-      return this.remember({ ok: false, error: err.code === "ENOENT" ? `${this.path} does not exist` : `${this.path}: ${err.message}`, key });
+    const p = this.identity.probe();
+    if (p.same && this.cached) return this.cached;
+    if ("error" in p) {
+      const err = p.error;
+      return this.remember({ ok: false, error: err.code === "ENOENT" ? `${this.path} does not exist` : `${this.path}: ${err.message}`, key: `missing:${err.code}` });
     }
-    if (this.cached?.key === key) return this.cached;
+    const key = p.same ? (this.cached?.key ?? "") : p.key;
     let loaded: Loaded;
     try {
       const list = parseAllowlist(readFileSync(this.path, "utf8"));

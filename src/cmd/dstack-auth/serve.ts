@@ -17,22 +17,38 @@ export default defineCommand({
     if (!/^\d+$/.test(String(args.port)) || port > 65535) throw new UsageError(`--port must be between 0 and 65535 (got ${args.port})`);
     const fmt = String(args["log-format"]);
     if (fmt !== "text" && fmt !== "json") throw new UsageError(`--log-format must be text or json (got ${fmt})`);
-    // Decision lines are batched into one write per event-loop turn: one syscall for many requests.
-    let pending: string[] = [];
+    // Decision lines are batched into one write per event-loop turn: one syscall for many
+    // requests. The lines of one batch were decided in the same turn (well under a
+    // millisecond apart) and share its timestamp, taken once.
+    let pending = "";
+    let stamp = "";
     const flush = () => {
-      if (pending.length) process.stderr.write(pending.join(""));
-      pending = [];
+      if (pending) process.stderr.write(pending);
+      pending = "";
+    };
+    const begin = () => {
+      if (!pending) {
+        setImmediate(flush);
+        stamp = new Date().toISOString();
+      }
     };
     const line = (o: Record<string, unknown>, text: string) => {
-      if (pending.length === 0) setImmediate(flush);
-      pending.push((fmt === "json" ? JSON.stringify({ time: new Date().toISOString(), ...o }) : `${new Date().toISOString()} ${text}`) + "\n");
+      begin();
+      pending += fmt === "json" ? `${JSON.stringify({ time: stamp, ...o })}\n` : `${stamp} ${text}\n`;
     };
+    // The per-request line is built in the chosen format only.
+    const decisionLine =
+      fmt === "json"
+        ? (d: DecisionLog) => {
+            begin();
+            pending += `{"time":"${stamp}","event":"decision",${JSON.stringify(d).slice(1)}\n`;
+          }
+        : (d: DecisionLog) => {
+            begin();
+            pending += `${stamp} ${d.route} ${d.route === "app" ? `app=${d.appId} compose=${d.composeHash}` : `mr=${d.mrAggregated}`} allowed=${d.allowed} reason=${JSON.stringify(d.reason)}\n`;
+          };
     const fetch = makeWebhook(path, {
-      onDecision: (d: DecisionLog) =>
-        line(
-          { event: "decision", ...d },
-          `${d.route} ${d.route === "app" ? `app=${d.appId} compose=${d.composeHash}` : `mr=${d.mrAggregated}`} allowed=${d.allowed} reason=${JSON.stringify(d.reason)}`,
-        ),
+      onDecision: decisionLine,
       onAllowlistChange: (l) =>
         l.ok
           ? line({ event: "allowlist", ok: true, path, apps: Object.keys(l.list.apps).length }, `allowlist ${path} loaded: ${Object.keys(l.list.apps).length} app(s), ${l.list.osImages.length} pinned os image(s)`)
