@@ -253,6 +253,7 @@ export class Simulator {
         const vm = this.get(body.id, "Failed to start VM: VM not found");
         if (vm.removing) throw new RpcError("VM is being removed");
         if (vm.running) {
+          vm.generation++; // a shutdown in flight no longer ends the process
           vm.started = true;
           vm.bootProgress = "running";
           this.store.persist(vm);
@@ -267,7 +268,20 @@ export class Simulator {
         vm.shutdownProgress = "powering off";
         this.store.event(vm, "shutdown.progress", "powering off");
         this.store.log(vm.id, "serial", "[dstack-vmm-sim] shutdown requested: powering off");
-        this.stop(vm);
+        if (!vm.running) {
+          this.stop(vm);
+          return null;
+        }
+        // As on the real VMM: the guest's "powering off" clears `started` while the
+        // process still runs (status `stopping`); the process ends a moment later.
+        vm.started = false;
+        this.store.persist(vm);
+        const gen = ++vm.generation;
+        setTimeout(() => {
+          if (vm.generation !== gen || vm.removing) return;
+          this.store.log(vm.id, "serial", "[dstack-vmm-sim] powered off");
+          this.stop(vm);
+        }, this.cfg.bootStepMs * 3);
         return null;
       }
       case "RemoveVm": {

@@ -210,6 +210,32 @@ describe("dstack-vmm-sim wire contract", () => {
     await it.return?.(undefined);
   });
 
+  test("ShutdownVm: `stopping` while the guest powers off, then `stopped`; StartVm while stopping keeps it running", async () => {
+    const id = (await c.status({ keyword: "hello" })).vms[0]!.id;
+    const seen = async () => {
+      const states: string[] = [];
+      for (let i = 0; i < 200; i++) {
+        const s = (await c.status({ ids: [id], brief: true })).vms[0]!.status;
+        if (states.at(-1) !== s) states.push(s);
+        if (s === "stopped") break;
+        await Bun.sleep(2);
+      }
+      return states;
+    };
+    if ((await c.status({ ids: [id] })).vms[0]!.status !== "stopped") expect(await seen()).toContain("stopped");
+    await c.startVm(id);
+    await booted(c, id);
+    await c.shutdownVm(id);
+    expect(await seen()).toEqual(["stopping", "stopped"]);
+    await c.startVm(id);
+    await booted(c, id);
+    await c.shutdownVm(id);
+    await c.startVm(id); // changed its mind: the process was still up
+    await Bun.sleep(200);
+    expect((await c.status({ ids: [id] })).vms[0]!.status).toBe("running");
+    await c.stopVm(id);
+  });
+
   test("UpgradeApp answers the new app id; resources need a stopped VM; RemoveVm removes", async () => {
     const id = (await c.status({ keyword: "hello" })).vms[0]!.id;
     await c.startVm(id);

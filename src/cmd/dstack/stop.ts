@@ -1,20 +1,14 @@
 import { defineCommand } from "citty";
+import { parseDuration } from "../../core/deploy-plan.ts";
 import { clientArgs } from "./common.ts";
 import { forEachVm, vmArg } from "./each-vm.ts";
+import { stopArgs, stopVm } from "./graceful-stop.ts";
 
 export default defineCommand({
-  meta: { name: "stop", description: "Stop CVMs (graceful shutdown; --force to cut the power)" },
-  args: { ...vmArg, force: { type: "boolean", alias: "f", description: "Hard stop instead of a guest shutdown" }, ...clientArgs },
-  run: ({ args }) =>
-    forEachVm(args, async (c, vm) => {
-      if (args.force || vm.status !== "running") await c.stopVm(vm.id);
-      else {
-        try {
-          await c.shutdownVm(vm.id);
-        } catch {
-          await c.stopVm(vm.id);
-        }
-      }
-      return "stopped";
-    }),
+  meta: { name: "stop", description: "Stop CVMs: a guest shutdown, and the power cut after --timeout (at once with --force)" },
+  args: { ...vmArg, ...stopArgs, ...clientArgs },
+  run: ({ args }) => {
+    const o = { force: args.force === true, timeoutMs: parseDuration(String(args.timeout), "--timeout"), timeoutText: String(args.timeout) };
+    return forEachVm(args, (c, vm) => stopVm(c, vm, o));
+  },
 });

@@ -147,7 +147,7 @@ describe("concurrency", () => {
 describe("other verbs", () => {
   test("stop / start / restart, upgrade (old → new hash), deploy of a compose file", async () => {
     const r = JSON.parse((await dstack(["run", "web", "-n", "svc", "--json"])).stdout);
-    expect((await dstack(["stop", "svc"])).stdout).toContain("stopped");
+    expect((await dstack(["stop", "svc"])).stdout).toBe(`svc (${r.vmId.slice(0, 8)}): stopped\n`); // the guest shut down within the timeout
     expect((await dstack(["ps"])).stdout).not.toMatch(/^svc /m);
     expect((await dstack(["ps", "-a"])).stdout).toMatch(/^svc\s.*stopped/m);
     expect((await dstack(["start", "svc"])).code).toBe(0);
@@ -205,6 +205,7 @@ describe("bad input: exit 2 and a message naming the flag", () => {
     [["deploy"], "-c"],
     [["logs", "x", "--ch", "dmesg"], "--ch"],
     [["logs", "x", "-n", "many"], "--lines"],
+    [["stop", "x", "--timeout", "soon"], "--timeout"],
     [["ps", "--al"], "--al"],
     [["run", "nginx", "-n", "bad/name"], "--name"],
     [["run", "nginx", "-e", "NOT_IN_ENV_XYZ"], "NOT_IN_ENV_XYZ"],
