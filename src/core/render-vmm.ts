@@ -5,6 +5,7 @@
  */
 import { renderToml } from "./toml.ts";
 import { clientUrlFor, type HostConfig, kmsUrlFor } from "./host-config.ts";
+import { DEFAULT_PORT_POLICY } from "./ports.ts";
 
 export function vmmTomlObject(cfg: HostConfig): Record<string, unknown> {
   const snp = cfg.platform === "amd-sev-snp";
@@ -43,7 +44,7 @@ export function vmmTomlObject(cfg: HostConfig): Record<string, unknown> {
       qgs_port: 4050,
       product: { sys_vendor: "dstack", product_name: "dstack" },
       networking: { mode: "user", net: "10.0.2.0/24", dhcp_start: "10.0.2.10", restrict: false },
-      port_mapping: { enabled: true, address: "127.0.0.1", range: [{ protocol: "tcp", from: 1, to: 20000 }] },
+      port_mapping: { enabled: DEFAULT_PORT_POLICY.enabled, address: "127.0.0.1", range: DEFAULT_PORT_POLICY.ranges.map((r) => ({ ...r })) },
       auto_restart: { enabled: true, interval: 20 },
       gpu: { enabled: false, listing: [], exclude: [], include: [], allow_attach_all: false },
     },

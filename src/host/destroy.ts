@@ -4,7 +4,7 @@
  * --purge, which removes everything the install created.
  */
 import { existsSync, lstatSync, readdirSync, readFileSync, rmdirSync, rmSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { KMS_VM_NAME } from "../core/kms-compose.ts";
 import { connectVmm } from "../core/vmm/client.ts";
 import type { Progress } from "./install-apply.ts";
@@ -118,8 +118,21 @@ export async function destroyInstall(
       }
       step(`remove ${link}`, true);
     }
+    for (const c of st?.created_paths ?? []) {
+      if (!existsSync(c)) continue;
+      if (!opts.dryRun) rmSync(c, { recursive: true, force: true });
+      step(`remove ${c}`, true);
+    }
     for (const d of purgeTargets(layout)) {
       if (!existsSync(d)) continue;
+      const keep = st?.preexisting_entries?.[d];
+      if (keep) {
+        // The directory was there before the install: remove only what came after.
+        const ours = readdirSync(d).filter((e) => !keep.includes(e));
+        if (!opts.dryRun) for (const e of ours) rmSync(join(d, e), { recursive: true, force: true });
+        step(`purge ${d}: ${ours.length ? ours.join(", ") : "nothing of ours"}${keep.length ? ` (kept what was there before the install: ${keep.join(", ")})` : ""}`, true);
+        continue;
+      }
       if (!opts.dryRun) rmSync(d, { recursive: true, force: true });
       step(`purge ${d}`, true);
       if (!opts.dryRun && layout.prefix) for (const r of pruneEmpty(dirname(d), layout.prefix)) p.ok(`removed empty dir ${r}`);

@@ -3,14 +3,15 @@
  * Each step says what it did; a step with nothing to do says so, and a re-run
  * with the same flags changes nothing and restarts nothing.
  */
-import { cpSync, existsSync, lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
-import { dirname } from "node:path";
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { writeAtomic } from "../core/fsutil.ts";
 import { DstackError } from "../core/errors.ts";
 import { clientUrlFor, kmsUrlFor } from "../core/host-config.ts";
 import { updateAllowlist } from "./allowlist-file.ts";
 import { withOsImages } from "../auth/allowlist.ts";
 import { buildFromSource } from "./build-source.ts";
+import { purgeTargets } from "./destroy.ts";
 import { createSimulatedImage } from "./images.ts";
 import type { InstallPlan } from "./install-plan.ts";
 import { deployKms, type KmsOutcome } from "./kms.ts";
@@ -66,6 +67,11 @@ export async function applyInstall(plan: InstallPlan, p: Progress, opts: { timeo
   const unchanged: string[] = [];
   // Remember every directory this install creates, so destroy --purge removes exactly those.
   const created = new Set<string>(plan.prev?.created_dirs ?? []);
+  const createdPaths = new Set<string>(plan.prev?.created_paths ?? []);
+  // What the purge targets already held (first install only): destroy --purge removes only what came after.
+  const preexisting: Record<string, string[]> = plan.prev
+    ? { ...(plan.prev.preexisting_entries ?? {}) }
+    : Object.fromEntries(purgeTargets(layout).filter((d) => existsSync(d)).map((d) => [d, readdirSync(d).sort()]));
   const dirsWeNeed = [layout.configDir, layout.stateDir, layout.runDir, layout.imageDir, layout.vmDir, ...plan.links.map(([l]) => dirname(l)), ...plan.bundleCopies.map(([, d]) => dirname(d))];
   for (const d of dirsWeNeed) for (const m of missingAncestors(d)) created.add(m);
   for (const d of [layout.configDir, layout.stateDir, layout.runDir, layout.imageDir, layout.vmDir]) mkdirSync(d, { recursive: true, mode: 0o755 });
@@ -74,6 +80,7 @@ export async function applyInstall(plan: InstallPlan, p: Progress, opts: { timeo
     rmSync(dest, { recursive: true, force: true });
     mkdirSync(dirname(dest), { recursive: true, mode: 0o755 });
     cpSync(src, dest, { recursive: true, preserveTimestamps: true });
+    createdPaths.add(dest);
     changed.push(dest);
     p.ok(`installed ${dest} from the bundle`);
   }
@@ -85,6 +92,7 @@ export async function applyInstall(plan: InstallPlan, p: Progress, opts: { timeo
   let imageName = plan.image?.name;
   if (plan.createImage) {
     const img = createSimulatedImage(layout.imageDir, plan.createImage);
+    createdPaths.add(join(layout.imageDir, img.name));
     pin = img.digest;
     imageName = img.name;
     changed.push(`image ${img.name}`);
@@ -147,6 +155,8 @@ export async function applyInstall(plan: InstallPlan, p: Progress, opts: { timeo
     cid_start: cfg.cidStart,
     links: plan.links.map(([l]) => l),
     created_dirs: [...created].sort(),
+    preexisting_entries: preexisting,
+    created_paths: [...createdPaths].sort(),
     installed_at: plan.prev?.installed_at ?? now,
     updated_at: plan.prev?.updated_at ?? now,
   };
@@ -155,6 +165,11 @@ export async function applyInstall(plan: InstallPlan, p: Progress, opts: { timeo
     p.warn("--no-start: configs written; not starting any process");
     return { changed, unchanged, services, kms: undefined, state, clientUrl, kmsUrl };
   }
+
+  // A first install records its state before it starts anything, so that if a later step
+  // fails (the KMS CVM, a daemon that does not answer), status and destroy still find
+  // what was started. The final write below completes it.
+  if (!existsSync(layout.stateFile)) writeInstallState(layout.stateFile, state);
 
   if (plan.keyProvider.kind !== "none") {
     await startKeyProvider(plan.keyProvider, p);
@@ -178,7 +193,7 @@ export async function applyInstall(plan: InstallPlan, p: Progress, opts: { timeo
     if (kms.created) changed.push(`kms cvm ${kms.vmId}`);
   }
   if (changed.length || Object.values(services).some((a) => a !== "unchanged")) state.updated_at = now;
-  const prevText = existsSync(layout.stateFile) ? JSON.stringify(plan.prev) : undefined;
+  const prevText = plan.prev ? JSON.stringify(plan.prev) : undefined;
   if (prevText !== JSON.stringify(state)) writeInstallState(layout.stateFile, state);
   return { changed, unchanged, services, kms, state, clientUrl, kmsUrl };
 }

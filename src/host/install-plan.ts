@@ -12,6 +12,8 @@ import { DstackError, RefusedError, UsageError } from "../core/errors.ts";
 import { clientUrlFor, type HostConfig, kmsUrlFor, type Platform } from "../core/host-config.ts";
 import { renderKmsToml } from "../core/render-kms.ts";
 import { renderVmmToml } from "../core/render-vmm.ts";
+import { DEFAULT_PORT_POLICY } from "../core/ports.ts";
+import { MIN_IMAGE_VERSION, versionAtLeast } from "../core/image-version.ts";
 import { renderAuthUnit, renderVmmUnit } from "../core/units.ts";
 import { scanCoexistence } from "./coexist.ts";
 import { pickFreePort } from "./free-port.ts";
@@ -254,7 +256,7 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
     kmsPort = flags.kmsPort ?? prev?.kms_port ?? Number(prev?.kms_url?.split(":").pop() || 0);
     if (!kmsPort) {
       kmsPort = await pickFreePort("tcp", "127.0.0.1", {
-        ranges: [{ protocol: "tcp", from: 1, to: 20000 }],
+        ranges: DEFAULT_PORT_POLICY.ranges,
         taken: [flags.dashboardPort, flags.authPort].map((p) => ({ protocol: "tcp", host_address: "127.0.0.1", host_port: p })),
       });
     }
@@ -318,7 +320,14 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
       checks.push({ name: "image", ok: false, detail: err.message, fix: err.hint ?? "pull one with `dstackup image pull`" });
     }
   }
-  if (image) {
+  if (image && kmsMode && !versionAtLeast(image.version)) {
+    checks.push({
+      name: "image",
+      ok: false,
+      detail: `${image.name} is version ${image.version || "unknown"}: dstack-vmm starts CVMs only from images ${MIN_IMAGE_VERSION.join(".")} or newer`,
+      fix: "pull a newer one with `dstackup image pull`, or pass --image NAME of one",
+    });
+  } else if (image) {
     pin = image.digest;
     if (pin) checks.push({ name: "image", ok: true, detail: `${image.name} (version ${image.version || "?"}), pinning app os image ${pin}` });
     else if (!kmsMode) checks.push({ name: "image", ok: true, detail: `${image.name} (no digest.txt: apps are not pinned; --no-kms)` });

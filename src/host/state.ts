@@ -42,6 +42,10 @@ export const InstallStateSchema = v.object({
   links: v.optional(v.array(v.string())),
   /** Directories that install created (destroy --purge removes them when empty). */
   created_dirs: v.optional(v.array(v.string())),
+  /** Files and directories install put into place (a simulated image, bundle copies): destroy --purge removes them. */
+  created_paths: v.optional(v.array(v.string())),
+  /** What the purge targets held before the first install: destroy --purge keeps exactly those. */
+  preexisting_entries: v.optional(v.record(v.string(), v.array(v.string()))),
   installed_at: v.optional(v.string()),
   updated_at: v.optional(v.string()),
 });

@@ -7,6 +7,7 @@ import { randomBytes, randomUUID, timingSafeEqual, createHash } from "node:crypt
 import { existsSync, mkdirSync, openSync, readFileSync, readSync, closeSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { appIdOf, composeHashOf, parseAppCompose } from "../core/compose.ts";
+import { versionAtLeast } from "../core/image-version.ts";
 import { inRanges, mappingsOverlap } from "../core/ports.ts";
 import type { PortMapping, UpdateVmRequest, VmConfiguration } from "../core/vmm/types.ts";
 import { defaultVmConfiguration } from "../core/vmm/types.ts";
@@ -22,14 +23,6 @@ class RpcError extends Error {}
 
 const NAME_RE = /^[A-Za-z0-9\-_. @~!$^()]*$/;
 const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
-
-function versionAtLeast(v: string, min: [number, number, number]): boolean {
-  const m = /^(\d+)\.(\d+)\.(\d+)/.exec(v);
-  if (!m) return false;
-  const p = [Number(m[1]), Number(m[2]), Number(m[3])];
-  for (let i = 0; i < 3; i++) if (p[i] !== min[i]) return p[i]! > min[i]!;
-  return true;
-}
 
 function isIp(a: string): boolean {
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(a)) return a.split(".").every((x) => Number(x) <= 255);
@@ -181,7 +174,7 @@ export class Simulator {
     }
     if (cid < 0) throw new RpcError("Failed to load VM: CID pool exhausted");
     const version = imageVersion(cfg.image, img.version);
-    if (!cfg.stopped && !versionAtLeast(version, [0, 5, 0])) throw new RpcError(`failed to start process: Unsupported image version: (${version || "unknown"})`);
+    if (!cfg.stopped && !versionAtLeast(version)) throw new RpcError(`failed to start process: Unsupported image version: (${version || "unknown"})`);
     const id = randomUUID();
     const vm: VmRecord = {
       id,
@@ -245,8 +238,16 @@ export class Simulator {
     return { id: out };
   }
 
+  /**
+   * Fault injection for tests of the callers: DSTACK_SIM_FAULTS=CreateVm,StartVm makes those
+   * methods fail with a 400 as a refusing VMM would.
+   */
+  private readonly faults = new Set((process.env.DSTACK_SIM_FAULTS ?? "").split(",").map((x) => x.trim()).filter(Boolean));
+
   async dispatch(method: string, body: Obj): Promise<unknown> {
-    switch (method.replace(/^(Teepod\.)+/, "")) {
+    const name = method.replace(/^(Teepod\.)+/, "");
+    if (this.faults.has(name)) throw new RpcError(`simulated fault: ${name} refused (DSTACK_SIM_FAULTS)`);
+    switch (name) {
       case "CreateVm":
         return this.createVm(body);
       case "StartVm": {

@@ -3,6 +3,7 @@ import type { ArgsDef } from "citty";
 import { negated } from "../shared/args.ts";
 import { UsageError } from "../../core/errors.ts";
 import { DEFAULT_KMS_IMAGE } from "../../core/kms-compose.ts";
+import { DEFAULT_PORT_POLICY, inRanges } from "../../core/ports.ts";
 import type { InstallFlags } from "../../host/install-plan.ts";
 
 export const installArgs = {
@@ -53,6 +54,16 @@ function uint(flag: string, v: unknown, min: number, max: number): number {
 
 const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
 
+/** The KMS CVM's port is mapped through the VMM's [cvm.port_mapping]: it must lie inside its range. */
+function kmsPort(v: unknown): number {
+  const p = port("--kms-port", v);
+  if (!inRanges("tcp", p, DEFAULT_PORT_POLICY.ranges)) {
+    const r = DEFAULT_PORT_POLICY.ranges.map((x) => `${x.protocol} ${x.from}-${x.to}`).join(", ");
+    throw new UsageError(`--kms-port ${p} is outside the VMM's port-mapping range (${r}): the KMS CVM's port is mapped through it; pick a port in that range`);
+  }
+  return p;
+}
+
 export function installFlagsFrom(a: Record<string, unknown>): InstallFlags {
   if (a.expose !== undefined) {
     const dp = str(a["dashboard-port"]) ?? "9080";
@@ -79,7 +90,7 @@ export function installFlagsFrom(a: Record<string, unknown>): InstallFlags {
     authPort: port("--auth-port", a["auth-port"] ?? 8001),
     hostApiPort: uint("--host-api-port", a["host-api-port"] ?? 10000, 1, 0xffffffff),
     cidStart: a["cid-start"] === undefined ? undefined : uint("--cid-start", a["cid-start"], 3, 0xffffffff - 1000),
-    kmsPort: a["kms-port"] === undefined ? undefined : port("--kms-port", a["kms-port"]),
+    kmsPort: a["kms-port"] === undefined ? undefined : kmsPort(a["kms-port"]),
     kmsImage: String(a["kms-image"] ?? DEFAULT_KMS_IMAGE),
     noKms: negated(a, "kms"),
     allowUnpinnedImage: a["allow-unpinned-image"] === true,

@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { readlinkSync, rmSync } from "node:fs";
 import { formatJson } from "../../core/output.ts";
 import { lineDiff } from "../../core/diff.ts";
-import { RefusedError, UsageError } from "../../core/errors.ts";
+import { DstackError, RefusedError, UsageError } from "../../core/errors.ts";
 import { applyInstall } from "../../host/install-apply.ts";
 import { type InstallPlan, planInstall } from "../../host/install-plan.ts";
 import { blocking, formatCheck } from "../../host/preflight.ts";
@@ -103,7 +103,17 @@ async function runPlan(
       return 0;
     }
     say("dstackup install — apply");
-    const r = await applyInstall(plan, stderrProgress(quiet), { timeoutMs: timeout * 1000, noStart: negated(args, "start") });
+    let r: Awaited<ReturnType<typeof applyInstall>>;
+    try {
+      r = await applyInstall(plan, stderrProgress(quiet), { timeoutMs: timeout * 1000, noStart: negated(args, "start") });
+    } catch (e) {
+      // Past preflight, a failure can leave daemons running: say how to see and undo it.
+      const p = plan.layout.prefix ? ` --prefix ${plan.layout.prefix}` : "";
+      const next = `what was started keeps running (\`dstackup status${p}\`): fix the cause and run the same install again, or undo it with \`dstackup destroy${p}\``;
+      const err = e instanceof Error ? e : new Error(String(e));
+      const hint = e instanceof DstackError && e.hint ? `${e.hint}\n  then: ${next}` : next;
+      throw new DstackError(err.message, e instanceof DstackError ? e.exitCode : 1, { hint, cause: e });
+    }
     const nothing = r.changed.length === 0 && Object.values(r.services).every((a) => a === "unchanged");
     if (json) {
       out(

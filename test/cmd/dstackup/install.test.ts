@@ -145,6 +145,28 @@ describe("refusals leave the host unchanged", () => {
     expect(treeHash(s.prefix)).toBe(before);
   }, 60_000);
 
+  test("a --kms-port outside the VMM's port-mapping range is a usage error; nothing written", async () => {
+    const s = newPrefix();
+    const before = treeHash(s.prefix);
+    const flags = s.flags.filter((f, i, a) => f !== "--kms-port" && a[i - 1] !== "--kms-port");
+    const r = await runBin("dstackup", ["install", ...flags, "--kms-port", "27082"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--kms-port 27082 is outside the VMM's port-mapping range (tcp 1-20000)");
+    expect(treeHash(s.prefix)).toBe(before);
+  }, 60_000);
+
+  test("a guest image older than 0.5.0 is refused at preflight; nothing written", async () => {
+    const s = newPrefix();
+    const img = join(s.prefix, "var/lib/dstack/images/dstack-0.4.9");
+    await Bun.write(join(img, "metadata.json"), JSON.stringify({ kernel: "k", initrd: "i", version: "0.4.9" }));
+    await Bun.write(join(img, "digest.txt"), "ab".repeat(32));
+    const before = treeHash(s.prefix);
+    const r = await runBin("dstackup", ["install", ...s.flags, "--image", "dstack-0.4.9"]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain("dstack-0.4.9 is version 0.4.9: dstack-vmm starts CVMs only from images 0.5.0 or newer");
+    expect(treeHash(s.prefix)).toBe(before);
+  }, 60_000);
+
   test("--expose is refused with the SSH-tunnel guidance", async () => {
     const r = await runBin("dstackup", ["install", "--simulate", "--expose", "0.0.0.0"]);
     expect(r.code).toBe(2);
@@ -168,3 +190,38 @@ function readPidName(prefix: string, which: "vmm" | "auth"): string {
   const st = JSON.parse(readFileSync(join(prefix, "var/lib/dstack/dstackup-state.json"), "utf8"));
   return `${which === "vmm" ? st.vmm_unit : st.auth_unit}.pid`;
 }
+
+describe("a failure after the daemons started", () => {
+  test("the state is already written: status sees the install and destroy --purge stops both daemons", async () => {
+    const s = newPrefix();
+    // Something the install must keep: it was in the state dir before.
+    await Bun.write(join(s.prefix, "var/lib/dstack/images/mine/notes.txt"), "the operator's own file\n");
+    const before = treeListing(s.prefix);
+    // The simulator refuses CreateVm (as a VMM would for a bad request): the KMS CVM cannot be created.
+    const r = await runBin("dstackup", ["install", ...s.flags], { env: { DSTACK_SIM_FAULTS: "CreateVm" } });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("createVm for the kms cvm failed");
+    expect(r.stderr).toContain("dstackup destroy");
+    const state = JSON.parse(readFileSync(join(s.prefix, "var/lib/dstack/dstackup-state.json"), "utf8"));
+    const st = await runBin("dstackup", ["status", "--json", "--prefix", s.prefix]);
+    const pids = (JSON.parse(st.stdout).components as { name: string; detail: string }[])
+      .filter((c) => c.name === state.vmm_unit || c.name === state.auth_unit)
+      .map((c) => Number(/pid (\d+)/.exec(c.detail)?.[1]));
+    expect(pids).toHaveLength(2);
+    for (const pid of pids) expect(() => process.kill(pid, 0)).not.toThrow();
+    const d = await runBin("dstackup", ["destroy", "--purge", "-y", "--prefix", s.prefix]);
+    expect(d.code).toBe(0);
+    await Bun.sleep(100);
+    for (const pid of pids) {
+      let alive = true;
+      try {
+        process.kill(pid, 0);
+        alive = !readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[2]!.startsWith("Z");
+      } catch {
+        alive = false;
+      }
+      expect(alive).toBe(false);
+    }
+    expect(treeListing(s.prefix)).toEqual(before); // what was there before the install is kept
+  }, 60_000);
+});
