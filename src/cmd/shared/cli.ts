@@ -170,7 +170,8 @@ async function checkFlags(leaf: AnyCommand, rawArgs: string[], start: number, na
 /**
  * Values of string/enum flags as given: citty keeps only the last of repeated
  * flags (`-p 1 -p 2` → "2") and reads `-p=1` as "=1". A flag given once maps
- * to its string, a repeated one to every value in order (see args.ts toList).
+ * to its string; a repeated one to every value in order when its help says
+ * "repeatable" (see args.ts toList), else to the last value.
  */
 function stringFlagValues(args: ArgsDef, rawArgs: string[]): [string[], string | string[]][] {
   const out: [string[], string | string[]][] = [];
@@ -190,7 +191,10 @@ function stringFlagValues(args: ArgsDef, rawArgs: string[]): [string[], string |
       if (hasValue) values.push(tok.slice(tok.indexOf("=") + 1));
       else if (j + 1 < rawArgs.length) values.push(rawArgs[++j]!);
     }
-    if (values.length) out.push([keys, values.length === 1 ? values[0]! : values]);
+    // Only a flag its help calls "repeatable" collects every value; for any other the last one
+    // given wins (as docker and kubectl do), so `--port 1 --port 2` never reaches a command as a list.
+    const repeatable = /\brepeatable\b/i.test(String((def as { description?: string }).description ?? ""));
+    if (values.length) out.push([keys, values.length === 1 || !repeatable ? values[values.length - 1]! : values]);
   }
   return out;
 }

@@ -111,6 +111,11 @@ describe("runTool", () => {
     expect(r.code).toBe(0);
     expect(last.port).toEqual(["1:1", "2:2", "3:3"]);
   });
+  test("a flag that is not repeatable keeps the last value given", async () => {
+    const r = await cli("run", "nginx", "-n", "a", "--name", "b", "--name=c");
+    expect(r.code).toBe(0);
+    expect(last.name).toBe("c");
+  });
   test("short flag clusters", async () => {
     expect((await cli("run", "nginx", "-dj")).code).toBe(0);
     expect(last.detach).toBe(true);
