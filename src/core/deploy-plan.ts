@@ -67,6 +67,7 @@ export function planDeploy(src: DeploySource, f: DeployFlags, environ: Record<st
   const diskGiB = parseDisk(f.disk ?? DEFAULTS.disk);
   const gpu = f.gpu !== undefined ? parseGpu(f.gpu) : undefined;
   const timeoutMs = parseDuration(f.timeout ?? DEFAULTS.timeout, "--timeout");
+  if (timeoutMs < 1000) throw new UsageError(`--timeout ${f.timeout}: a boot takes longer than that; give at least 1s (or --detach not to wait)`);
   const env = mergeEnv(f.envFile ? parseEnvFile(f.envFile.text, f.envFile.path, environ) : [], (f.env ?? []).map((e) => parseEnvArg(e, environ)));
   const kms = f.kms !== false;
   if (!kms && env.length) throw new UsageError("encrypted env (-e KEY=VALUE / --env-file) needs the KMS: drop --no-kms or the env");

@@ -7,7 +7,7 @@
 import { buildAppCompose, type BuiltAppCompose } from "../core/compose.ts";
 import { encryptEnv, type EnvVar } from "../core/envcrypt.ts";
 import { DstackError, UsageError } from "../core/errors.ts";
-import { DEFAULT_PORT_POLICY, type PortSpec, portUrl, toPortMapping } from "../core/ports.ts";
+import { checkPortPolicy, DEFAULT_PORT_POLICY, type PortPolicy, type PortSpec, portUrl, toPortMapping } from "../core/ports.ts";
 import type { VmmClient } from "../core/vmm/client.ts";
 import type { GpuConfig, VmInfo } from "../core/vmm/types.ts";
 import { registerAppHash, unregisterAppHash } from "./allowlist-file.ts";
@@ -28,6 +28,8 @@ export interface DeployRequest {
   allowlistPath: string;
   /** probe auto ports locally (only when the VMM is on this host) */
   localVmm: boolean;
+  /** The VMM's port-mapping policy when known (its vmm.toml is readable); else the VMM checks. */
+  portPolicy?: PortPolicy | undefined;
 }
 
 export interface DeployResult {
@@ -56,9 +58,14 @@ export async function deploy(c: VmmClient, r: DeployRequest, built: BuiltAppComp
       hint: `update it with \`dstack upgrade ${r.name} …\`, remove it with \`dstack rm -f ${r.name}\`, or pick another --name`,
     });
   }
+  if (r.portPolicy) {
+    const existing = st.vms.flatMap((v) => (v.configuration?.ports ?? []).map((m) => ({ vm: v.name, mapping: m })));
+    checkPortPolicy(r.ports, r.portPolicy, existing);
+  }
+  const ranges = (r.portPolicy ?? DEFAULT_PORT_POLICY).ranges;
   const takenBy = (vms: VmInfo[]) => vms.flatMap((v) => (v.configuration?.ports ?? []).map((p) => ({ protocol: p.protocol, host_address: p.host_address, host_port: p.host_port })));
   const pick = async (taken: ReturnType<typeof takenBy>) =>
-    (await resolveAutoPorts(r.ports, { ranges: DEFAULT_PORT_POLICY.ranges, taken, probe: r.localVmm })).map(toPortMapping);
+    (await resolveAutoPorts(r.ports, { ranges, taken, probe: r.localVmm })).map(toPortMapping);
   let ports = await pick(takenBy(st.vms));
   let encrypted = "";
   if (r.env.length) {
@@ -118,7 +125,7 @@ export async function deploy(c: VmmClient, r: DeployRequest, built: BuiltAppComp
   };
 }
 
-export type BootOutcome = { ok: true; vm: VmInfo } | { ok: false; vm: VmInfo | undefined; reason: string };
+export type BootOutcome = { ok: true; vm: VmInfo } | { ok: false; vm: VmInfo | undefined; reason: string; timedOut?: boolean };
 
 /** Wait until running + boot done + instance id, or a failure; the reason comes from the VM's serial log. */
 export async function waitBoot(c: VmmClient, id: string, timeoutMs: number, progress: (m: string) => void): Promise<BootOutcome> {
@@ -139,7 +146,7 @@ export async function waitBoot(c: VmmClient, id: string, timeoutMs: number, prog
     if (vm.status === "running" && bootDone(vm.boot_progress) && vm.instance_id) return { ok: true, vm };
     await Bun.sleep(50);
   }
-  return { ok: false, vm, reason: `not booted within ${Math.round(timeoutMs / 1000)} s (${last})` };
+  return { ok: false, vm, reason: `last seen: ${last || "no status yet"}`, timedOut: true };
 }
 
 async function failureReason(c: VmmClient, id: string, vm: VmInfo): Promise<string> {

@@ -6,7 +6,9 @@
  */
 import { readFileSync } from "node:fs";
 import { DstackError } from "../core/errors.ts";
+import type { PortPolicy } from "../core/ports.ts";
 import { connectVmm, type VmmClient } from "../core/vmm/client.ts";
+import { portPolicyFromVmmToml } from "../core/vmm-port-policy.ts";
 import { resolveLayout } from "./layout.ts";
 import { readClientState } from "./state.ts";
 
@@ -26,6 +28,8 @@ export interface Endpoint {
   allowlistPath: string;
   image: string | undefined;
   tokenProblem?: string;
+  /** The VMM's port-mapping policy, when the VMM is this host's install (its vmm.toml is readable). */
+  portPolicy?: PortPolicy;
 }
 
 const env = (k: string) => (process.env[k] && process.env[k] !== "" ? process.env[k] : undefined);
@@ -60,6 +64,13 @@ export function resolveEndpoint(f: EndpointFlags): Endpoint {
     image: st?.image,
   };
   if (tokenProblem) out.tokenProblem = tokenProblem;
+  if (source === layout.stateFile) {
+    try {
+      out.portPolicy = portPolicyFromVmmToml(readFileSync(layout.vmmConfig, "utf8"), layout.vmmConfig);
+    } catch {
+      /* not readable (not root) or not there: the VMM checks the ports itself */
+    }
+  }
   return out;
 }
 

@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { parsePortSpecs } from "../../src/core/ports.ts";
 import type { VmmClient } from "../../src/core/vmm/client.ts";
 import type { VmConfiguration as CreateVmRequest } from "../../src/core/vmm/types.ts";
-import { buildManifest, deploy, type DeployRequest } from "../../src/host/deploy.ts";
+import { buildManifest, deploy, type DeployRequest, waitBoot } from "../../src/host/deploy.ts";
 
 function fakeVmm(refusals: number) {
   const creates: CreateVmRequest[] = [];
@@ -67,5 +67,15 @@ describe("deploy: auto host port taken between Status and CreateVm", () => {
     const r = request(["80"]);
     await expect(deploy(client, r, buildManifest(r), () => {})).rejects.toThrow(/host port mapping conflicts/);
     expect(creates).toHaveLength(5);
+  });
+});
+
+describe("waitBoot", () => {
+  test("a boot slower than the timeout is reported as timed out with the last status seen, not as a failure", async () => {
+    const client = {
+      status: async () => ({ vms: [{ id: "v1", status: "running", boot_progress: "initializing data disk", boot_error: "", instance_id: null }] }),
+    } as unknown as VmmClient;
+    const b = await waitBoot(client, "v1", 150, () => {});
+    expect(b).toMatchObject({ ok: false, timedOut: true, reason: "last seen: running (initializing data disk)" });
   });
 });

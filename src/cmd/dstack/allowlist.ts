@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { NotFoundError } from "../../core/errors.ts";
+import { NotFoundError, UsageError } from "../../core/errors.ts";
 import { formatJson, formatTable } from "../../core/output.ts";
 import { readAllowlistFile, revokeApp } from "../../host/allowlist-file.ts";
 import { resolveLayout } from "../../host/layout.ts";
@@ -40,6 +40,10 @@ const revoke = defineCommand({
   },
   async run({ args }) {
     const path = pathOf(args);
+    if (!/^(0x)?[0-9a-f]{40}$/i.test(String(args.app_id).trim())) throw new UsageError(`APP_ID ${JSON.stringify(args.app_id)}: expected 40 hex characters (see \`dstack allowlist ls\`)`);
+    if (args.hash !== undefined && !/^(0x)?[0-9a-f]{64}$/i.test(String(args.hash).trim())) {
+      throw new UsageError(`--hash ${JSON.stringify(args.hash)}: expected a compose hash of 64 hex characters (see \`dstack allowlist ls\`)`);
+    }
     const r = await revokeApp(path, String(args.app_id), args.hash);
     if (r.removed === 0) throw new NotFoundError(`${args.hash ? `compose hash ${args.hash} of ` : ""}app ${args.app_id} is not in ${path}`, { hint: "see `dstack allowlist ls`" });
     if (args.json) out(formatJson({ path, appId: args.app_id, hash: args.hash ?? null, removed: r.removed }));

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { type DeployFlags, type DeploySource, DEFAULTS, formatPlan, planDeploy, planSummary } from "../../core/deploy-plan.ts";
 import { DstackError, UsageError } from "../../core/errors.ts";
 import { formatJson } from "../../core/output.ts";
+import { checkPortPolicy } from "../../core/ports.ts";
 import { selectGpus } from "../../core/resources.ts";
 import { deploy, waitBoot } from "../../host/deploy.ts";
 import { resolveEndpoint } from "../../host/endpoint.ts";
@@ -61,6 +62,8 @@ function flagsOf(args: A): DeployFlags {
 export async function runDeploy(args: A, src: DeploySource): Promise<number> {
   const ep = resolveEndpoint(args);
   const plan = planDeploy(src, flagsOf(args), process.env, ep.image);
+  // Fixed host ports against the VMM's allowed ranges, before anything is asked of it.
+  if (ep.portPolicy) checkPortPolicy(plan.ports, ep.portPolicy);
   if (args["dry-run"]) {
     out(args.json ? formatJson({ dryRun: true, ...planSummary(plan), manifest: plan.built.manifest, composeFile: plan.built.composeFile }) : formatPlan(plan, ep.allowlistPath));
     return 0;
@@ -68,6 +71,12 @@ export async function runDeploy(args: A, src: DeploySource): Promise<number> {
   const { c } = await openClient(args);
   const pr = progressPrinter(args.quiet === true || args.json === true);
   try {
+    const images = (await c.listImages()).map((i) => i.name);
+    if (!images.includes(plan.guestImage)) {
+      throw new UsageError(`--guest-image ${plan.guestImage}: the VMM has no such guest image (it has: ${images.join(", ") || "none"})`, {
+        hint: images.length ? `pass --guest-image ${images[0]}` : "pull one on the host with `dstackup image pull`",
+      });
+    }
     const gpus = plan.gpu ? (selectGpus(plan.gpu, (await c.listGpus()).gpus) ?? null) : null;
     const localVmm = ep.host.startsWith("unix:") || /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(ep.host);
     const req = {
@@ -83,22 +92,42 @@ export async function runDeploy(args: A, src: DeploySource): Promise<number> {
       gpus,
       allowlistPath: ep.allowlistPath,
       localVmm,
+      portPolicy: ep.portPolicy,
     };
     const res = await deploy(c, req, plan.built, pr.line);
     pr.line(`created VM ${res.vmId}`);
     let booted: Awaited<ReturnType<typeof waitBoot>> | undefined;
     if (!args.detach) booted = await waitBoot(c, res.vmId, plan.timeoutMs, (m) => pr.line(`${res.name}: ${m}`));
     pr.done();
-    const result = { ...res, status: booted ? (booted.ok ? "running" : "failed") : "created", reason: booted && !booted.ok ? booted.reason : null, instanceId: booted?.vm?.instance_id ?? null };
+    const timedOut = booted !== undefined && !booted.ok && booted.timedOut === true;
+    const result = {
+      ...res,
+      status: booted ? (booted.ok ? "running" : timedOut ? "timed out" : "failed") : "created",
+      reason: booted && !booted.ok ? booted.reason : null,
+      instanceId: booted?.vm?.instance_id ?? null,
+    };
     if (args.json) out(formatJson(result));
     else {
       const lines = [`vm:           ${res.vmId}`, `name:         ${res.name}`, `app id:       ${res.appId}`, `compose hash: ${res.composeHash}`];
       for (const p of res.ports) lines.push(`port:         ${p.url}  (→ ${p.vm_port} in the CVM)`);
       if (res.encryptedEnv.length) lines.push(`env:          ${res.encryptedEnv.join(", ")} (encrypted for this app)`);
-      lines.push(booted ? (booted.ok ? `status:       running (boot done, instance ${booted.vm.instance_id})` : `status:       boot failed`) : `status:       created (--detach: not waiting; follow with \`dstack logs -f ${res.name}\`)`);
+      lines.push(
+        booted
+          ? booted.ok
+            ? `status:       running (boot done, instance ${booted.vm.instance_id})`
+            : timedOut
+              ? `status:       still booting (${booted.reason})`
+              : `status:       boot failed`
+          : `status:       created (--detach: not waiting; follow with \`dstack logs -f ${res.name}\`)`,
+      );
       out(lines.join("\n"));
     }
     if (booted && !booted.ok) {
+      if (timedOut) {
+        throw new DstackError(`${res.name} has not finished booting within --timeout ${args.timeout ?? DEFAULTS.timeout} (${booted.reason}); it keeps booting`, 1, {
+          hint: `follow it with \`dstack logs -f ${res.name}\` or \`dstack ps\``,
+        });
+      }
       throw new DstackError(`${res.name} did not boot: ${booted.reason}`, 1, { hint: `dstack logs ${res.name}` });
     }
     return 0;

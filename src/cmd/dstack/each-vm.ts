@@ -20,7 +20,7 @@ export async function forEachVm(args: Record<string, unknown> & { _: string[] },
       try {
         const r = await fn(c, vm);
         results.push({ vm: vm.name, id: vm.id, result: r });
-        if (!args.json) out(`${vm.name} (${vm.id.slice(0, 8)}): ${r}`);
+        if (!args.json && !args.quiet) out(`${vm.name} (${vm.id.slice(0, 8)}): ${r}`);
       } catch (e) {
         failed++;
         const msg = e instanceof Error ? e.message : String(e);

@@ -1,18 +1,22 @@
 import { defineCommand } from "citty";
-import { parseDuration } from "../../core/deploy-plan.ts";
+import { DEFAULTS, parseDuration } from "../../core/deploy-plan.ts";
+import { detachArg, waitBooted } from "./boot-wait.ts";
 import { clientArgs } from "./common.ts";
 import { forEachVm, vmArg } from "./each-vm.ts";
 import { stopArgs, stopVm } from "./graceful-stop.ts";
 
 export default defineCommand({
-  meta: { name: "restart", description: "Stop CVMs (as `dstack stop`) and start them again" },
-  args: { ...vmArg, ...stopArgs, ...clientArgs },
+  meta: { name: "restart", description: "Stop CVMs (as `dstack stop`), start them and wait for the boot" },
+  args: { ...vmArg, ...stopArgs, ...detachArg, ...clientArgs },
   run: ({ args }) => {
     const o = { force: args.force === true, timeoutMs: parseDuration(String(args.timeout), "--timeout"), timeoutText: String(args.timeout) };
     return forEachVm(args, async (c, vm) => {
       const how = await stopVm(c, vm, o);
       await c.startVm(vm.id);
-      return how === "stopped" ? "restarted" : `restarted (${how.replace(/^stopped \((.*)\)$/, "$1")})`;
+      const note = how === "stopped" ? "" : ` (${how.replace(/^stopped \((.*)\)$/, "$1")})`;
+      if (args.detach) return `restarted${note}; not waiting for the boot`;
+      await waitBooted(c, vm, parseDuration(DEFAULTS.timeout), args.quiet === true || args.json === true);
+      return `restarted${note} (boot done)`;
     });
   },
 });

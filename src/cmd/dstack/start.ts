@@ -1,13 +1,25 @@
 import { defineCommand } from "citty";
+import { DEFAULTS, parseDuration } from "../../core/deploy-plan.ts";
+import { detachArg, waitBooted } from "./boot-wait.ts";
 import { clientArgs } from "./common.ts";
 import { forEachVm, vmArg } from "./each-vm.ts";
 
 export default defineCommand({
-  meta: { name: "start", description: "Start stopped CVMs" },
-  args: { ...vmArg, ...clientArgs },
-  run: ({ args }) =>
-    forEachVm(args, async (c, vm) => {
+  meta: { name: "start", description: "Start stopped CVMs and wait for their boot (a failed boot prints the reason)" },
+  args: {
+    ...vmArg,
+    ...detachArg,
+    timeout: { type: "string", default: DEFAULTS.timeout, description: "How long to wait for the boot" },
+    ...clientArgs,
+  },
+  run: ({ args }) => {
+    const timeoutMs = parseDuration(String(args.timeout), "--timeout");
+    return forEachVm(args, async (c, vm) => {
+      if (vm.status === "running") return "already running";
       await c.startVm(vm.id);
-      return "started";
-    }),
+      if (args.detach) return "started (not waiting for the boot)";
+      await waitBooted(c, vm, timeoutMs, args.quiet === true || args.json === true);
+      return "started (boot done)";
+    });
+  },
 });

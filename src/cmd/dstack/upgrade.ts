@@ -1,13 +1,34 @@
 import { defineCommand } from "citty";
 import { readFileSync } from "node:fs";
-import { buildAppCompose, composeFromImage, composeHashOf, parseAppCompose, validateDockerCompose } from "../../core/compose.ts";
+import { buildAppCompose, composeHashOf, parseAppCompose, validateDockerCompose } from "../../core/compose.ts";
+import { DEFAULTS, parseDuration } from "../../core/deploy-plan.ts";
 import { UsageError } from "../../core/errors.ts";
 import { formatJson } from "../../core/output.ts";
 import { selectVm } from "../../core/vm-select.ts";
-import { registerAppHash } from "../../host/allowlist-file.ts";
+import { registerAppHash, unregisterAppHash } from "../../host/allowlist-file.ts";
 import { waitBoot } from "../../host/deploy.ts";
 import { out } from "../shared/log.ts";
 import { clientArgs, openClient, progressPrinter } from "./common.ts";
+import { stopVm } from "./graceful-stop.ts";
+
+/**
+ * The app's docker-compose with only the image of its single service replaced: command,
+ * ports, environment and the rest stay as they were. An app of several services has no one
+ * image to replace: it is upgraded with -c.
+ */
+async function withImage(dockerCompose: string, image: string, vmName: string): Promise<string> {
+  const YAML = await import("yaml");
+  const doc = YAML.parseDocument(dockerCompose);
+  const services = doc.get("services");
+  const names = YAML.isMap(services) ? services.items.map((i) => String((i.key as { value?: unknown })?.value ?? i.key)) : [];
+  if (names.length !== 1) {
+    throw new UsageError(`${vmName} runs ${names.length} services (${names.join(", ") || "none found"}): a new IMAGE is ambiguous`, {
+      hint: `upgrade it with a compose file: dstack upgrade ${vmName} -c docker-compose.yaml`,
+    });
+  }
+  doc.setIn(["services", names[0]!, "image"], image);
+  return doc.toString();
+}
 
 export default defineCommand({
   meta: { name: "upgrade", description: "Give an app a new compose (UpgradeApp): registers the new hash, prints old → new" },
@@ -22,39 +43,51 @@ export default defineCommand({
   async run({ args }) {
     const image = args.image_ref as string | undefined;
     if (!!image === !!args.compose) throw new UsageError("pass either a new IMAGE or -c COMPOSE");
+    // A compose file is read and checked before the VMM is asked anything.
+    let newCompose: string | undefined;
+    if (args.compose) {
+      const file = String(args.compose);
+      try {
+        newCompose = readFileSync(file, "utf8");
+      } catch (e) {
+        throw new UsageError(`-c ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+      await validateDockerCompose(newCompose, file);
+    }
     const { c, ep } = await openClient(args);
     try {
       const vm = selectVm((await c.status({ brief: true })).vms, String(args.vm));
       const info = (await c.getInfo(vm.id)).info!;
       const oldText = info.configuration!.compose_file;
       const old = parseAppCompose(oldText);
-      let docker: string;
-      if (args.compose) {
-        docker = readFileSync(String(args.compose), "utf8");
-        await validateDockerCompose(docker, String(args.compose));
-      } else {
-        docker = composeFromImage({ image: image!, ports: info.configuration!.ports.map((p) => ({ vmPort: p.vm_port, protocol: p.protocol as "tcp" })), env: old.allowed_envs ?? [] });
-      }
+      const docker = newCompose ?? (await withImage(old.docker_compose_file ?? "", image!, vm.name));
       const built = buildAppCompose({ name: old.name, dockerCompose: docker, kms: old.kms_enabled !== false, allowedEnvs: old.allowed_envs ?? [] });
       const oldHash = composeHashOf(oldText);
       if (built.composeHash === oldHash) {
         out(args.json ? formatJson({ vm: vm.id, changed: false, composeHash: oldHash }) : `${vm.name}: compose unchanged (${oldHash})`);
         return 0;
       }
-      if (old.kms_enabled !== false) await registerAppHash(args.allowlist ?? ep.allowlistPath, vm.app_id, built.composeHash);
-      await c.upgradeApp({ id: vm.id, compose_file: built.composeFile });
+      const allowlistPath = args.allowlist ?? ep.allowlistPath;
+      const added = old.kms_enabled !== false && (await registerAppHash(allowlistPath, vm.app_id, built.composeHash)).added;
+      try {
+        await c.upgradeApp({ id: vm.id, compose_file: built.composeFile });
+      } catch (e) {
+        // Withdraw the registration this call added (not one that was there before).
+        if (added) await unregisterAppHash(allowlistPath, vm.app_id, built.composeHash);
+        throw e;
+      }
       let status = "upgraded; restart to run it";
       if (args.restart) {
-        await c.stopVm(vm.id);
+        if (vm.status === "running") await stopVm(c, vm, { force: false, timeoutMs: 30_000, timeoutText: "30s" });
         await c.startVm(vm.id);
         const pr = progressPrinter(args.quiet === true || args.json === true);
-        const b = await waitBoot(c, vm.id, 120_000, (m) => pr.line(`${vm.name}: ${m}`));
+        const b = await waitBoot(c, vm.id, parseDuration(DEFAULTS.timeout), (m) => pr.line(`${vm.name}: ${m}`));
         pr.done();
-        status = b.ok ? "upgraded and restarted" : `restarted, boot failed: ${b.reason}`;
+        status = b.ok ? "upgraded and restarted" : `restarted, boot ${b.timedOut ? "not finished" : "failed"}: ${b.reason}`;
       }
       if (args.json) out(formatJson({ vm: vm.id, appId: vm.app_id, oldComposeHash: oldHash, newComposeHash: built.composeHash, status }));
       else out(`${vm.name}: compose hash ${oldHash} → ${built.composeHash} (app ${vm.app_id}); ${status}${args.restart ? "" : ` — \`dstack restart ${vm.name}\``}`);
-      return status.includes("failed") ? 1 : 0;
+      return status.startsWith("restarted, boot") ? 1 : 0;
     } finally {
       c.close();
     }

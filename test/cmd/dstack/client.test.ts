@@ -70,13 +70,15 @@ describe("the security path", () => {
     expect(rv.code).toBe(0);
     expect(allowlist().apps[r.appId]).toBeUndefined();
     expect((await dstack(["allowlist", "revoke", r.appId])).code).toBe(3);
-    await dstack(["restart", "cache"]);
-    let st = "";
-    for (let i = 0; i < 50 && !st.includes("boot failed"); i++) {
-      st = (await dstack(["ps", "-a"])).stdout;
-      await Bun.sleep(50);
-    }
-    expect(st).toMatch(/^cache\s.*exited \(boot failed\)/m);
+    const re = await dstack(["restart", "cache"]);
+    expect(re.code).toBe(1);
+    expect(re.stderr).toContain(`cache (${r.vmId.slice(0, 8)}): boot failed: `);
+    expect(re.stderr).toContain("Boot denied: app not registered");
+    expect(re.stdout).toBe("");
+    expect((await dstack(["ps", "-a"])).stdout).toMatch(/^cache\s.*exited \(boot failed\)/m);
+    const again = await dstack(["start", "cache"]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("Boot denied: app not registered");
     expect((await dstack(["logs", "cache"])).stdout).toContain("Boot denied: app not registered");
   }, 60_000);
 
@@ -91,14 +93,17 @@ describe("the security path", () => {
 
   test("a failed CreateVm removes the registration this call added, not an older one", async () => {
     const before = allowlist();
-    // port 30000 is outside the VMM's allowed range: CreateVm fails after the registration
-    const r = await dstack(["run", "alpine", "-n", "blocked", "-p", "30000:80"]);
+    // Named by --host, the VMM is treated as remote (its vmm.toml unread): port 30000, outside its
+    // allowed range, is refused by CreateVm itself, after the registration.
+    const st = JSON.parse(readFileSync(join(prefix, "var/lib/dstack/dstackup-state.json"), "utf8"));
+    const remote = ["--host", st.client_url, "--token", readFileSync(st.client_token_path, "utf8").trim()];
+    const r = await dstack(["run", "alpine", "-n", "blocked", "-p", "30000:80", ...remote]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("Port mapping is not allowed for tcp:30000");
     expect(allowlist()).toEqual(before);
     // an app that was already registered keeps its registration after a failed CreateVm
     const ok = JSON.parse((await dstack(["run", "alpine", "-n", "kept", "--json"])).stdout);
-    const again = await dstack(["run", "alpine", "-n", "kept", "-p", "30000:80", "--detach"]);
+    const again = await dstack(["run", "alpine", "-n", "kept", "-p", "30000:80", "--detach", ...remote]);
     expect(again.code).toBe(1);
     expect(allowlist().apps[ok.appId]).toBeDefined();
   }, 60_000);
@@ -150,7 +155,11 @@ describe("other verbs", () => {
     expect((await dstack(["stop", "svc"])).stdout).toBe(`svc (${r.vmId.slice(0, 8)}): stopped\n`); // the guest shut down within the timeout
     expect((await dstack(["ps"])).stdout).not.toMatch(/^svc /m);
     expect((await dstack(["ps", "-a"])).stdout).toMatch(/^svc\s.*stopped/m);
-    expect((await dstack(["start", "svc"])).code).toBe(0);
+    const started = await dstack(["start", "svc"]);
+    expect(started.code).toBe(0);
+    expect(started.stdout).toBe(`svc (${r.vmId.slice(0, 8)}): started (boot done)\n`);
+    expect((await dstack(["start", "svc"])).stdout).toContain("already running");
+    expect((await dstack(["start", "svc", "-q"])).stdout).toBe("");
     const up = await dstack(["upgrade", "svc", "web:2", "--restart", "--json"]);
     expect(up.code).toBe(0);
     const u = JSON.parse(up.stdout);
@@ -163,6 +172,20 @@ describe("other verbs", () => {
     const d = await dstack(["deploy", "-c", join(dir, "docker-compose.yaml"), "-n", "composed", "-p", "18090:80", "--json"]);
     expect(d.code).toBe(0);
     expect(JSON.parse(d.stdout).status).toBe("running");
+    // a new IMAGE for an app of several services is ambiguous
+    writeFileSync(join(dir, "two.yaml"), "services:\n  web:\n    image: nginx\n  db:\n    image: redis\n");
+    expect((await dstack(["deploy", "-c", join(dir, "two.yaml"), "-n", "pair", "--detach"])).code).toBe(0);
+    const amb = await dstack(["upgrade", "pair", "nginx:2"]);
+    expect(amb.code).toBe(2);
+    expect(amb.stderr).toContain("pair runs 2 services (web, db): a new IMAGE is ambiguous");
+    // a new IMAGE keeps the command, the ports and the env names of a `dstack run` app
+    const cmd = JSON.parse((await dstack(["run", "busybox", "-n", "cmdapp", "-p", "0:8080", "--detach", "--json", "--", "sleep", "100"])).stdout);
+    expect((await dstack(["upgrade", "cmdapp", "busybox:2"])).code).toBe(0);
+    const docker = JSON.parse(JSON.parse((await dstack(["inspect", "cmdapp"])).stdout).configuration.compose_file).docker_compose_file as string;
+    expect(docker).toContain('image: "busybox:2"');
+    expect(docker).toContain('command:\n      - "sleep"\n      - "100"');
+    expect(docker).toContain('- "8080:8080"');
+    expect(JSON.parse((await dstack(["inspect", "cmdapp"])).stdout).app_id).toBe(cmd.appId); // same app, new hash
     const dry = await dstack(["deploy", join(dir, "docker-compose.yaml"), "-n", "dry", "--dry-run"]);
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain("dry run: nothing was registered or created");
@@ -206,6 +229,13 @@ describe("bad input: exit 2 and a message naming the flag", () => {
     [["logs", "x", "--ch", "dmesg"], "--ch"],
     [["logs", "x", "-n", "many"], "--lines"],
     [["stop", "x", "--timeout", "soon"], "--timeout"],
+    [["run", "nginx", "--timeout", "0"], "--timeout"],
+    [["run", "nginx", "--timeout", "5ms"], "--timeout"],
+    [["run", "nginx", "--guest-image", "nosuch"], "--guest-image"],
+    [["run", "nginx", "-p", "30000:80"], "--port"],
+    [["run", "nginx", "-p", "udp:53:53"], "--port"],
+    [["upgrade", "x", "-c", "/nonexistent/compose.yaml"], "-c"],
+    [["allowlist", "revoke", "0123456789012345678901234567890123456789", "--hash", "zz"], "--hash"],
     [["ps", "--al"], "--al"],
     [["run", "nginx", "-n", "bad/name"], "--name"],
     [["run", "nginx", "-e", "NOT_IN_ENV_XYZ"], "NOT_IN_ENV_XYZ"],
@@ -217,7 +247,10 @@ describe("bad input: exit 2 and a message naming the flag", () => {
   ];
   for (const [args, flag] of cases) {
     test(`dstack ${args.join(" ")}`, async () => {
-      const r = await dstack([...args, "--dry-run"].filter((a, i, xs) => !(a === "--dry-run" && !["run", "deploy"].includes(xs[0]!))));
+      // run/deploy with --dry-run, so nothing is created if a check were missing; the guest image
+      // is checked against the VMM's list, which --dry-run does not ask.
+      const dry = ["run", "deploy"].includes(args[0]!) && !args.includes("--guest-image");
+      const r = await dstack(dry ? [...args, "--dry-run"] : args);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(flag);
     });
