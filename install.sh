@@ -10,13 +10,15 @@
 # Flags (env var in brackets):
 #   --prefix DIR      install into DIR/bin                 [DSTACK_PREFIX, default /usr/local]
 #   --version V       release version, or "latest"         [DSTACK_VERSION, default latest]
-#   --release-url URL release base URL                     [DSTACK_RELEASE_URL]
+#   --release-url URL releases page (see the layout below)  [DSTACK_RELEASE_URL]
 #   --from FILE       install from a local tarball; checked against SHA256SUMS beside it if present
-#   --force           replace a `dstack` on PATH that is not ours
+#   --force           replace a `dstack` in <prefix>/bin that is not ours
 #
-# Release layout: <URL>/<version>/dstack-<version>-linux-<arch>.tar.gz and
-# <URL>/<version>/SHA256SUMS. "latest" is the directory <URL>/latest/ (a copy
-# of the newest release): its SHA256SUMS names the tarball, and so the version.
+# Release layout (GitHub's): <URL>/download/v<version>/<asset> for a version and
+# <URL>/latest/download/<asset> for the newest release, where <URL> is the
+# releases page (default https://github.com/Dstack-TEE/dstack-toolchain/releases)
+# and the assets are SHA256SUMS and dstack-<version>-linux-<arch>.tar.gz. For
+# "latest", SHA256SUMS names the tarball, and so the version.
 
 main() {
   set -eu
@@ -24,7 +26,7 @@ main() {
 
   PREFIX="${DSTACK_PREFIX:-/usr/local}"
   VERSION="${DSTACK_VERSION:-latest}"
-  RELEASE_URL="${DSTACK_RELEASE_URL:-https://github.com/Dstack-TEE/dstack-toolchain/releases/download}"
+  RELEASE_URL="${DSTACK_RELEASE_URL:-https://github.com/Dstack-TEE/dstack-toolchain/releases}"
   FROM=""
   FORCE=0
   CREATED_BIN_DIR=0
@@ -67,7 +69,7 @@ usage() {
 install.sh [--prefix DIR] [--version V] [--release-url URL] [--from FILE.tar.gz] [--force]
   --prefix DIR       install into DIR/bin (env DSTACK_PREFIX, default /usr/local)
   --version V        release version or latest (env DSTACK_VERSION, default latest)
-  --release-url URL  release base URL (env DSTACK_RELEASE_URL)
+  --release-url URL  releases page: fetches URL/latest/download/ASSET or URL/download/vV/ASSET (env DSTACK_RELEASE_URL)
   --from FILE        install from a local tarball (air-gapped); checked against SHA256SUMS beside it
   --force            replace a `dstack` on PATH that is not ours
 USAGE
@@ -111,18 +113,37 @@ download() {
   fi
 }
 
-# A `dstack` already on PATH that is not ours (dstackai's Python CLI has the same name).
+# Another program named dstack (dstackai's Python CLI has the same name).
+# Overwriting one is refused unless --force; one elsewhere on PATH is only a
+# warning, since nothing of it is touched, saying which of the two runs.
 check_foreign_dstack() {
+  if [ -e "$BIN_DIR/dstack" ] && ! is_ours "$BIN_DIR/dstack"; then
+    if [ "$FORCE" -ne 1 ]; then
+      fatal "$BIN_DIR/dstack is a different program named dstack (not the dstack toolchain). Remove it, install ours elsewhere with --prefix DIR, or pass --force to replace it."
+    fi
+    warn "replacing $BIN_DIR/dstack although it is not ours (--force)"
+  fi
   existing=$(command -v dstack 2>/dev/null || true)
   [ -n "$existing" ] || return 0
-  [ "$existing" = "$BIN_DIR/dstack" ] && is_ours "$existing" && return 0
-  if is_ours "$existing"; then
-    return 0
+  [ "$existing" != "$BIN_DIR/dstack" ] || return 0
+  is_ours "$existing" && return 0
+  if path_before "$BIN_DIR" "$(dirname "$existing")"; then
+    warn "$existing is a different program named dstack; ours in $BIN_DIR comes first on PATH and will run as \`dstack\` (call that one by its full path)"
+  else
+    warn "$existing is a different program named dstack and comes first on PATH: \`dstack\` will run it, not ours. Run ours as $BIN_DIR/dstack, put $BIN_DIR before $(dirname "$existing") in PATH, or remove the other one."
   fi
-  if [ "$FORCE" -ne 1 ]; then
-    fatal "$existing is a different program named dstack (not the dstack toolchain). Remove it or install ours elsewhere with --prefix DIR, or pass --force to install anyway (the one first on PATH wins)."
-  fi
-  warn "installing although $existing is not ours (--force)"
+}
+
+# path_before A B: does directory A come before directory B in PATH?
+path_before() {
+  old_ifs=$IFS
+  IFS=:
+  for d in $PATH; do
+    if [ "$d" = "$1" ]; then IFS=$old_ifs; return 0; fi
+    if [ "$d" = "$2" ]; then IFS=$old_ifs; return 1; fi
+  done
+  IFS=$old_ifs
+  return 1
 }
 
 is_ours() {
@@ -139,7 +160,11 @@ expected_sum() {
 }
 
 install_from_release() {
-  base="${RELEASE_URL%/}/$VERSION"
+  if [ "$VERSION" = "latest" ]; then
+    base="${RELEASE_URL%/}/latest/download"
+  else
+    base="${RELEASE_URL%/}/download/v${VERSION#v}"
+  fi
   info "fetching checksums from $base/SHA256SUMS"
   download "$base/SHA256SUMS" "$TMP_DIR/SHA256SUMS" || fatal "could not download $base/SHA256SUMS"
   if [ "$VERSION" = "latest" ]; then

@@ -24,10 +24,11 @@ beforeAll(() => {
     async fetch(req) {
       const path = new URL(req.url).pathname;
       requests.push(path);
-      const m = /^\/(latest|[\w.-]+)\/(.+)$/.exec(path);
+      // GitHub's shapes: /latest/download/ASSET and /download/vVERSION/ASSET
+      const m = /^\/(?:latest\/download|download\/v([\w.-]+))\/([^/]+)$/.exec(path);
       if (!m) return new Response("not found", { status: 404 });
       const [, ver, file] = m;
-      if (ver !== "latest" && ver !== pkg.version) return new Response("not found", { status: 404 });
+      if (ver !== undefined && ver !== pkg.version) return new Response("not found", { status: 404 });
       if (file === "SHA256SUMS" || file === TARBALL) {
         const body = new Uint8Array(await Bun.file(join(DIST, file!)).arrayBuffer());
         if (tamper && file === TARBALL) body[body.length - 100] = (body[body.length - 100] ?? 0) ^ 0xff;
@@ -72,7 +73,7 @@ describe("install.sh", () => {
     expect(r.stderr).toContain("checksum ok");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`dstackup install`);
-    expect(requests).toEqual(["/latest/SHA256SUMS", `/latest/${TARBALL}`]);
+    expect(requests).toEqual(["/latest/download/SHA256SUMS", `/latest/download/${TARBALL}`]);
     const v = await spawnCapture([join(prefix, "bin/dstackup"), "--version"]);
     expect(v.stdout).toStartWith(`dstackup ${pkg.version}`);
     expect((await spawnCapture([join(prefix, "bin/dstack-auth"), "--version"])).stdout).toStartWith("dstack-auth ");
@@ -81,7 +82,7 @@ describe("install.sh", () => {
     const again = await sh(["--prefix", prefix, "--version", pkg.version]);
     expect(again.code).toBe(0);
     expect(again.stderr).toContain("already matches the published checksum; skipping the download");
-    expect(requests).toEqual([`/${pkg.version}/SHA256SUMS`]);
+    expect(requests).toEqual([`/download/v${pkg.version}/SHA256SUMS`]);
 
     const u = await spawnCapture(["dash", join(prefix, "bin/dstack-uninstall.sh")]);
     expect(u.code).toBe(0);
@@ -111,7 +112,7 @@ describe("install.sh", () => {
     const r = await sh(["--prefix", prefix], { PATH: shim });
     expect(r.stderr).toContain("checksum ok");
     expect(r.code).toBe(0);
-    expect(requests).toEqual(["/latest/SHA256SUMS", `/latest/${TARBALL}`]);
+    expect(requests).toEqual(["/latest/download/SHA256SUMS", `/latest/download/${TARBALL}`]);
     expect((await spawnCapture([join(prefix, "bin/dstack"), "--version"])).code).toBe(0);
   }, 60_000);
 
@@ -145,20 +146,37 @@ describe("install.sh", () => {
     expect(bad.stderr).toContain("checksum mismatch");
   }, 60_000);
 
-  test("refuses to shadow a foreign dstack on PATH unless --force", async () => {
+  test("refuses to overwrite a foreign dstack in <prefix>/bin unless --force", async () => {
+    const prefix = tmp("inst-");
+    mkdirSync(join(prefix, "bin"));
+    writeFileSync(join(prefix, "bin/dstack"), "#!/bin/sh\necho 'dstack 0.19.2'\n", { mode: 0o755 });
+    const before = treeListing(prefix);
+    // not on PATH: it would still be overwritten, so it is refused
+    const r = await sh(["--prefix", prefix]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${prefix}/bin/dstack is a different program named dstack`);
+    expect(r.stderr).toContain("--force");
+    expect(treeListing(prefix)).toEqual(before);
+    const f = await sh(["--prefix", prefix, "--force"]);
+    expect(f.code).toBe(0);
+    expect(f.stderr).toContain("although it is not ours (--force)");
+    expect((await spawnCapture([join(prefix, "bin/dstack"), "--version"])).stdout).toStartWith("dstack ");
+  }, 60_000);
+
+  test("a foreign dstack elsewhere on PATH is left alone; the warning says which one runs", async () => {
     const fake = tmp("foreign-");
     mkdirSync(join(fake, "bin"));
     writeFileSync(join(fake, "bin/dstack"), "#!/bin/sh\necho 'dstack 0.19.2'\n", { mode: 0o755 });
-    const prefix = tmp("inst-");
-    const env = { PATH: `${join(fake, "bin")}:${PATHS}` };
-    const r = await sh(["--prefix", prefix], env);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain("is a different program named dstack");
-    expect(r.stderr).toContain("--force");
-    expect(treeListing(prefix)).toEqual(["D  700"]);
-    const f = await sh(["--prefix", prefix, "--force"], env);
-    expect(f.code).toBe(0);
-    expect(f.stderr).toContain("not ours (--force)");
+    const first = tmp("inst-");
+    const r = await sh(["--prefix", first], { PATH: `${join(fake, "bin")}:${PATHS}` });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`${join(fake, "bin/dstack")} is a different program named dstack and comes first on PATH`);
+    expect(r.stderr).toContain(`Run ours as ${first}/bin/dstack`);
+    const second = tmp("inst-");
+    const r2 = await sh(["--prefix", second], { PATH: `${join(second, "bin")}:${join(fake, "bin")}:${PATHS}` });
+    expect(r2.code).toBe(0);
+    expect(r2.stderr).toContain(`ours in ${second}/bin comes first on PATH`);
+    expect(readFileSync(join(fake, "bin/dstack"), "utf8")).toContain("0.19.2"); // untouched
   }, 60_000);
 
   test("bad flags are errors", async () => {
