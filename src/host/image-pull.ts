@@ -67,6 +67,19 @@ async function download(url: string, partial: string, onProgress?: PullOptions["
   if (have > 0) headers.range = `bytes=${have}-`;
   const r = await fetch(url, { headers, redirect: "follow" });
   let resumed = false;
+  if (r.status === 416 && have > 0) {
+    // Nothing after what we have: the partial is complete (killed after the download, e.g.
+    // during the unpack). Take it as it is; the caller's checksum decides.
+    const total = Number(/\/(\d+)\s*$/.exec(r.headers.get("content-range") ?? "")?.[1] ?? NaN);
+    await r.body?.cancel();
+    if (Number.isFinite(total) && total !== have) {
+      rmSync(partial, { force: true });
+      throw new DstackError(`the partial download of ${url} (${have} bytes) does not match the file (${total} bytes); it was removed, run the pull again`);
+    }
+    hasher.update(readFileSync(partial));
+    onProgress?.(have, have);
+    return { sha256: hasher.digest("hex"), resumed: true };
+  }
   if (r.status === 206 && have > 0) {
     hasher.update(readFileSync(partial));
     resumed = true;
@@ -111,8 +124,15 @@ export async function pullImage(o: PullOptions): Promise<PullResult> {
   const partial = join(o.imageDir, `.${asset.name}.partial`);
   const staging = join(o.imageDir, `.${asset.name}.staging`);
   rmSync(staging, { recursive: true, force: true });
-  const { sha256, resumed } = await download(asset.browser_download_url, partial, o.onProgress);
+  if (o.force) rmSync(partial, { force: true });
+  let { sha256, resumed } = await download(asset.browser_download_url, partial, o.onProgress);
   if (resumed) info("resumed the interrupted download");
+  if (want && sha256 !== want && resumed) {
+    // A stale or foreign partial: start over once before calling the download bad.
+    info("the resumed download does not match its checksum; downloading it again from the start");
+    rmSync(partial, { force: true });
+    ({ sha256, resumed } = await download(asset.browser_download_url, partial, o.onProgress));
+  }
   if (want && sha256 !== want) {
     rmSync(partial, { force: true });
     throw new RefusedError(`image checksum mismatch (expected ${want}, got ${sha256}) — refusing a tampered or corrupt download`);

@@ -49,6 +49,8 @@ beforeAll(async () => {
         if (range) {
           rangeRequests++;
           const from = Number(/bytes=(\d+)-/.exec(range)![1]);
+          // as real servers do: a range starting at or past the end is unsatisfiable
+          if (from >= a.body.length) return new Response(null, { status: 416, headers: { "content-range": `bytes */${a.body.length}` } });
           body = a.body.slice(from);
           status = 206;
         }
@@ -149,6 +151,32 @@ describe("dstackup image", () => {
     expect(second.stderr).toContain("resumed");
     expect(second.code).toBe(0);
     expect(rangeRequests).toBe(1);
+    expect(readdirSync(d)).toEqual(["dstack-0.6.1"]);
+  });
+
+  test("a complete partial left by an interrupted unpack is used (HTTP 416); a stale one is downloaded again; --force starts over", async () => {
+    const d = mkdtempSync(join(tmpdir(), "images-"));
+    const good = assets.get("dstack-0.6.1.tar.gz")!.body;
+    const partial = join(d, ".dstack-0.6.1.tar.gz.partial");
+    const pull = (...extra: string[]) => runBin("dstackup", ["image", "pull", "--version", "0.6.1", "--image-path", d, "--release-api-base-url", api, ...extra]);
+    writeFileSync(partial, good);
+    const complete = await pull();
+    expect(complete.stderr).toContain("resumed");
+    expect(complete.code).toBe(0);
+    expect(readdirSync(d)).toEqual(["dstack-0.6.1"]);
+    // a partial of the right length but other bytes: the checksum fails, so it starts over once
+    rmSync(join(d, "dstack-0.6.1"), { recursive: true });
+    writeFileSync(partial, new Uint8Array(good.length).fill(7));
+    const stale = await pull();
+    expect(stale.stderr).toContain("downloading it again from the start");
+    expect(stale.code).toBe(0);
+    expect(readdirSync(d)).toEqual(["dstack-0.6.1"]);
+    // --force drops any partial before it starts
+    writeFileSync(partial, new Uint8Array(good.length + 10).fill(9));
+    rangeRequests = 0;
+    const forced = await pull("--force");
+    expect(forced.code).toBe(0);
+    expect(rangeRequests).toBe(0);
     expect(readdirSync(d)).toEqual(["dstack-0.6.1"]);
   });
 
