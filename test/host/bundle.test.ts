@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { verifyAndExtractBundle } from "../../src/host/bundle.ts";
@@ -95,7 +95,8 @@ describe("dstackup install --bundle", () => {
     const { dir } = inputs();
     const img = createSimulatedImage(join(dir, "imgs"), "dstack-0.5.9", "0.5.9");
     const out = join(dir, "b.tar.gz");
-    expect((await runBin("dstackup", ["bundle", "create", "-o", out, "--image", img.dir, "--key-provider-src", join(dir, "kp")])).code).toBe(0);
+    const bins = ["--vmm-bin", join(dir, "dstack-vmm"), "--supervisor-bin", join(dir, "supervisor")];
+    expect((await runBin("dstackup", ["bundle", "create", "-o", out, ...bins, "--image", img.dir, "--key-provider-src", join(dir, "kp")])).code).toBe(0);
     const prefix = mkdtempSync(join(tmpdir(), "bundle-install-"));
     const base = 27000 + Math.floor(Math.random() * 2000);
     const flags = ["--simulate", "--service-manager", "detached", "--prefix", prefix, "--dashboard-port", String(base), "--auth-port", String(base + 1), "--no-kms", "--bundle", out];
@@ -108,6 +109,12 @@ describe("dstackup install --bundle", () => {
       expect(st.image_pin).toBe(img.digest);
       expect(readFileSync(join(prefix, "var/lib/dstack/images/dstack-0.5.9/digest.txt"), "utf8").trim()).toBe(img.digest!);
       expect(readFileSync(join(prefix, "share/dstack/local-key-provider/build/docker-compose.yaml"), "utf8")).toBe("services: {}\n");
+      // the bundled dstack-vmm and supervisor land in the layout's libexec, executable
+      for (const [name, text] of [["dstack-vmm", "echo vmm"], ["supervisor", "echo sup"]] as const) {
+        const p = join(prefix, "libexec/dstack", name);
+        expect(readFileSync(p, "utf8")).toContain(text);
+        expect(statSync(p).mode & 0o111).not.toBe(0);
+      }
       // a tampered bundle is refused before anything is written
       const fresh = mkdtempSync(join(tmpdir(), "bundle-install-"));
       const bytes = readFileSync(out);

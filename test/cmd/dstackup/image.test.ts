@@ -133,6 +133,24 @@ describe("dstackup image", () => {
     expect(again.stderr).toContain("already present");
   });
 
+  test("on a TTY the download draws one progress bar, rewritten in place, ending at 100%", async () => {
+    const d = mkdtempSync(join(tmpdir(), "images-"));
+    const bin = join(import.meta.dir, "../../../dist/dstackup");
+    // async: the release server runs in this process
+    const p = Bun.spawn(["script", "-qec", `${bin} image pull --version 0.6.1 --image-path ${d} --release-api-base-url ${api}`, "/dev/null"], {
+      env: { ...process.env, NO_COLOR: "1" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const text = await new Response(p.stdout).text();
+    expect(await p.exited).toBe(0);
+    expect(text).toMatch(/\r {2}\[#{30}\] 100% /);
+    expect(text).not.toContain("downloading: "); // not the plain lines
+    // the next message starts on a cleared line, not after the bar
+    expect(text).toMatch(/100% [^\r\n]*\r\x1b\[K {2}sha256 verified/);
+    expect(readdirSync(d)).toEqual(["dstack-0.6.1"]);
+  });
+
   test("pull with no --version takes the newest guest-os release", async () => {
     const d = mkdtempSync(join(tmpdir(), "images-"));
     const r = await runBin("dstackup", ["image", "pull", "--image-path", d, "--release-api-base-url", api]);
