@@ -41,15 +41,32 @@ async function findVm(c: VmmClient, id: string | null | undefined): Promise<VmIn
   return (id ? all.find((v) => v.id === id) : undefined) ?? all.find((v) => v.name === KMS_VM_NAME && v.status !== "removing");
 }
 
-/** Probe the KMS over HTTPS: GetMeta must answer with a CA certificate (TLS unverified: its CA is what we ask for). */
-async function probeKms(port: number): Promise<string> {
-  const r = await fetch(`https://127.0.0.1:${port}/prpc/GetMeta?json`, {
+/**
+ * Probe the KMS over HTTPS until it answers or `timeoutMs` passes (its service starts a
+ * little after the CVM reports boot done): GetMeta must answer with a CA certificate
+ * (TLS unverified: its CA is what we ask for). Throws the last failure.
+ */
+export async function probeKms(port: number, timeoutMs: number, host = "127.0.0.1"): Promise<string> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await probeKmsOnce(host, port);
+    } catch (e) {
+      if (performance.now() + 500 >= deadline) throw e;
+      await Bun.sleep(500);
+    }
+  }
+}
+
+async function probeKmsOnce(host: string, port: number): Promise<string> {
+  const r = await fetch(`https://${host}:${port}/prpc/GetMeta?json`, {
     method: "POST",
     body: "{}",
     headers: { "content-type": "application/json" },
     tls: { rejectUnauthorized: false },
     signal: AbortSignal.timeout(5000),
   } as RequestInit);
+  if (!r.ok) throw new Error(`GetMeta answered HTTP ${r.status}`);
   const meta = (await r.json()) as { ca_cert?: string };
   if (!meta.ca_cert) throw new Error("GetMeta answered without a ca_cert");
   return "KMS GetMeta answered with a CA certificate";
@@ -116,7 +133,7 @@ export async function deployKms(
       probe = "simulated: the VM booted, but no KMS service runs in a simulated CVM, so there is nothing further to probe";
     } else {
       try {
-        probe = await probeKms(plan.cfg.kmsPort);
+        probe = await probeKms(plan.cfg.kmsPort, Math.min(o.timeoutMs, 120_000));
       } catch (e) {
         probe = `KMS did not answer GetMeta on https://127.0.0.1:${plan.cfg.kmsPort}: ${e instanceof Error ? e.message : e}`;
         p.warn(`${probe}; check \`dstack logs ${id}\``);
