@@ -71,7 +71,7 @@ install.sh [--prefix DIR] [--version V] [--release-url URL] [--from FILE.tar.gz]
   --version V        release version or latest (env DSTACK_VERSION, default latest)
   --release-url URL  releases page: fetches URL/latest/download/ASSET or URL/download/vV/ASSET (env DSTACK_RELEASE_URL)
   --from FILE        install from a local tarball (air-gapped); checked against SHA256SUMS beside it
-  --force            replace a `dstack` on PATH that is not ours
+  --force            replace a `dstack` (or dstackup, dstack-auth) in DIR/bin that is not ours
 USAGE
 }
 

@@ -73,8 +73,9 @@ async function download(url: string, partial: string, onProgress?: PullOptions["
     const total = Number(/\/(\d+)\s*$/.exec(r.headers.get("content-range") ?? "")?.[1] ?? NaN);
     await r.body?.cancel();
     if (Number.isFinite(total) && total !== have) {
+      // longer than the file: not a piece of it; drop it and download from the start
       rmSync(partial, { force: true });
-      throw new DstackError(`the partial download of ${url} (${have} bytes) does not match the file (${total} bytes); it was removed, run the pull again`);
+      return download(url, partial, onProgress);
     }
     hasher.update(readFileSync(partial));
     onProgress?.(have, have);

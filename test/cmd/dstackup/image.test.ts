@@ -189,6 +189,13 @@ describe("dstackup image", () => {
     expect(stale.stderr).toContain("downloading it again from the start");
     expect(stale.code).toBe(0);
     expect(readdirSync(d)).toEqual(["dstack-0.6.1"]);
+    // a partial longer than the file (416, Content-Range names the real size): dropped and downloaded again
+    rmSync(join(d, "dstack-0.6.1"), { recursive: true });
+    writeFileSync(partial, new Uint8Array(good.length + 10).fill(9));
+    const longer = await pull();
+    expect(longer.stderr).toContain("sha256 verified");
+    expect(longer.code).toBe(0);
+    expect(readdirSync(d)).toEqual(["dstack-0.6.1"]);
     // --force drops any partial before it starts
     writeFileSync(partial, new Uint8Array(good.length + 10).fill(9));
     rangeRequests = 0;
