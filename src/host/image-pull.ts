@@ -60,7 +60,7 @@ export async function findRelease(base: string, version?: string): Promise<Relea
   return fb.body as Release;
 }
 
-async function download(url: string, partial: string, onProgress?: PullOptions["onProgress"]): Promise<{ sha256: string; resumed: boolean }> {
+async function download(url: string, partial: string, onProgress?: PullOptions["onProgress"]): Promise<{ sha256: string; resumed: boolean; complete?: boolean }> {
   const hasher = new Bun.CryptoHasher("sha256");
   let have = existsSync(partial) ? statSync(partial).size : 0;
   const headers: Record<string, string> = { "user-agent": "dstackup" };
@@ -79,7 +79,7 @@ async function download(url: string, partial: string, onProgress?: PullOptions["
     }
     hasher.update(readFileSync(partial));
     onProgress?.(have, have);
-    return { sha256: hasher.digest("hex"), resumed: true };
+    return { sha256: hasher.digest("hex"), resumed: true, complete: true };
   }
   if (r.status === 206 && have > 0) {
     hasher.update(readFileSync(partial));
@@ -126,13 +126,14 @@ export async function pullImage(o: PullOptions): Promise<PullResult> {
   const staging = join(o.imageDir, `.${asset.name}.staging`);
   rmSync(staging, { recursive: true, force: true });
   if (o.force) rmSync(partial, { force: true });
-  let { sha256, resumed } = await download(asset.browser_download_url, partial, o.onProgress);
-  if (resumed) info("resumed the interrupted download");
+  let { sha256, resumed, complete } = await download(asset.browser_download_url, partial, o.onProgress);
+  if (complete) info("an earlier download was already complete; verifying it");
+  else if (resumed) info("resumed the interrupted download");
   if (want && sha256 !== want && resumed) {
     // A stale or foreign partial: start over once before calling the download bad.
     info("the resumed download does not match its checksum; downloading it again from the start");
     rmSync(partial, { force: true });
-    ({ sha256, resumed } = await download(asset.browser_download_url, partial, o.onProgress));
+    ({ sha256, resumed, complete } = await download(asset.browser_download_url, partial, o.onProgress));
   }
   if (want && sha256 !== want) {
     rmSync(partial, { force: true });

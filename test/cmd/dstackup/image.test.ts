@@ -179,7 +179,7 @@ describe("dstackup image", () => {
     const pull = (...extra: string[]) => runBin("dstackup", ["image", "pull", "--version", "0.6.1", "--image-path", d, "--release-api-base-url", api, ...extra]);
     writeFileSync(partial, good);
     const complete = await pull();
-    expect(complete.stderr).toContain("resumed");
+    expect(complete.stderr).toContain("an earlier download was already complete; verifying it");
     expect(complete.code).toBe(0);
     expect(readdirSync(d)).toEqual(["dstack-0.6.1"]);
     // a partial of the right length but other bytes: the checksum fails, so it starts over once
