@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { DstackError } from "../core/errors.ts";
 import type { PortRange } from "../core/ports.ts";
+import { portPolicyFromVmmToml } from "../core/vmm-port-policy.ts";
 import { parseToml } from "../core/toml.ts";
 
 export interface SimConfig {
@@ -56,14 +57,12 @@ export function loadSimConfig(path: string): SimConfig {
   const auth = tbl(t.auth);
   const sim = tbl(t.simulator);
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
-  const ranges = Array.isArray(pm.range)
-    ? (pm.range as T[]).map((r) => ({ protocol: str(r.protocol, "tcp") as "tcp" | "udp", from: num(r.from, 1), to: num(r.to, 20000) }))
-    : [{ protocol: "tcp" as const, from: 1, to: 20000 }];
+  const policy = portPolicyFromVmmToml(text, path);
   return {
     address: parseAddress(str(t.address, "unix:./vmm.sock"), base),
     runPath: abs(str(t.run_path, "./vm")),
     imagePath: abs(str(tbl(t.image).path, str(t.image_path, "./images"))),
-    portMapping: { enabled: pm.enabled === true, address: str(pm.address, "127.0.0.1"), ranges },
+    portMapping: { enabled: policy.enabled === true, address: str(pm.address, "127.0.0.1"), ranges: policy.ranges },
     cidStart: num(cvm.cid_start, 1000),
     cidPoolSize: num(cvm.cid_pool_size, 1000),
     tokens: Array.isArray(auth.tokens) ? (auth.tokens as unknown[]).filter((x): x is string => typeof x === "string" && x.trim() !== "").map((x) => x.trim()) : [],
