@@ -22,8 +22,8 @@ export interface WebhookOptions {
   onAllowlistChange?: (l: Loaded) => void;
 }
 
-const JSON_HEADERS = { "content-type": "application/json" };
-const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: JSON_HEADERS });
+// Response.json: serialised and typed natively (measured cheaper than new Response(JSON.stringify(…))).
+const json = (body: unknown, status = 200) => (status === 200 ? Response.json(body) : Response.json(body, { status }));
 
 export const INFO = { status: "ok", kmsContractAddr: "", ethRpcUrl: "", gatewayAppId: "", chainId: 0, appImplementation: "" };
 
