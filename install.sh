@@ -135,15 +135,24 @@ check_foreign_dstack() {
 }
 
 # path_before A B: does directory A come before directory B in PATH?
+# Entries are compared as real paths: a trailing slash or a symlinked directory still matches.
 path_before() {
+  a=$(real_dir "$1")
+  b=$(real_dir "$2")
   old_ifs=$IFS
   IFS=:
   for d in $PATH; do
-    if [ "$d" = "$1" ]; then IFS=$old_ifs; return 0; fi
-    if [ "$d" = "$2" ]; then IFS=$old_ifs; return 1; fi
+    d=$(real_dir "$d")
+    if [ "$d" = "$a" ]; then IFS=$old_ifs; return 0; fi
+    if [ "$d" = "$b" ]; then IFS=$old_ifs; return 1; fi
   done
   IFS=$old_ifs
   return 1
+}
+
+# real_dir DIR: DIR with symlinks resolved, or as given (trailing slashes dropped) if it does not exist yet.
+real_dir() {
+  (cd "$1" 2>/dev/null && pwd -P) || printf '%s\n' "$1" | sed 's#//*$##'
 }
 
 is_ours() {

@@ -173,7 +173,8 @@ describe("install.sh", () => {
     expect(r.stderr).toContain(`${join(fake, "bin/dstack")} is a different program named dstack and comes first on PATH`);
     expect(r.stderr).toContain(`Run ours as ${first}/bin/dstack`);
     const second = tmp("inst-");
-    const r2 = await sh(["--prefix", second], { PATH: `${join(second, "bin")}:${join(fake, "bin")}:${PATHS}` });
+    // written with a trailing slash on PATH, it is still recognised as the install dir
+    const r2 = await sh(["--prefix", second], { PATH: `${join(second, "bin")}/:${join(fake, "bin")}:${PATHS}` });
     expect(r2.code).toBe(0);
     expect(r2.stderr).toContain(`ours in ${second}/bin comes first on PATH`);
     expect(readFileSync(join(fake, "bin/dstack"), "utf8")).toContain("0.19.2"); // untouched
