@@ -177,12 +177,19 @@ export interface PortRange {
 export interface PortPolicy {
   /** `[cvm.port_mapping] enabled` (default true). */
   enabled?: boolean;
-  /** `[cvm.port_mapping] range`; dstackup renders tcp 1-20000. */
+  /** `[cvm.port_mapping] range`; dstackup renders tcp and udp 1-20000. */
   ranges: PortRange[];
 }
 
 /** The range the upstream installer renders (vmm.md §8.1). */
-export const DEFAULT_PORT_POLICY: PortPolicy = { enabled: true, ranges: [{ protocol: "tcp", from: 1, to: 20000 }] };
+export const DEFAULT_PORT_POLICY: PortPolicy = {
+  enabled: true,
+  ranges: [
+    { protocol: "tcp", from: 1, to: 20000 },
+    // Upstream renders tcp only, so `-p udp:…` is always refused (dstackup-cli.md §8 #2).
+    { protocol: "udp", from: 1, to: 20000 },
+  ],
+};
 
 /** Expand an IP address to a comparable canonical form. */
 export function canonicalAddress(addr: string): string {

@@ -5,7 +5,7 @@ import { connectVmm } from "../core/vmm/client.ts";
 import { parseAllowlist } from "../auth/allowlist.ts";
 import type { Layout } from "./layout.ts";
 import { authAnswers } from "./readiness.ts";
-import { bootDone } from "./kms.ts";
+import { bootDone, probeKms } from "./kms.ts";
 import { Services } from "./services.ts";
 import type { InstallState } from "./state.ts";
 
@@ -40,7 +40,7 @@ export async function checkHealth(layout: Layout, st: InstallState): Promise<Hea
   } catch (e) {
     c.push({ name: "token", ok: false, detail: `cannot read ${st.client_token_path}: ${(e as Error).message}`, hint: "run as root (the token is 0600)" });
   }
-  let vms: { id: string; name: string; status: string; boot_progress?: string }[] | undefined;
+  let vms: { id: string; name: string; status: string; boot_progress?: string; instance_id?: string | null }[] | undefined;
   try {
     const client = await connectVmm({ host: st.client_url, token, timeoutMs: 5000 });
     try {
@@ -76,13 +76,26 @@ export async function checkHealth(layout: Layout, st: InstallState): Promise<Hea
     const vm = vms?.find((v) => v.id === st.kms_vm_id) ?? vms?.find((v) => v.name === KMS_VM_NAME);
     if (!vms) c.push({ name: "kms", ok: false, detail: "unknown (VMM not answering)" });
     else if (!vm) c.push({ name: "kms", ok: false, detail: `no KMS CVM (recorded id ${st.kms_vm_id ?? "none"})`, hint: "re-run dstackup install to deploy it" });
-    else
+    else {
+      const booted = vm.status === "running" && bootDone(vm.boot_progress) && !!vm.instance_id;
+      // Beyond the VM: the KMS itself must answer GetMeta with its CA (not in a simulated CVM, which runs no KMS).
+      let probe = st.simulate ? "simulated: no KMS service to probe" : "";
+      let answers = true;
+      if (booted && !st.simulate && st.kms_port) {
+        try {
+          probe = await probeKms(st.kms_port, 3000);
+        } catch (e) {
+          answers = false;
+          probe = `the KMS does not answer GetMeta on https://127.0.0.1:${st.kms_port}: ${(e as Error).message}`;
+        }
+      }
       c.push({
         name: "kms",
-        ok: vm.status === "running" && bootDone(vm.boot_progress),
-        detail: `vm ${vm.id} ${vm.status}${vm.boot_progress ? ` (${vm.boot_progress})` : ""}, ${st.kms_url}${st.simulate ? " (simulated: no KMS service to probe)" : ""}`,
-        ...(vm.status === "running" ? {} : { hint: `dstack logs ${vm.id}` }),
+        ok: booted && answers,
+        detail: `vm ${vm.id} ${vm.status}${vm.boot_progress ? ` (${vm.boot_progress})` : ""}, ${st.kms_url}${probe ? ` (${probe})` : ""}`,
+        ...(booted && answers ? {} : { hint: `dstack logs ${vm.id}` }),
       });
+    }
   }
   const result: Health = { healthy: c.every((x) => x.ok), components: c };
   if (vms) result.vms = vms.length;

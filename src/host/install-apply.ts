@@ -191,6 +191,7 @@ export async function applyInstall(plan: InstallPlan, p: Progress, opts: { timeo
     kms = await deployKms(plan, { clientUrl, token: cfg.token, image: imageName, timeoutMs: opts.timeoutMs }, p);
     state.kms_vm_id = kms.vmId;
     if (kms.created) changed.push(`kms cvm ${kms.vmId}`);
+    if (kms.updated?.length) changed.push(`kms cvm ${kms.vmId} (${kms.updated.join(", ")})`);
   }
   if (changed.length || Object.values(services).some((a) => a !== "unchanged")) state.updated_at = now;
   const prevText = plan.prev ? JSON.stringify(plan.prev) : undefined;

@@ -13,6 +13,7 @@ import { clientUrlFor, type HostConfig, kmsUrlFor, type Platform } from "../core
 import { renderKmsToml } from "../core/render-kms.ts";
 import { renderVmmToml } from "../core/render-vmm.ts";
 import { DEFAULT_PORT_POLICY } from "../core/ports.ts";
+import { parseAllowlist } from "../auth/allowlist.ts";
 import { MIN_IMAGE_VERSION, versionAtLeast } from "../core/image-version.ts";
 import { renderAuthUnit, renderVmmUnit } from "../core/units.ts";
 import { scanCoexistence } from "./coexist.ts";
@@ -186,12 +187,28 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
   const checks: CheckResult[] = [];
 
   // --- service manager
-  const kind: ManagerKind =
-    flags.serviceManager === "auto" ? (systemdRunning() && (process.getuid?.() ?? 0) === 0 ? "systemd" : "detached") : flags.serviceManager;
+  // A named check like the others, so that doctor and a refused install still report everything.
+  const sdRunning = systemdRunning();
+  const isRoot = (process.getuid?.() ?? 0) === 0;
+  const kind: ManagerKind = flags.serviceManager === "auto" ? (sdRunning && isRoot ? "systemd" : "detached") : flags.serviceManager;
   if (kind === "detached" && !flags.simulate) {
-    throw new RefusedError("without systemd the daemons can only run detached, which is for --simulate", {
-      hint: "run on a host with systemd, or add --simulate",
+    checks.push({
+      name: "service-manager",
+      ok: false,
+      detail: sdRunning
+        ? "systemd runs here, but only root can register its units; without them the daemons could only run detached, which is for --simulate"
+        : "systemd is not running (not PID 1): the daemons could only run detached, which is for --simulate",
+      fix: sdRunning ? "run with sudo" : "run on a host booted with systemd, or add --simulate",
     });
+  } else if (kind === "systemd" && !sdRunning) {
+    checks.push({
+      name: "service-manager",
+      ok: false,
+      detail: "--service-manager systemd, but systemd is not running here (no /run/systemd/system)",
+      fix: "run on a host booted with systemd, or use --service-manager detached with --simulate",
+    });
+  } else {
+    checks.push({ name: "service-manager", ok: true, detail: kind === "systemd" ? "systemd" : "detached processes (--simulate)" });
   }
   const manager = new Services(kind, layout.runDir);
 
@@ -258,6 +275,8 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
       kmsPort = await pickFreePort("tcp", "127.0.0.1", {
         ranges: DEFAULT_PORT_POLICY.ranges,
         taken: [flags.dashboardPort, flags.authPort].map((p) => ({ protocol: "tcp", host_address: "127.0.0.1", host_port: p })),
+        // The same install location draws the same candidates: --dry-run shows the port the install takes.
+        random: seededRandom(layout.stateFile),
       });
     }
   }
@@ -302,6 +321,21 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
   const cid = checkCids(co.cidRanges, flags.cidStart ?? prev?.cid_start, 1000);
   checks.push(cid.result);
   if (kmsMode) checks.push(checkHostApi(flags.hostApiPort, co.hostApiPorts));
+
+  // --- the allowlist a re-run keeps: it must be valid, or the apply would stop half-way
+  if (existsSync(layout.allowlistPath)) {
+    try {
+      parseAllowlist(readFileSync(layout.allowlistPath, "utf8"));
+      checks.push({ name: "allowlist", ok: true, detail: `${layout.allowlistPath} is valid (its registered apps are kept)` });
+    } catch (e) {
+      checks.push({
+        name: "allowlist",
+        ok: false,
+        detail: `${layout.allowlistPath} is invalid: ${(e as Error).message}`,
+        fix: `fix it (\`dstack-auth check --config ${layout.allowlistPath}\` shows the bad field), or move it away to start with an empty one`,
+      });
+    }
+  }
 
   // --- guest image and pin
   let image: ImageEntry | undefined;
@@ -414,3 +448,15 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
 }
 
 export { clientUrlFor, kmsUrlFor };
+
+/** A deterministic [0, 1) sequence from a string (FNV-1a seed, mulberry32). */
+function seededRandom(seed: string): () => number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < seed.length; i++) h = Math.imul(h ^ seed.charCodeAt(i), 0x01000193);
+  return () => {
+    h = (h + 0x6d2b79f5) | 0;
+    let t = Math.imul(h ^ (h >>> 15), 1 | h);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

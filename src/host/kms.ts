@@ -14,6 +14,8 @@ import type { InstallPlan } from "./install-plan.ts";
 export interface KmsOutcome {
   vmId: string;
   created: boolean;
+  /** what of an existing KMS CVM was updated ("compose", "port"); empty when nothing */
+  updated?: string[];
   /** booted, failed or pending (timeout) */
   boot: "booted" | "failed" | "pending";
   reason?: string;
@@ -81,13 +83,29 @@ export async function deployKms(
   try {
     let vm = await findVm(c, plan.prev?.kms_vm_id);
     let created = false;
+    let updated: string[] = [];
+    const built = kmsAppCompose({ kmsImage: plan.flags.kmsImage, kmsToml: renderKmsToml(plan.cfg), platform: plan.cfg.platform });
+    const wantPorts = [{ protocol: "tcp", host_address: "127.0.0.1", host_port: plan.cfg.kmsPort, vm_port: 8000 }];
     if (vm) {
-      if (vm.status === "stopped" || vm.status === "exited") {
+      // A changed --kms-image, --kms-port or kms.toml (e.g. a new --auth-port) must reach the CVM:
+      // update its compose / port mapping and restart it.
+      const have = (await c.getInfo(vm.id)).info?.configuration;
+      updated = kmsDrift(have ?? undefined, built.composeFile, plan.cfg.kmsPort);
+      if (updated.length) {
+        await c.updateVm({
+          id: vm.id,
+          ...(updated.includes("compose") ? { compose_file: built.composeFile } : {}),
+          ...(updated.includes("port") ? { update_ports: true, ports: wantPorts } : {}),
+        });
+        if (vm.status === "running") await c.stopVm(vm.id);
+        await c.startVm(vm.id);
+        p.ok(`updated the KMS CVM (vm ${vm.id}: ${updated.join(" and ")} changed) and restarted it`);
+      } else if (vm.status === "stopped" || vm.status === "exited") {
         await c.startVm(vm.id);
         p.ok(`started the existing KMS CVM (vm ${vm.id})`);
       } else p.ok(`KMS CVM already deployed (vm ${vm.id})`);
+      vm = (await findVm(c, vm.id)) ?? vm; // judge the boot from now, not from before the start
     } else {
-      const built = kmsAppCompose({ kmsImage: plan.flags.kmsImage, kmsToml: renderKmsToml(plan.cfg), platform: plan.cfg.platform });
       p.step(`deploying the KMS CVM (os ${o.image}, kms ${plan.flags.kmsImage})`);
       let id: string;
       try {
@@ -99,7 +117,7 @@ export async function deployKms(
             vcpu: 4,
             memory: 8192,
             disk_size: 20,
-            ports: [{ protocol: "tcp", host_address: "127.0.0.1", host_port: plan.cfg.kmsPort, vm_port: 8000 }],
+            ports: wantPorts,
           })
         ).id;
       } catch (e) {
@@ -120,13 +138,13 @@ export async function deployKms(
       }
       await Bun.sleep(200);
       const cur = (await c.status({ ids: [id], brief: true })).vms[0];
-      if (!cur) return { vmId: id, created, boot: "failed", reason: "the KMS VM disappeared", probe: "none" };
+      if (!cur) return { vmId: id, created, updated, boot: "failed", reason: "the KMS VM disappeared", probe: "none" };
       state = bootState(cur);
     }
     if (state.kind !== "ready") {
       const reason = state.kind === "failed" ? state.reason : `not ready in ${Math.round(o.timeoutMs / 1000)} s (${state.progress})`;
       p.warn(`KMS CVM ${state.kind === "failed" ? "failed" : "not ready"}: ${reason}; check \`dstack logs ${id}\` and the VMM log`);
-      return { vmId: id, created, boot: state.kind === "failed" ? "failed" : "pending", reason, probe: "none" };
+      return { vmId: id, created, updated, boot: state.kind === "failed" ? "failed" : "pending", reason, probe: "none" };
     }
     let probe: string;
     if (plan.cfg.simulate) {
@@ -137,12 +155,22 @@ export async function deployKms(
       } catch (e) {
         probe = `KMS did not answer GetMeta on https://127.0.0.1:${plan.cfg.kmsPort}: ${e instanceof Error ? e.message : e}`;
         p.warn(`${probe}; check \`dstack logs ${id}\``);
-        return { vmId: id, created, boot: "booted", probe };
+        return { vmId: id, created, updated, boot: "booted", probe };
       }
     }
     p.ok(`KMS CVM booted (vm ${id}); ${probe}`);
-    return { vmId: id, created, boot: "booted", probe };
+    return { vmId: id, created, updated, boot: "booted", probe };
   } finally {
     c.close();
   }
+}
+
+/** What of the KMS CVM differs from what this install wants: its compose (image, kms.toml) and its port. */
+export function kmsDrift(have: { compose_file?: string; ports?: { host_port: number; vm_port: number }[] } | undefined, composeFile: string, kmsPort: number): string[] {
+  if (!have) return [];
+  const out: string[] = [];
+  if (have.compose_file !== undefined && have.compose_file !== composeFile) out.push("compose");
+  const port = have.ports?.find((x) => x.vm_port === 8000)?.host_port;
+  if (port !== kmsPort) out.push("port");
+  return out;
 }

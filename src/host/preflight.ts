@@ -23,7 +23,7 @@ export interface CheckResult {
   warning?: boolean;
 }
 
-export const CHECK_NAMES = ["root", "prefix", "platform", "kvm", "qemu", "binaries", "ports", "cids", "host-api", "image", "key-provider"] as const;
+export const CHECK_NAMES = ["service-manager", "root", "prefix", "platform", "kvm", "qemu", "binaries", "ports", "cids", "host-api", "image", "key-provider", "allowlist"] as const;
 
 export function parseIgnoreList(v: string | undefined): Set<string> {
   const set = new Set<string>();

@@ -99,9 +99,10 @@ describe("port policy (VMM rules, vmm.md §7.2)", () => {
   const specs = (...s: string[]) => parsePortSpecs(s);
   test("inside the default range is fine; outside, udp, disabled are not", () => {
     expect(portPolicyProblems(specs("8080:80", "80", "20000:1"), DEFAULT_PORT_POLICY)).toEqual([]);
-    expect(portPolicyProblems(specs("20001:80"), DEFAULT_PORT_POLICY)[0]).toMatch(/tcp:20001 is outside the ranges this VMM allows \(tcp 1-20000\)/);
-    expect(portPolicyProblems(specs("udp:53:53"), DEFAULT_PORT_POLICY)[0]).toMatch(/outside/);
-    expect(portPolicyProblems(specs("udp:auto:53"), DEFAULT_PORT_POLICY)[0]).toMatch(/allows no udp host ports/);
+    expect(portPolicyProblems(specs("20001:80"), DEFAULT_PORT_POLICY)[0]).toMatch(/tcp:20001 is outside the ranges this VMM allows \(tcp 1-20000, udp 1-20000\)/);
+    expect(portPolicyProblems(specs("udp:53:53"), DEFAULT_PORT_POLICY)).toEqual([]); // udp is rendered too (upstream: tcp only)
+    expect(portPolicyProblems(specs("udp:20001:53"), DEFAULT_PORT_POLICY)[0]).toMatch(/outside/);
+    expect(portPolicyProblems(specs("udp:auto:53"), { ranges: [{ protocol: "tcp", from: 1, to: 20000 }] })[0]).toMatch(/allows no udp host ports/);
     expect(portPolicyProblems(specs("80"), { enabled: false, ranges: [] })[0]).toMatch(/disabled/);
     expect(portPolicyProblems([], { enabled: false, ranges: [] })).toEqual([]);
   });

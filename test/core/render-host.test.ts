@@ -41,7 +41,9 @@ export const sampleCfg: HostConfig = {
 
 async function golden(name: string, text: string) {
   const f = Bun.file(join(GOLDEN, name));
-  if (process.env.UPDATE_GOLDEN || !(await f.exists())) await Bun.write(f, text);
+  // UPDATE_GOLDEN=1 rewrites the files (review the diff); a missing golden file is a failure, not a pass.
+  if (process.env.UPDATE_GOLDEN) await Bun.write(f, text);
+  expect(await f.exists()).toBe(true);
   expect(text).toBe(await f.text());
 }
 
@@ -54,7 +56,7 @@ describe("vmm.toml", () => {
     expect(t.run_path).toBe("/var/lib/dstack/vm");
     expect(t.cvm.kms_urls).toEqual(["https://10.0.2.2:12001"]);
     expect(t.cvm.cid_start).toBe(1000);
-    expect(t.cvm.port_mapping).toEqual({ enabled: true, address: "127.0.0.1", range: [{ protocol: "tcp", from: 1, to: 20000 }] });
+    expect(t.cvm.port_mapping).toEqual({ enabled: true, address: "127.0.0.1", range: [{ protocol: "tcp", from: 1, to: 20000 }, { protocol: "udp", from: 1, to: 20000 }] });
     expect(t.auth).toEqual({ enabled: true, tokens: ["0".repeat(64)] });
     expect(t.host_api.port).toBe(10000);
     expect(t.cvm.use_mrconfigid).toBe(false);

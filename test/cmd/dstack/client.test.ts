@@ -233,7 +233,7 @@ describe("bad input: exit 2 and a message naming the flag", () => {
     [["run", "nginx", "--timeout", "5ms"], "--timeout"],
     [["run", "nginx", "--guest-image", "nosuch"], "--guest-image"],
     [["run", "nginx", "-p", "30000:80"], "--port"],
-    [["run", "nginx", "-p", "udp:53:53"], "--port"],
+    [["run", "nginx", "-p", "udp:30053:53"], "--port"],
     [["upgrade", "x", "-c", "/nonexistent/compose.yaml"], "-c"],
     [["allowlist", "revoke", "0123456789012345678901234567890123456789", "--hash", "zz"], "--hash"],
     [["ps", "--al"], "--al"],

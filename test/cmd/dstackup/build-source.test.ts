@@ -53,7 +53,7 @@ describe("dstackup install --build-from-source", () => {
     const r = await runBin(
       "dstackup",
       ["install", "--build-from-source", "--source-repo", "https://example.invalid/dstack.git", "--source-ref", "v0.6.0", "--no-kms", "--no-start", "--service-manager", "systemd",
-        "--ignore-preflight-errors", "platform,kvm,qemu", "--prefix", prefix, "--dashboard-port", String(base), "--auth-port", String(base + 1)],
+        "--ignore-preflight-errors", "platform,kvm,qemu,service-manager", "--prefix", prefix, "--dashboard-port", String(base), "--auth-port", String(base + 1)],
       { env: { DSTACK_TOOL_PATH: bin, DSTACK_CPUINFO: cpu, SUDO_USER: "" } },
     );
     expect(r.stderr).toContain("will be built from https://example.invalid/dstack.git (v0.6.0)");
@@ -74,7 +74,7 @@ describe("dstackup install --build-from-source", () => {
   test("without git or cargo, preflight refuses and names what is missing", async () => {
     const empty = mkdtempSync(join(tmpdir(), "nobin-"));
     const prefix = mkdtempSync(join(tmpdir(), "bfs-"));
-    const r = await runBin("dstackup", ["install", "--build-from-source", "--no-kms", "--service-manager", "systemd", "--ignore-preflight-errors", "platform,kvm,qemu", "--prefix", prefix], {
+    const r = await runBin("dstackup", ["install", "--build-from-source", "--no-kms", "--service-manager", "systemd", "--ignore-preflight-errors", "platform,kvm,qemu,service-manager", "--prefix", prefix], {
       env: { DSTACK_TOOL_PATH: empty },
     });
     expect(r.code).toBe(4);

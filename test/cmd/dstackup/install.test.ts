@@ -3,7 +3,7 @@
  * --simulate mode with detached daemons under a temp --prefix.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runBin } from "../../helpers/run.ts";
@@ -102,6 +102,29 @@ describe("dstackup install --simulate (detached daemons)", () => {
     expect(st.stdout).toContain("healthy");
   }, 120_000);
 
+  test("a changed --kms-port reaches the KMS CVM: the same VM, the new mapping, restarted; a plain destroy then install re-adopts it", async () => {
+    const kms = () => runBin("dstack", ["--prefix", s.prefix, "inspect", "dstack-kms"]).then((r) => JSON.parse(r.stdout));
+    const before = await kms();
+    const port = String(Number(s.p.kms) + 1);
+    const flags = s.flags.map((f, i, a) => (a[i - 1] === "--kms-port" ? port : f));
+    const r = await runBin("dstackup", ["install", ...flags]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`updated the KMS CVM (vm ${before.id}: port changed) and restarted it`);
+    const after = await kms();
+    expect(after.id).toBe(before.id);
+    expect(after.configuration.ports[0].host_port).toBe(Number(port));
+    expect(after.configuration.compose_file).toBe(before.configuration.compose_file);
+    const again = await runBin("dstackup", ["install", ...flags]);
+    expect(again.stderr).toContain("KMS CVM already deployed");
+    expect(again.stderr).toContain("no change");
+    // a plain destroy stops the KMS CVM; the next install starts the same one and waits for its boot
+    expect((await runBin("dstackup", ["destroy", "--prefix", s.prefix])).code).toBe(0);
+    const back = await runBin("dstackup", ["install", ...flags]);
+    expect(back.stderr).toContain(`started the existing KMS CVM (vm ${before.id})`);
+    expect(back.stderr).toContain("KMS CVM booted");
+    expect(back.code).toBe(0);
+  }, 120_000);
+
   test("destroy keeps config and state; destroy --purge returns the prefix to its pre-install tree", async () => {
     const d = await runBin("dstackup", ["destroy", "--prefix", s.prefix]);
     expect(d.code).toBe(0);
@@ -151,7 +174,7 @@ describe("refusals leave the host unchanged", () => {
     const flags = s.flags.filter((f, i, a) => f !== "--kms-port" && a[i - 1] !== "--kms-port");
     const r = await runBin("dstackup", ["install", ...flags, "--kms-port", "27082"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("--kms-port 27082 is outside the VMM's port-mapping range (tcp 1-20000)");
+    expect(r.stderr).toContain("--kms-port 27082 is outside the VMM's port-mapping range (tcp 1-20000, udp 1-20000)");
     expect(treeHash(s.prefix)).toBe(before);
   }, 60_000);
 
@@ -183,7 +206,36 @@ describe("refusals leave the host unchanged", () => {
     const rep = JSON.parse(r.stdout);
     const failed = rep.checks.filter((c: { ok: boolean }) => !c.ok).map((c: { name: string }) => c.name);
     expect(failed).toEqual(expect.arrayContaining(["platform", "kvm", "binaries"]));
+    // the default service manager too: on a host without systemd the report is still whole
+    const auto = await runBin("dstackup", ["doctor", "--json", "--prefix", join(dir, "p")], { env: { DSTACK_CPUINFO: join(dir, "cpuinfo"), DSTACK_DEV_ROOT: dir } });
+    const names = JSON.parse(auto.stdout).checks.map((c: { name: string }) => c.name);
+    expect(names).toEqual(expect.arrayContaining(["service-manager", "root", "platform", "qemu", "binaries", "ports", "image"]));
   });
+
+  test.skipIf(existsSync("/run/systemd/system"))("--service-manager systemd where systemd is not running: refused before any unit or file is written", async () => {
+    const s = newPrefix();
+    const units = mkdtempSync(join(tmpdir(), "units-"));
+    const flags = s.flags.map((f, i, a) => (a[i - 1] === "--service-manager" ? "systemd" : f));
+    const before = treeHash(s.prefix);
+    const r = await runBin("dstackup", ["install", ...flags], { env: { DSTACK_SYSTEMD_DIR: units } });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain("--service-manager systemd, but systemd is not running here");
+    expect(treeHash(s.prefix)).toBe(before);
+    expect(readdirSync(units)).toEqual([]);
+  });
+
+  test("an invalid allowlist from an earlier install is refused at preflight; vmm.toml is not touched", async () => {
+    const s = newPrefix();
+    expect((await runBin("dstackup", ["install", ...s.flags, "--no-kms"])).code).toBe(0);
+    const allow = join(s.prefix, "etc/dstack/auth-allowlist.json");
+    writeFileSync(allow, '{"apps": 5}');
+    const before = treeHash(join(s.prefix, "etc"));
+    const r = await runBin("dstackup", ["install", ...s.flags, "--no-kms", "--host-api-port", "10099"]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(`${allow} is invalid`);
+    expect(r.stderr).toContain("dstack-auth check --config");
+    expect(treeHash(join(s.prefix, "etc"))).toBe(before);
+  }, 60_000);
 });
 
 function readPidName(prefix: string, which: "vmm" | "auth"): string {
