@@ -13,7 +13,7 @@ import { withOsImages } from "../auth/allowlist.ts";
 import { buildFromSource } from "./build-source.ts";
 import { purgeTargets } from "./destroy.ts";
 import { createSimulatedImage } from "./images.ts";
-import type { InstallPlan } from "./install-plan.ts";
+import { type InstallPlan, sha256 } from "./install-plan.ts";
 import { deployKms, type KmsOutcome } from "./kms.ts";
 import { startKeyProvider } from "./key-provider.ts";
 import { type ServiceAction } from "./services.ts";
@@ -156,6 +156,7 @@ export async function applyInstall(plan: InstallPlan, p: Progress, opts: { timeo
     links: plan.links.map(([l]) => l),
     created_dirs: [...created].sort(),
     preexisting_entries: preexisting,
+    ...(plan.prev?.vmm_config_sha256 ? { vmm_config_sha256: plan.prev.vmm_config_sha256 } : {}),
     created_paths: [...createdPaths].sort(),
     installed_at: plan.prev?.installed_at ?? now,
     updated_at: plan.prev?.updated_at ?? now,
@@ -178,6 +179,7 @@ export async function applyInstall(plan: InstallPlan, p: Progress, opts: { timeo
   services[plan.auth.name] = await plan.manager.ensure(plan.auth, plan.restartAuth);
   report(p, plan.auth.name, services[plan.auth.name]!, `on 127.0.0.1:${cfg.authPort}`);
   services[plan.vmm.name] = await plan.manager.ensure(plan.vmm, plan.restartVmm);
+  if (services[plan.vmm.name] !== "unchanged" || !state.vmm_config_sha256) state.vmm_config_sha256 = sha256(plan.files[0]!.content);
   report(p, plan.vmm.name, services[plan.vmm.name]!, `at ${clientUrl}${cfg.simulate ? " (dstack-vmm-sim: simulated, no TEE)" : ""}`);
 
   await waitForAuth(cfg.authPort, opts.timeoutMs, plan.manager.logHint(plan.auth.name), p);

@@ -3,7 +3,7 @@
  * token, rendered files, services) and run every preflight check — with no
  * side effect on the host. Phase 2 (install-apply.ts) carries the plan out.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { verifyAndExtractBundle } from "./bundle.ts";
@@ -440,7 +440,9 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
     links,
     keyProvider,
     // the VMM reads vmm.toml only at start; the webhook re-reads the allowlist per request
-    restartVmm: files[0]!.before !== undefined && files[0]!.before !== vmmToml,
+    // Restart when vmm.toml changes, or when the running VMM was started with another one
+    // (an earlier apply wrote it and then stopped before the restart).
+    restartVmm: (files[0]!.before !== undefined && files[0]!.before !== vmmToml) || (prev?.vmm_config_sha256 !== undefined && prev.vmm_config_sha256 !== sha256(vmmToml)),
     restartAuth: false,
     bundleCopies,
     bundleDir,
@@ -459,4 +461,8 @@ function seededRandom(seed: string): () => number {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+export function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
 }

@@ -42,6 +42,8 @@ export const InstallStateSchema = v.object({
   links: v.optional(v.array(v.string())),
   /** Directories that install created (destroy --purge removes them when empty). */
   created_dirs: v.optional(v.array(v.string())),
+  /** sha256 of the vmm.toml the running VMM was last (re)started with. */
+  vmm_config_sha256: v.optional(v.string()),
   /** Files and directories install put into place (a simulated image, bundle copies): destroy --purge removes them. */
   created_paths: v.optional(v.array(v.string())),
   /** What the purge targets held before the first install: destroy --purge keeps exactly those. */

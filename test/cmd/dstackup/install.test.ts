@@ -102,6 +102,19 @@ describe("dstackup install --simulate (detached daemons)", () => {
     expect(st.stdout).toContain("healthy");
   }, 120_000);
 
+  test("a VMM still running an older vmm.toml (an apply stopped before its restart) is restarted by the next run", async () => {
+    const stPath = join(s.prefix, "var/lib/dstack/dstackup-state.json");
+    const st = JSON.parse(readFileSync(stPath, "utf8"));
+    expect(st.vmm_config_sha256).toMatch(/^[0-9a-f]{64}$/);
+    // what an interrupted apply leaves: the new vmm.toml on disk, the VMM started with an older one
+    writeFileSync(stPath, JSON.stringify({ ...st, vmm_config_sha256: "0".repeat(64) }, null, 2));
+    const vmmPid = readFileSync(join(s.prefix, "run/dstack", readPidName(s.prefix, "vmm")), "utf8");
+    const r = await runBin("dstackup", ["install", ...s.flags, "--host-api-port", "10077"]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(s.prefix, "run/dstack", readPidName(s.prefix, "vmm")), "utf8")).not.toBe(vmmPid);
+    expect(JSON.parse(readFileSync(stPath, "utf8")).vmm_config_sha256).toBe(st.vmm_config_sha256);
+  }, 60_000);
+
   test("a changed --kms-port reaches the KMS CVM: the same VM, the new mapping, restarted; a plain destroy then install re-adopts it", async () => {
     const kms = () => runBin("dstack", ["--prefix", s.prefix, "inspect", "dstack-kms"]).then((r) => JSON.parse(r.stdout));
     const before = await kms();
