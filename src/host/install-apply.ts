@@ -84,9 +84,13 @@ export async function applyInstall(plan: InstallPlan, p: Progress, opts: { timeo
     changed.push(dest);
     p.ok(`installed ${dest} from the bundle`);
   }
+  let newVmmBinary = false;
   if (plan.flags.buildFromSource && !plan.flags.simulate) {
-    await buildFromSource({ ...plan.flags.buildFromSource, cacheDir: layout.cacheDir, libexecDir: layout.libexecDir }, p);
-    changed.push(`${layout.libexecDir}/dstack-vmm`);
+    const b = await buildFromSource({ ...plan.flags.buildFromSource, cacheDir: layout.cacheDir, libexecDir: layout.libexecDir }, p);
+    if (b.built) {
+      changed.push(`${layout.libexecDir}/dstack-vmm`);
+      newVmmBinary = true; // a running VMM must restart to run it
+    }
   }
   let pin = plan.pin;
   let imageName = plan.image?.name;
@@ -178,7 +182,7 @@ export async function applyInstall(plan: InstallPlan, p: Progress, opts: { timeo
 
   services[plan.auth.name] = await plan.manager.ensure(plan.auth, plan.restartAuth);
   report(p, plan.auth.name, services[plan.auth.name]!, `on 127.0.0.1:${cfg.authPort}`);
-  services[plan.vmm.name] = await plan.manager.ensure(plan.vmm, plan.restartVmm);
+  services[plan.vmm.name] = await plan.manager.ensure(plan.vmm, plan.restartVmm || newVmmBinary);
   if (services[plan.vmm.name] !== "unchanged" || !state.vmm_config_sha256) state.vmm_config_sha256 = sha256(plan.files[0]!.content);
   report(p, plan.vmm.name, services[plan.vmm.name]!, `at ${clientUrl}${cfg.simulate ? " (dstack-vmm-sim: simulated, no TEE)" : ""}`);
 

@@ -7,6 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { verifyAndExtractBundle } from "./bundle.ts";
+import { buildToolPath } from "./build-source.ts";
 import { basename, join } from "node:path";
 import { DstackError, RefusedError, UsageError } from "../core/errors.ts";
 import { clientUrlFor, type HostConfig, kmsUrlFor, type Platform } from "../core/host-config.ts";
@@ -247,7 +248,8 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
     supervisorBin = flags.supervisorBin ?? join(layout.libexecDir, "supervisor");
     const fix = "build dstack-vmm and supervisor from Dstack-TEE/dstack (cargo build --release -p dstack-vmm -p supervisor) and pass --vmm-bin/--supervisor-bin, or use an offline bundle";
     if (flags.buildFromSource) {
-      const missing = ["git", "cargo"].filter((t) => !which(t, process.env.DSTACK_TOOL_PATH ?? `${process.env.SUDO_USER ? `/home/${process.env.SUDO_USER}/.cargo/bin:` : ""}${process.env.HOME}/.cargo/bin:/usr/local/bin:/usr/bin:/bin`));
+      // The PATH the build will run with (the sudo user's ~/.cargo/bin first): what is found here is what runs.
+      const missing = ["git", "cargo"].filter((t) => !which(t, buildToolPath()));
       checks.push(
         missing.length
           ? { name: "binaries", ok: false, detail: `--build-from-source needs ${missing.join(" and ")}`, fix: "install git and Rust (rustup) for the build user, or pass --vmm-bin/--supervisor-bin" }

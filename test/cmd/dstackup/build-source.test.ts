@@ -19,6 +19,9 @@ function standIns(): { bin: string; log: string } {
     `#!/bin/sh
 echo "git $*" >> ${log}
 if [ "$1" = clone ]; then mkdir -p "$3/.git" "$3/vmm" "$3/supervisor"; echo '[workspace]' > "$3/Cargo.toml"; fi
+# origin/main is a branch; anything else (v0.6.0) is a tag
+if [ "$1" = rev-parse ] && [ "$2" = --verify ]; then [ "$4" = origin/main ]; exit $?; fi
+if [ "$1" = rev-parse ] && [ "$2" = HEAD ]; then echo 0123456789abcdef0123456789abcdef01234567; fi
 exit 0
 `,
     { mode: 0o755 },
@@ -50,17 +53,15 @@ describe("dstackup install --build-from-source", () => {
     const cpu = join(prefix, "..", `cpuinfo-${Date.now()}`);
     writeFileSync(cpu, "flags\t\t: fpu tdx_host_platform\n");
     const base = 28000 + Math.floor(Math.random() * 1000);
-    const r = await runBin(
-      "dstackup",
-      ["install", "--build-from-source", "--source-repo", "https://example.invalid/dstack.git", "--source-ref", "v0.6.0", "--no-kms", "--no-start", "--service-manager", "systemd",
-        "--ignore-preflight-errors", "platform,kvm,qemu,service-manager", "--prefix", prefix, "--dashboard-port", String(base), "--auth-port", String(base + 1)],
-      { env: { DSTACK_TOOL_PATH: bin, DSTACK_CPUINFO: cpu, SUDO_USER: "" } },
-    );
+    const args = ["install", "--build-from-source", "--source-repo", "https://example.invalid/dstack.git", "--source-ref", "v0.6.0", "--no-kms", "--no-start", "--service-manager", "systemd",
+        "--ignore-preflight-errors", "platform,kvm,qemu,service-manager", "--prefix", prefix, "--dashboard-port", String(base), "--auth-port", String(base + 1)];
+    const env = { DSTACK_TOOL_PATH: bin, DSTACK_CPUINFO: cpu, SUDO_USER: "" };
+    const r = await runBin("dstackup", args, { env });
     expect(r.stderr).toContain("will be built from https://example.invalid/dstack.git (v0.6.0)");
     expect(r.code).toBe(0);
     const calls = readFileSync(log, "utf8");
     expect(calls).toContain(`git clone https://example.invalid/dstack.git ${join(prefix, "var/cache/dstack/source")}`);
-    expect(calls).toContain("git checkout v0.6.0");
+    expect(calls).toContain("git checkout --detach v0.6.0");
     expect(calls).toMatch(new RegExp(`cargo build --release --target-dir ${join(prefix, "var/cache/dstack/target")} -p dstack-vmm -p supervisor \\(cwd ${join(prefix, "var/cache/dstack/source")}\\)`));
     for (const b of ["dstack-vmm", "supervisor"]) {
       const p = join(prefix, "libexec/dstack", b);
@@ -69,6 +70,39 @@ describe("dstackup install --build-from-source", () => {
     }
     expect(readFileSync(join(prefix, "etc/dstack/vmm.toml"), "utf8")).toContain(`exe = "${join(prefix, "libexec/dstack/supervisor")}"`);
     expect(r.stderr).toContain("--no-start");
+
+    // the same commit again: no rebuild; a branch ref builds what the remote has now
+    const again = await runBin("dstackup", args.map((a) => (a === "v0.6.0" ? "main" : a)), { env });
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain("already built from 0123456789ab (unchanged, not rebuilt)");
+    const calls2 = readFileSync(log, "utf8").slice(calls.length);
+    expect(calls2).toContain("git fetch --tags origin");
+    expect(calls2).toContain("git checkout --detach origin/main");
+    expect(calls2).not.toContain("cargo build");
+  });
+
+  test("under sudo, git and cargo run as the invoking user (sudo -H -u USER) with that user's ~/.cargo/bin PATH", async () => {
+    const { bin, log } = standIns();
+    // stand-ins for getent (the user's home) and sudo (logs, then runs the command as given)
+    for (const f of ["getent", "sudo"]) Bun.spawnSync(["rm", "-f", join(bin, f)]);
+    writeFileSync(join(bin, "getent"), `#!/bin/sh\n[ "$2" = builder ] && echo "builder:x:1000:1000::/home/builder:/bin/sh"\n`, { mode: 0o755 });
+    writeFileSync(join(bin, "sudo"), `#!/bin/sh\necho "sudo $*" >> ${log}\nshift 3\nexec "$@"\n`, { mode: 0o755 });
+    const prefix = mkdtempSync(join(tmpdir(), "bfs-"));
+    const cpu = join(prefix, "..", `cpuinfo-sudo-${Date.now()}`);
+    writeFileSync(cpu, "flags\t\t: fpu tdx_host_platform\n");
+    const base = 29000 + Math.floor(Math.random() * 1000);
+    const r = await runBin(
+      "dstackup",
+      ["install", "--build-from-source", "--source-repo", "https://example.invalid/dstack.git", "--source-ref", "v0.6.0", "--no-kms", "--no-start", "--service-manager", "systemd",
+        "--ignore-preflight-errors", "platform,kvm,qemu,service-manager", "--prefix", prefix, "--dashboard-port", String(base), "--auth-port", String(base + 1)],
+      { env: { DSTACK_TOOL_PATH: bin, DSTACK_CPUINFO: cpu, SUDO_USER: "builder" } },
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("(as builder)");
+    const calls = readFileSync(log, "utf8");
+    expect(calls).toMatch(/^sudo -H -u builder env PATH=\S+ git clone https:\/\/example\.invalid\/dstack\.git /m);
+    expect(calls).toMatch(/^sudo -H -u builder env PATH=\S+ CARGO_TARGET_DIR=\S+ cargo build --release/m);
+    expect(readFileSync(join(prefix, "libexec/dstack/dstack-vmm"), "utf8")).toContain("built-vmm");
   });
 
   test("without git or cargo, preflight refuses and names what is missing", async () => {
