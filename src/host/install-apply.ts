@@ -3,7 +3,8 @@
  * Each step says what it did; a step with nothing to do says so, and a re-run
  * with the same flags changes nothing and restarts nothing.
  */
-import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeAtomic } from "../core/fsutil.ts";
 import { DstackError } from "../core/errors.ts";
@@ -76,15 +77,24 @@ export async function applyInstall(plan: InstallPlan, p: Progress, opts: { timeo
   for (const d of dirsWeNeed) for (const m of missingAncestors(d)) created.add(m);
   for (const d of [layout.configDir, layout.stateDir, layout.runDir, layout.imageDir, layout.vmDir]) mkdirSync(d, { recursive: true, mode: 0o755 });
 
+  let newVmmBinary = false;
   for (const [src, dest] of plan.bundleCopies) {
-    rmSync(dest, { recursive: true, force: true });
+    // The same bundle again: what is in place is kept (an image a running CVM uses is not touched).
+    if (existsSync(dest) && treeDigest(src) === treeDigest(dest)) {
+      unchanged.push(dest);
+      continue;
+    }
     mkdirSync(dirname(dest), { recursive: true, mode: 0o755 });
-    cpSync(src, dest, { recursive: true, preserveTimestamps: true });
+    const next = `${dest}.new-${process.pid}`;
+    rmSync(next, { recursive: true, force: true });
+    cpSync(src, next, { recursive: true, preserveTimestamps: true });
+    rmSync(dest, { recursive: true, force: true });
+    renameSync(next, dest);
     createdPaths.add(dest);
     changed.push(dest);
+    if (dest === join(layout.libexecDir, "dstack-vmm") || dest === join(layout.libexecDir, "supervisor")) newVmmBinary = true;
     p.ok(`installed ${dest} from the bundle`);
   }
-  let newVmmBinary = false;
   if (plan.flags.buildFromSource && !plan.flags.simulate) {
     const b = await buildFromSource({ ...plan.flags.buildFromSource, cacheDir: layout.cacheDir, libexecDir: layout.libexecDir }, p);
     if (b.built) {
@@ -208,4 +218,22 @@ export async function applyInstall(plan: InstallPlan, p: Progress, opts: { timeo
 function report(p: Progress, name: string, a: ServiceAction, where: string): void {
   if (a === "unchanged") p.ok(`${name} already running ${where} (unchanged, not restarted)`);
   else p.ok(`${a} ${name} ${where}`);
+}
+
+/** sha256 over a file, or a directory's sorted relative paths and file contents. */
+function treeDigest(path: string): string {
+  const h = createHash("sha256");
+  const walk = (p: string, rel: string) => {
+    const st = lstatSync(p);
+    if (st.isDirectory()) {
+      h.update(`d ${rel}\n`);
+      for (const e of readdirSync(p).sort()) walk(join(p, e), rel ? `${rel}/${e}` : e);
+    } else if (st.isSymbolicLink()) h.update(`l ${rel} ${readlinkSync(p)}\n`);
+    else {
+      h.update(`f ${rel} ${st.mode & 0o777}\n`);
+      h.update(readFileSync(p));
+    }
+  };
+  walk(path, "");
+  return h.digest("hex");
 }

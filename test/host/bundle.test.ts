@@ -115,6 +115,13 @@ describe("dstackup install --bundle", () => {
         expect(readFileSync(p, "utf8")).toContain(text);
         expect(statSync(p).mode & 0o111).not.toBe(0);
       }
+      // the same bundle again: nothing is recopied (an image in use is not replaced), nothing changes
+      const imgIno = statSync(join(prefix, "var/lib/dstack/images/dstack-0.5.9/digest.txt")).ino;
+      const again = await runBin("dstackup", ["install", ...flags]);
+      expect(again.code).toBe(0);
+      expect(again.stderr).not.toContain("from the bundle");
+      expect(again.stderr).toContain("no change");
+      expect(statSync(join(prefix, "var/lib/dstack/images/dstack-0.5.9/digest.txt")).ino).toBe(imgIno);
       // a tampered bundle is refused before anything is written
       const fresh = mkdtempSync(join(tmpdir(), "bundle-install-"));
       const bytes = readFileSync(out);
