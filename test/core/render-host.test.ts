@@ -114,7 +114,8 @@ describe("systemd units", () => {
     expect(u).toContain("Wants=dstack-auth-x.service");
   });
 
-  test.if(Bun.which("systemd-analyze") !== null)("systemd-analyze verify accepts both units, even with spaces and % in paths", async () => {
+  // Skipped only outside CI: .ci/run (DSTACK_E2E_SYSTEMD=1) installs systemd-analyze, and a missing one fails there.
+  test.if(Bun.which("systemd-analyze") !== null || process.env.DSTACK_E2E_SYSTEMD === "1")("systemd-analyze verify accepts both units, even with spaces and % in paths", async () => {
     const dir = mkdtempSync(join(tmpdir(), "dstack unit %x-"));
     const bin = join(dir, "bin");
     writeFileSync(bin, "#!/bin/sh\n", { mode: 0o755 });

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { DIST } from "../helpers/run.ts";
 import { ensureRootfs, Machine } from "../../scripts/e2e/nspawn.ts";
 
-const enabled = process.env.DSTACK_E2E_SYSTEMD === "1" && process.getuid?.() === 0 && Bun.which("systemd-nspawn") !== null;
+// Asked for (DSTACK_E2E_SYSTEMD=1, as .ci/run does) as root, it runs: a missing systemd-nspawn then fails the test, it does not skip it.
+const enabled = process.env.DSTACK_E2E_SYSTEMD === "1" && process.getuid?.() === 0;
 const P = { dashboard: "19480", auth: "19401", kms: "19443", app: "19481" };
 const INSTALL = ["/opt/dstack/dstackup", "install", "--simulate", "--dashboard-port", P.dashboard, "--auth-port", P.auth, "--kms-port", P.kms, "--timeout", "60"];
 
