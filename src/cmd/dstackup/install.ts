@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { readlinkSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { formatJson } from "../../core/output.ts";
 import { lineDiff } from "../../core/diff.ts";
 import { DstackError, RefusedError, UsageError } from "../../core/errors.ts";
@@ -32,6 +32,15 @@ function describePlan(plan: InstallPlan, actions: Record<string, string>): strin
     }
   }
   lines.push(`  allowlist ${plan.layout.allowlistPath}: set os image pin to ${plan.pin ?? (plan.createImage ? "the generated image's digest" : "none")}, keep registered apps`);
+  if (plan.manager.kind === "systemd") {
+    for (const spec of [plan.auth, plan.vmm]) {
+      const path = plan.manager.unitPath(spec.name);
+      const before = existsSync(path) ? readFileSync(path, "utf8") : undefined;
+      if (before === spec.unitText) lines.push(`  keep   ${path} (unchanged)`);
+      else if (before === undefined) lines.push(`  create ${path}`, spec.unitText.trimEnd().replace(/^/gm, "      + "));
+      else lines.push(`  update ${path}`, lineDiff(before, spec.unitText).replace(/^/gm, "      "));
+    }
+  }
   lines.push(`  services (${plan.manager.kind}):`);
   for (const [name, a] of Object.entries(actions)) lines.push(`    ${name}: ${a === "unchanged" ? "keep running (unchanged)" : a === "started" ? "start" : "restart"}`);
   lines.push(`  ports: dashboard 127.0.0.1:${plan.cfg.dashboardPort}, auth 127.0.0.1:${plan.cfg.authPort}${plan.cfg.kmsPort ? `, kms 127.0.0.1:${plan.cfg.kmsPort}` : ""}`);
@@ -94,6 +103,14 @@ async function runPlan(
           formatJson({
             dryRun: true,
             files: plan.files.map((f) => ({ path: f.path, action: f.before === f.content ? "keep" : f.before === undefined ? "create" : "update" })),
+            units:
+              plan.manager.kind === "systemd"
+                ? [plan.auth, plan.vmm].map((u) => {
+                    const path = plan.manager.unitPath(u.name);
+                    const before = existsSync(path) ? readFileSync(path, "utf8") : undefined;
+                    return { path, action: before === u.unitText ? "keep" : before === undefined ? "create" : "update" };
+                  })
+                : [],
             services: actions,
             createImage: plan.createImage ?? null,
             ports: { dashboard: plan.cfg.dashboardPort, auth: plan.cfg.authPort, kms: plan.cfg.kmsPort || null },

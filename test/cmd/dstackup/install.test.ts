@@ -237,6 +237,22 @@ describe("refusals leave the host unchanged", () => {
     expect(readdirSync(units)).toEqual([]);
   });
 
+  test("--dry-run with systemd lists the unit files it would write, with their text; nothing is written", async () => {
+    const s = newPrefix();
+    const units = mkdtempSync(join(tmpdir(), "units-"));
+    const flags = s.flags.map((f, i, a) => (a[i - 1] === "--service-manager" ? "systemd" : f));
+    const before = treeHash(s.prefix);
+    const r = await runBin("dstackup", ["install", ...flags, "--ignore-preflight-errors", "service-manager", "--dry-run"], { env: { DSTACK_SYSTEMD_DIR: units } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`create ${units}/dstack-vmm-\\S+\\.service`));
+    expect(r.stdout).toMatch(new RegExp(`create ${units}/dstack-auth-\\S+\\.service`));
+    expect(r.stdout).toContain("+ Restart=always");
+    const j = await runBin("dstackup", ["install", ...flags, "--ignore-preflight-errors", "service-manager", "--dry-run", "--json"], { env: { DSTACK_SYSTEMD_DIR: units } });
+    expect(JSON.parse(j.stdout).units.map((u: { action: string }) => u.action)).toEqual(["create", "create"]);
+    expect(readdirSync(units)).toEqual([]);
+    expect(treeHash(s.prefix)).toBe(before);
+  });
+
   test("an invalid allowlist from an earlier install is refused at preflight; vmm.toml is not touched", async () => {
     const s = newPrefix();
     expect((await runBin("dstackup", ["install", ...s.flags, "--no-kms"])).code).toBe(0);
