@@ -203,6 +203,32 @@ describe("refusals leave the host unchanged", () => {
     expect(treeHash(s.prefix)).toBe(before);
   }, 60_000);
 
+  test("another dstack-vmm on the host: its CID window and host-api port are refused; nothing written", async () => {
+    // a stand-in for another VMM: a process whose argv is `dstack-vmm <script> -c other.toml`
+    const dir = mkdtempSync(join(tmpdir(), "other-vmm-"));
+    writeFileSync(join(dir, "other.toml"), "[cvm]\ncid_start = 3000\ncid_pool_size = 1000\n[host_api]\nport = 10400\n");
+    writeFileSync(join(dir, "idle.js"), "setTimeout(() => {}, 60_000);\n");
+    const other = Bun.spawn(["bash", "-c", `exec -a dstack-vmm ${process.execPath} ${join(dir, "idle.js")} -c ${join(dir, "other.toml")}`], { stdout: "ignore", stderr: "ignore" });
+    try {
+      await Bun.sleep(200);
+      const s = newPrefix();
+      const before = treeHash(s.prefix);
+      const cid = await runBin("dstackup", ["install", ...s.flags, "--cid-start", "3500"]);
+      expect(cid.code).toBe(4);
+      expect(cid.stderr).toMatch(/\[fail\] cids: .*3500/);
+      const api = await runBin("dstackup", ["install", ...s.flags, "--host-api-port", "10400"]);
+      expect(api.code).toBe(4);
+      expect(api.stderr).toContain("host-api vsock port 10400 is already reserved by another dstack-vmm");
+      expect(api.stderr).toContain("pass --host-api-port 10401");
+      expect(treeHash(s.prefix)).toBe(before);
+      // a window clear of the other VMM's is fine
+      const clear = await runBin("dstackup", ["doctor", "--json", ...s.flags.filter((f, i, a) => f !== "--timeout" && a[i - 1] !== "--timeout"), "--cid-start", "1000"]);
+      expect(JSON.parse(clear.stdout).checks.find((c: { name: string }) => c.name === "cids").ok).toBe(true);
+    } finally {
+      other.kill();
+    }
+  }, 60_000);
+
   test("--expose is refused with the SSH-tunnel guidance", async () => {
     const r = await runBin("dstackup", ["install", "--simulate", "--expose", "0.0.0.0"]);
     expect(r.code).toBe(2);
