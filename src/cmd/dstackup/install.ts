@@ -44,7 +44,7 @@ function describePlan(plan: InstallPlan, actions: Record<string, string>): strin
   lines.push(`  services (${plan.manager.kind}):`);
   for (const [name, a] of Object.entries(actions)) lines.push(`    ${name}: ${a === "unchanged" ? "keep running (unchanged)" : a === "started" ? "start" : "restart"}`);
   lines.push(`  ports: dashboard 127.0.0.1:${plan.cfg.dashboardPort}, auth 127.0.0.1:${plan.cfg.authPort}${plan.cfg.kmsPort ? `, kms 127.0.0.1:${plan.cfg.kmsPort}` : ""}`);
-  lines.push(`  kms: ${plan.flags.noKms ? "skipped (--no-kms)" : plan.prev?.kms_vm_id ? `reuse vm ${plan.prev.kms_vm_id} if it exists, else deploy dstack-kms` : "deploy the dstack-kms CVM"}`);
+  lines.push(`  kms: ${plan.flags.noKms ? "skipped (--no-kms)" : plan.prev?.kms_vm_id ? `reuse vm ${plan.prev.kms_vm_id} if it exists (updated and restarted if its image, port or kms.toml differs from this plan), else deploy dstack-kms` : "deploy the dstack-kms CVM"}`);
   return lines.join("\n") + "\n";
 }
 
