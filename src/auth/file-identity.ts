@@ -49,6 +49,9 @@ export class FileIdentity {
   private readonly buf = new Uint32Array(64); // struct statx is 256 bytes
   private readonly bufPtr: number;
   private readonly last = new Uint32Array(64);
+  /** `last` holds the identity words of the previous successful statx. */
+  private lastValid = false;
+  /** The identity key of the previous probe from node:fs (fallback path). */
   private lastKey: string | undefined;
   private readonly statx: Statx | null;
 
@@ -65,7 +68,7 @@ export class FileIdentity {
   probe(): Probe {
     if (this.statx && this.statx(AT_FDCWD, this.cpath, 0, STATX_BASIC_STATS, this.bufPtr) === 0) {
       const { buf, last } = this;
-      let same = this.lastKey !== undefined && !this.lastKey.startsWith("!");
+      let same = this.lastValid;
       for (const [a, b] of WORDS) {
         for (let i = a; i < b; i++) {
           if (buf[i] !== last[i]) {
@@ -75,8 +78,9 @@ export class FileIdentity {
         }
       }
       if (same) return SAME;
-      this.lastKey = WORDS.map(([a, b]) => Array.from(last.subarray(a, b), (w) => w.toString(16)).join(".")).join(":");
-      return { same: false, key: this.lastKey };
+      this.lastValid = true;
+      this.lastKey = undefined;
+      return { same: false, key: WORDS.map(([a, b]) => Array.from(last.subarray(a, b), (w) => w.toString(16)).join(".")).join(":") };
     }
     // No statx, or it failed: node:fs says why (and gives the identity when the failure was transient).
     let key: string;
@@ -84,13 +88,13 @@ export class FileIdentity {
       const s = statSync(this.path, { bigint: true });
       key = `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
     } catch (e) {
-      this.lastKey = `!${(e as NodeJS.ErrnoException).code}`;
-      this.last.fill(0);
+      this.lastValid = false;
+      this.lastKey = undefined;
       return { same: false, error: e as NodeJS.ErrnoException };
     }
+    this.lastValid = false;
     if (key === this.lastKey) return SAME;
     this.lastKey = key;
-    this.last.fill(0);
     return { same: false, key };
   }
 }

@@ -10,7 +10,12 @@ type Table = Record<string, unknown>;
 const table = (v: unknown): Table => (v && typeof v === "object" && !Array.isArray(v) ? (v as Table) : {});
 
 export function portPolicyFromVmmToml(text: string, label = "vmm.toml"): PortPolicy {
-  const pm = table(table(table(parseToml(text, label)).cvm).port_mapping);
+  return portPolicyOf(parseToml(text, label));
+}
+
+/** The same, from a vmm.toml already parsed. */
+export function portPolicyOf(vmmToml: unknown): PortPolicy {
+  const pm = table(table(table(vmmToml).cvm).port_mapping);
   const ranges = Array.isArray(pm.range)
     ? (pm.range as unknown[]).map(table).map((r) => ({
         protocol: typeof r.protocol === "string" ? r.protocol : "tcp",

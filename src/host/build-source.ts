@@ -5,9 +5,10 @@
  * git and cargo run with argv arrays and a fixed PATH (the build user's
  * ~/.cargo/bin first).
  */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DstackError } from "../core/errors.ts";
+import { readTextIfExists } from "../core/fsutil.ts";
 import type { Progress } from "./install-apply.ts";
 import { runTool, SANITISED_PATH } from "./runner.ts";
 
@@ -85,7 +86,7 @@ export async function buildFromSource(b: SourceBuild, p: Progress): Promise<{ vm
   const head = (await runTool(as(user, ["git", "rev-parse", "HEAD"]), { cwd: src, path: buildToolPath(user) })).stdout.trim();
   const stamp = join(b.cacheDir, "built-commit");
   const dests = [join(b.libexecDir, "dstack-vmm"), join(b.libexecDir, "supervisor")];
-  if (/^[0-9a-f]{7,64}$/.test(head) && readIfExists(stamp) === `${head} ${src}` && dests.every((d) => existsSync(d))) {
+  if (/^[0-9a-f]{7,64}$/.test(head) && readTextIfExists(stamp) === `${head} ${src}` && dests.every((d) => existsSync(d))) {
     p.ok(`dstack-vmm and supervisor already built from ${head.slice(0, 12)} (unchanged, not rebuilt)`);
     return { vmmBin: dests[0]!, supervisorBin: dests[1]!, built: false };
   }
@@ -108,12 +109,4 @@ export async function buildFromSource(b: SourceBuild, p: Progress): Promise<{ vm
   p.ok(`built and installed ${out["dstack-vmm"]} and ${out.supervisor}`);
   if (/^[0-9a-f]{7,64}$/.test(head)) writeFileSync(stamp, `${head} ${src}`);
   return { vmmBin: out["dstack-vmm"]!, supervisorBin: out.supervisor!, built: true };
-}
-
-function readIfExists(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return undefined;
-  }
 }

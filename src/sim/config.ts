@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { DstackError } from "../core/errors.ts";
 import type { PortRange } from "../core/ports.ts";
-import { portPolicyFromVmmToml } from "../core/vmm-port-policy.ts";
+import { portPolicyOf } from "../core/vmm-port-policy.ts";
 import { parseToml } from "../core/toml.ts";
 
 export interface SimConfig {
@@ -57,7 +57,7 @@ export function loadSimConfig(path: string): SimConfig {
   const auth = tbl(t.auth);
   const sim = tbl(t.simulator);
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
-  const policy = portPolicyFromVmmToml(text, path);
+  const policy = portPolicyOf(t);
   return {
     address: parseAddress(str(t.address, "unix:./vmm.sock"), base),
     runPath: abs(str(t.run_path, "./vm")),

@@ -15,24 +15,42 @@ async function waitDown(c: VmmClient, id: string, timeoutMs: number): Promise<bo
   }
 }
 
-/** Stop one VM; the result says how (for the one-line report). */
-export async function stopVm(c: VmmClient, vm: VmInfo, o: { force: boolean; timeoutMs: number; timeoutText: string }): Promise<string> {
+export interface StopOptions {
+  force: boolean;
+  timeoutMs: number;
+  timeoutText: string;
+}
+
+/** Stop one VM; the one-line report: "stopped", or "stopped (why the power was cut)". */
+export async function stopVm(c: VmmClient, vm: VmInfo, o: StopOptions): Promise<string> {
+  const note = await stopVmNote(c, vm, o);
+  return note ? `stopped (${note})` : "stopped";
+}
+
+/**
+ * Stop one VM. Returns undefined when it stopped as asked, else a note on why the
+ * power was cut instead of a guest shutdown (for the one-line report).
+ */
+export async function stopVmNote(c: VmmClient, vm: VmInfo, o: StopOptions): Promise<string | undefined> {
   if (o.force || vm.status !== "running") {
     await c.stopVm(vm.id);
-    return "stopped";
+    return undefined;
   }
   try {
     await c.shutdownVm(vm.id);
   } catch {
     await c.stopVm(vm.id);
-    return "stopped (the guest refused a shutdown: power cut)";
+    return "the guest refused a shutdown: power cut";
   }
-  if (await waitDown(c, vm.id, o.timeoutMs)) return "stopped";
+  if (await waitDown(c, vm.id, o.timeoutMs)) return undefined;
   await c.stopVm(vm.id);
-  return `stopped (no shutdown within ${o.timeoutText}: power cut)`;
+  return `no shutdown within ${o.timeoutText}: power cut`;
 }
+
+/** How long a guest shutdown may take before the power is cut (docker stop waits 10 s; a CVM takes longer). */
+export const STOP_TIMEOUT = "30s";
 
 export const stopArgs = {
   force: { type: "boolean", alias: "f", description: "Cut the power at once instead of a guest shutdown" },
-  timeout: { type: "string", alias: "t", default: "30s", description: "How long a guest shutdown may take before the power is cut" },
+  timeout: { type: "string", alias: "t", default: STOP_TIMEOUT, description: "How long a guest shutdown may take before the power is cut" },
 } as const;

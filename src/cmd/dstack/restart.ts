@@ -3,7 +3,7 @@ import { DEFAULTS, parseDuration } from "../../core/deploy-plan.ts";
 import { detachArg, waitBooted } from "./boot-wait.ts";
 import { clientArgs } from "./common.ts";
 import { forEachVm, vmArg } from "./each-vm.ts";
-import { stopArgs, stopVm } from "./graceful-stop.ts";
+import { stopArgs, stopVmNote } from "./graceful-stop.ts";
 
 export default defineCommand({
   meta: { name: "restart", description: "Stop CVMs (as `dstack stop`), start them and wait for the boot" },
@@ -11,9 +11,9 @@ export default defineCommand({
   run: ({ args }) => {
     const o = { force: args.force === true, timeoutMs: parseDuration(String(args.timeout), "--timeout"), timeoutText: String(args.timeout) };
     return forEachVm(args, async (c, vm) => {
-      const how = await stopVm(c, vm, o);
+      const how = await stopVmNote(c, vm, o);
       await c.startVm(vm.id);
-      const note = how === "stopped" ? "" : ` (${how.replace(/^stopped \((.*)\)$/, "$1")})`;
+      const note = how ? ` (${how})` : "";
       if (args.detach) return `restarted${note}; not waiting for the boot`;
       await waitBooted(c, vm, parseDuration(DEFAULTS.timeout), args.quiet === true || args.json === true);
       return `restarted${note} (boot done)`;

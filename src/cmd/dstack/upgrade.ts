@@ -6,10 +6,10 @@ import { UsageError } from "../../core/errors.ts";
 import { formatJson } from "../../core/output.ts";
 import { selectVm } from "../../core/vm-select.ts";
 import { registerAppHash, unregisterAppHash } from "../../host/allowlist-file.ts";
-import { waitBoot } from "../../host/deploy.ts";
 import { out } from "../shared/log.ts";
-import { clientArgs, openClient, progressPrinter } from "./common.ts";
-import { stopVm } from "./graceful-stop.ts";
+import { waitBooted } from "./boot-wait.ts";
+import { clientArgs, openClient } from "./common.ts";
+import { STOP_TIMEOUT, stopVm } from "./graceful-stop.ts";
 
 /**
  * The app's docker-compose with only the image of its single service replaced: command,
@@ -77,17 +77,22 @@ export default defineCommand({
         throw e;
       }
       let status = "upgraded; restart to run it";
+      let bootFailed = false;
       if (args.restart) {
-        if (vm.status === "running") await stopVm(c, vm, { force: false, timeoutMs: 30_000, timeoutText: "30s" });
+        // As `dstack restart`: a guest shutdown, then start and wait for the boot.
+        await stopVm(c, vm, { force: false, timeoutMs: parseDuration(STOP_TIMEOUT), timeoutText: STOP_TIMEOUT });
         await c.startVm(vm.id);
-        const pr = progressPrinter(args.quiet === true || args.json === true);
-        const b = await waitBoot(c, vm.id, parseDuration(DEFAULTS.timeout), (m) => pr.line(`${vm.name}: ${m}`));
-        pr.done();
-        status = b.ok ? "upgraded and restarted" : `restarted, boot ${b.timedOut ? "not finished" : "failed"}: ${b.reason}`;
+        try {
+          await waitBooted(c, vm, parseDuration(DEFAULTS.timeout), args.quiet === true || args.json === true);
+          status = "upgraded and restarted";
+        } catch (e) {
+          bootFailed = true;
+          status = `restarted, ${(e as Error).message}`;
+        }
       }
       if (args.json) out(formatJson({ vm: vm.id, appId: vm.app_id, oldComposeHash: oldHash, newComposeHash: built.composeHash, status }));
       else out(`${vm.name}: compose hash ${oldHash} → ${built.composeHash} (app ${vm.app_id}); ${status}${args.restart ? "" : ` — \`dstack restart ${vm.name}\``}`);
-      return status.startsWith("restarted, boot") ? 1 : 0;
+      return bootFailed ? 1 : 0;
     } finally {
       c.close();
     }
