@@ -3,7 +3,7 @@
  * POST /bootAuth/kms. A decision is always 200 {isAllowed, gatewayAppId, reason};
  * bad input is a 4xx with {error}; it never crashes on input.
  */
-import { decideApp, decideKms, type Decision, parseBootInfo } from "./decide.ts";
+import { type BootInfo, decideApp, decideKms, type Decision, parseBootInfo } from "./decide.ts";
 import { AllowlistSource, type Loaded } from "./source.ts";
 
 export const MAX_BODY = 64 * 1024;
@@ -49,10 +49,35 @@ function pathOf(url: string): string {
   }
 }
 
-export function makeWebhook(path: string, o: WebhookOptions = {}): (req: Request) => Promise<Response> {
+/**
+ * The request handler. Answers that need no body (404, 405, 415, 413 by
+ * content-length) are returned at once; otherwise the body is read, parsed and
+ * decided in one promise chain. A body with a content-length (what the KMS
+ * sends) is parsed by Bun straight from its bytes (req.json(), measured cheaper
+ * than text() + JSON.parse); a chunked body is read as text first so that its
+ * length can be checked. The allowlist is taken from source.nextLoad(): one
+ * stat per event-loop turn, always after the requests it decides had arrived.
+ */
+export function makeWebhook(path: string, o: WebhookOptions = {}): (req: Request) => Response | Promise<Response> {
   const source = new AllowlistSource(path);
   source.onChange = o.onAllowlistChange;
-  return async (req) => {
+  const onDecision = o.onDecision;
+  const decide = (route: "app" | "kms", raw: unknown): Response | Promise<Response> => {
+    let info: BootInfo;
+    try {
+      info = parseBootInfo(raw);
+    } catch (e) {
+      return json({ error: (e as Error).message }, 400);
+    }
+    return source.nextLoad().then((l) => {
+      const d = l.ok ? (route === "app" ? decideApp(l.compiled, info) : decideKms(l.compiled, info)) : unavailable(l.error);
+      onDecision?.({ route, appId: info.appId, composeHash: info.composeHash, mrAggregated: info.mrAggregated, allowed: d.isAllowed, reason: d.reason });
+      return json(d);
+    });
+  };
+  const unreadable = (e: unknown) => json({ error: e instanceof SyntaxError ? `invalid JSON: ${e.message}` : "the body could not be read" }, 400);
+  const tooLarge = () => json({ error: `body too large (limit ${MAX_BODY} bytes)` }, 413);
+  return (req) => {
     const pathname = pathOf(req.url);
     const route = pathname === "/bootAuth/app" ? "app" : pathname === "/bootAuth/kms" ? "kms" : pathname === "/" ? "info" : undefined;
     if (!route) return json({ error: `no such route: ${pathname}` }, 404);
@@ -61,26 +86,23 @@ export function makeWebhook(path: string, o: WebhookOptions = {}): (req: Request
       return json(INFO);
     }
     if (req.method !== "POST") return json({ error: "method not allowed: use POST" }, 405);
-    const ct = req.headers.get("content-type") ?? "";
+    const headers = req.headers;
+    const ct = headers.get("content-type");
     if (ct && ct !== "application/json" && !/^application\/([\w.+-]*\+)?json\b/i.test(ct)) return json({ error: `unsupported content type ${ct}: send application/json` }, 415);
-    const len = Number(req.headers.get("content-length") ?? "0");
-    if (len > MAX_BODY) return json({ error: `body too large (limit ${MAX_BODY} bytes)` }, 413);
-    let text: string;
-    try {
-      text = await req.text();
-    } catch {
-      return json({ error: "the body could not be read" }, 400);
+    const len = headers.get("content-length");
+    if (len !== null) {
+      if (Number(len) > MAX_BODY) return tooLarge();
+      return req.json().then((raw) => decide(route, raw), unreadable);
     }
-    if (text.length > MAX_BODY) return json({ error: `body too large (limit ${MAX_BODY} bytes)` }, 413);
-    let info;
-    try {
-      info = parseBootInfo(JSON.parse(text));
-    } catch (e) {
-      return json({ error: e instanceof SyntaxError ? `invalid JSON: ${e.message}` : (e as Error).message }, 400);
-    }
-    const l = source.load();
-    const d = l.ok ? (route === "app" ? decideApp(l.compiled, info) : decideKms(l.compiled, info)) : unavailable(l.error);
-    o.onDecision?.({ route, appId: info.appId, composeHash: info.composeHash, mrAggregated: info.mrAggregated, allowed: d.isAllowed, reason: d.reason });
-    return json(d);
+    return req.text().then((text) => {
+      if (text.length > MAX_BODY) return tooLarge();
+      let raw: unknown;
+      try {
+        raw = JSON.parse(text);
+      } catch (e) {
+        return unreadable(e);
+      }
+      return decide(route, raw);
+    }, unreadable);
   };
 }

@@ -9,6 +9,7 @@ import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeWebhook, type DecisionLog } from "../../src/auth/server.ts";
+import { AllowlistSource, type Loaded } from "../../src/auth/source.ts";
 import { runBin, DIST } from "../helpers/run.ts";
 
 const IMG = "0x1fbb0cf9cc6cfbf23d6b779776fabad2c5403d643badb9e5e238615e4960a78a";
@@ -160,6 +161,34 @@ describe("bad input never crashes it", () => {
     expect(await r.json()).toEqual({ error: "no such route: /nope" });
   });
 
+  test("a chunked body (no content-length) is decided, and one over 64 KiB is a 413 with a JSON error", async () => {
+    const s = setup({ apps: { "0xapp123": { composeHashes: ["0xcompose456"] } } });
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, maxRequestBodySize: 64 * 1024 + 1024, fetch: s.fetch });
+    // A ReadableStream body makes fetch send Transfer-Encoding: chunked, without a content-length.
+    const chunked = (text: string) =>
+      new ReadableStream({
+        start(c) {
+          const bytes = new TextEncoder().encode(text);
+          for (let i = 0; i < bytes.length; i += 1000) c.enqueue(bytes.subarray(i, i + 1000));
+          c.close();
+        },
+      });
+    try {
+      const url = `http://127.0.0.1:${server.port}/bootAuth/app`;
+      const ok = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: chunked(JSON.stringify(base)) });
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toEqual({ isAllowed: true, gatewayAppId: "", reason: "ok" });
+      const big = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: chunked(JSON.stringify({ ...base, pad: "x".repeat(64 * 1024) })) });
+      expect(big.status).toBe(413);
+      expect(await big.json()).toEqual({ error: "body too large (limit 65536 bytes)" });
+      const bad = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: chunked("{bad") });
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { error: string }).error).toStartWith("invalid JSON: ");
+    } finally {
+      server.stop(true);
+    }
+  });
+
   test("fuzz: 10,000 random bodies and headers over HTTP; every one answered, server still up", async () => {
     const s = setup({ apps: { "0xapp123": { composeHashes: ["0xcompose456"] } } });
     const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: s.fetch });
@@ -241,6 +270,81 @@ describe("freshness", () => {
     }
     expect(checked).toBe(400);
   }, 60_000);
+});
+
+describe("freshness across threads, with requests in flight together", () => {
+  test("compiled binary: 20 requests at a time while another thread renames new versions in a tight loop; none decided by a version older than the last rename completed before it was sent", async () => {
+    const s = setup({ gatewayAppId: "0", apps: {} });
+    const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
+    const port = probe.port!;
+    probe.stop(true);
+    const p = Bun.spawn([join(DIST, "dstack-auth"), "--config", s.path, "--port", String(port)], { stdout: "ignore", stderr: "ignore" });
+    const shared = new SharedArrayBuffer(8);
+    const slots = new Int32Array(shared);
+    const worker = new Worker(new URL("./renamer-worker.ts", import.meta.url).href);
+    const stopped = new Promise((resolve) => (worker.onmessage = resolve));
+    try {
+      for (let i = 0; i < 300; i++) {
+        try {
+          if ((await fetch(`http://127.0.0.1:${port}/`)).ok) break;
+        } catch {
+          await Bun.sleep(30);
+        }
+      }
+      worker.postMessage({ path: s.path, shared });
+      while (Atomics.load(slots, 0) < 10) await Bun.sleep(1);
+      const first = Atomics.load(slots, 0);
+      let sent = 0;
+      let newer = 0;
+      const stale: string[] = [];
+      const client = async () => {
+        while (sent < 3000) {
+          sent++;
+          const atSend = Atomics.load(slots, 0); // every rename up to this one completed before the request left
+          const r = await fetch(`http://127.0.0.1:${port}/bootAuth/app`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(base) });
+          const d = (await r.json()) as { isAllowed: boolean; gatewayAppId: string };
+          const decidedBy = Number.parseInt(d.gatewayAppId, 16);
+          if (!(decidedBy >= atSend)) stale.push(`sent after version ${atSend} completed, decided by ${d.gatewayAppId}`);
+          if (decidedBy > atSend) newer++;
+          expect(d.isAllowed).toBe(true);
+        }
+      };
+      await Promise.all(Array.from({ length: 20 }, client));
+      expect(stale).toEqual([]);
+      // the writer really raced the requests: versions moved on while most of them were in flight
+      expect(Atomics.load(slots, 0) - first).toBeGreaterThan(100);
+      expect(newer).toBeGreaterThan(1000);
+    } finally {
+      Atomics.store(slots, 1, 1);
+      await stopped;
+      worker.terminate();
+      p.kill("SIGKILL");
+    }
+  }, 60_000);
+});
+
+describe("AllowlistSource.nextLoad: one stat per event-loop turn, taken after every request that asked", () => {
+  test("calls in one turn share a stat taken after the last of them; a call after that stat waits for a new one", async () => {
+    const s = setup({ gatewayAppId: "1" });
+    const source = new AllowlistSource(s.path);
+    const gw = (l: Loaded) => (l.ok ? l.list.gatewayAppId : `error: ${l.error}`);
+    const a = source.nextLoad();
+    s.write({ gatewayAppId: "2" }); // published after a asked, before b asked
+    const b = source.nextLoad();
+    expect(b).toBe(a);
+    expect(gw(await a)).toBe("2");
+    expect(gw(await b)).toBe("2");
+    s.write({ gatewayAppId: "3" });
+    const c = source.nextLoad();
+    expect(c).not.toBe(a);
+    expect(gw(await c)).toBe("3");
+    // a call made while a stat is being delivered (from its continuation) gets a later stat
+    const d = source.nextLoad().then(() => {
+      s.write({ gatewayAppId: "4" });
+      return source.nextLoad();
+    });
+    expect(gw(await d)).toBe("4");
+  });
 });
 
 describe("compiled binary", () => {
