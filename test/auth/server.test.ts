@@ -369,7 +369,30 @@ describe("compiled binary", () => {
     expect(up).toBe(true);
     const d = await fetch(`http://127.0.0.1:${port}/bootAuth/app`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(base) });
     expect(await d.json()).toEqual({ isAllowed: true, gatewayAppId: "", reason: "ok" });
+    // SIGTERM while a request is in flight (its body still arriving): it is answered, then exit 0
+    let finishBody!: () => void;
+    const bodyGate = new Promise<void>((r) => (finishBody = r));
+    const text = new TextEncoder().encode(JSON.stringify(base));
+    const inFlight = fetch(`http://127.0.0.1:${port}/bootAuth/app`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: new ReadableStream({
+        async start(c) {
+          c.enqueue(text.subarray(0, 10));
+          await bodyGate;
+          c.enqueue(text.subarray(10));
+          c.close();
+        },
+      }),
+    });
+    await Bun.sleep(100);
     p.kill("SIGTERM");
+    await Bun.sleep(100);
+    expect(p.exitCode).toBeNull(); // still serving the request in flight
+    finishBody();
+    const late = await inFlight;
+    expect(late.status).toBe(200);
+    expect(await late.json()).toEqual({ isAllowed: true, gatewayAppId: "", reason: "ok" });
     expect(await p.exited).toBe(0);
     const lines = (await new Response(p.stderr).text()).trim().split("\n").map((l) => JSON.parse(l));
     expect(lines.find((l) => l.event === "decision")).toMatchObject({ route: "app", appId: "0xapp123", allowed: true, reason: "ok" });
