@@ -54,8 +54,8 @@ function pathOf(url: string): string {
  * content-length) are returned at once; otherwise the body is read, parsed and
  * decided in one promise chain. A body with a content-length (what the KMS
  * sends) is parsed by Bun straight from its bytes (req.json(), measured cheaper
- * than text() + JSON.parse); a chunked body is read as text first so that its
- * length can be checked. The allowlist is taken from source.nextLoad(): one
+ * than text() + JSON.parse), after its content-length was checked; a chunked
+ * body is streamed and given up once it passes the limit. The allowlist is taken from source.nextLoad(): one
  * stat per event-loop turn, always after the requests it decides had arrived.
  */
 export function makeWebhook(path: string, o: WebhookOptions = {}): (req: Request) => Response | Promise<Response> {
@@ -94,8 +94,8 @@ export function makeWebhook(path: string, o: WebhookOptions = {}): (req: Request
       if (Number(len) > MAX_BODY) return tooLarge();
       return req.json().then((raw) => decide(route, raw), unreadable);
     }
-    return req.text().then((text) => {
-      if (text.length > MAX_BODY) return tooLarge();
+    return readLimited(req, MAX_BODY).then((text) => {
+      if (text === undefined) return tooLarge();
       let raw: unknown;
       try {
         raw = JSON.parse(text);
@@ -105,4 +105,28 @@ export function makeWebhook(path: string, o: WebhookOptions = {}): (req: Request
       return decide(route, raw);
     }, unreadable);
   };
+}
+
+/**
+ * A body without a content-length (chunked), read as a stream and given up as
+ * soon as it passes `limit` bytes: undefined. So a body of any size costs at
+ * most `limit` bytes of memory and is answered with our 413 (Bun's own limit,
+ * maxRequestBodySize, would answer with an empty one).
+ */
+async function readLimited(req: Request, limit: number): Promise<string | undefined> {
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    parts.push(value);
+  }
+  return Buffer.concat(parts, size).toString("utf8");
 }

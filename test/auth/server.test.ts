@@ -163,7 +163,7 @@ describe("bad input never crashes it", () => {
 
   test("a chunked body (no content-length) is decided, and one over 64 KiB is a 413 with a JSON error", async () => {
     const s = setup({ apps: { "0xapp123": { composeHashes: ["0xcompose456"] } } });
-    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, maxRequestBodySize: 64 * 1024 + 1024, fetch: s.fetch });
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, maxRequestBodySize: Number.MAX_SAFE_INTEGER, fetch: s.fetch });
     // A ReadableStream body makes fetch send Transfer-Encoding: chunked, without a content-length.
     const chunked = (text: string) =>
       new ReadableStream({
@@ -369,6 +369,13 @@ describe("compiled binary", () => {
     expect(up).toBe(true);
     const d = await fetch(`http://127.0.0.1:${port}/bootAuth/app`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(base) });
     expect(await d.json()).toEqual({ isAllowed: true, gatewayAppId: "", reason: "ok" });
+    // bodies far over 64 KiB, with a content-length or chunked: a JSON 413, not Bun's empty one
+    const huge = new Uint8Array(8 * 1024 * 1024).fill(0x20);
+    for (const body of [huge, new Blob([huge]).stream()]) {
+      const r = await fetch(`http://127.0.0.1:${port}/bootAuth/app`, { method: "POST", headers: { "content-type": "application/json" }, body });
+      expect(r.status).toBe(413);
+      expect(await r.json()).toEqual({ error: "body too large (limit 65536 bytes)" });
+    }
     // SIGTERM while a request is in flight (its body still arriving): it is answered, then exit 0
     let finishBody!: () => void;
     const bodyGate = new Promise<void>((r) => (finishBody = r));
