@@ -113,20 +113,22 @@ export async function pickFreePort(protocol: Protocol, address: string = DEFAULT
   }
   const rand = opts.random ?? Math.random;
   const attempts = Math.min(opts.attempts ?? 100, total);
+  // Distinct candidates, each drawn at random; a draw that was already tried moves on to the next
+  // untried one, so `attempts` draws try `attempts` different ports (every one, in a small range).
   const tried = new Set<number>();
-  for (let i = 0; i < attempts * 3 && tried.size < attempts; i++) {
-    let k = Math.floor(rand() * total);
-    let port = 0;
+  const portAt = (k: number) => {
     for (const [a, b] of intervals) {
       const n = b - a + 1;
-      if (k < n) {
-        port = a + k;
-        break;
-      }
+      if (k < n) return a + k;
       k -= n;
     }
-    if (tried.has(port)) continue;
-    tried.add(port);
+    throw new Error(`candidate index out of range: ${k}`);
+  };
+  while (tried.size < attempts) {
+    let k = Math.floor(rand() * total);
+    while (tried.has(k)) k = (k + 1) % total;
+    tried.add(k);
+    const port = portAt(k);
     const m = { protocol, host_address: address, host_port: port };
     if ((opts.taken ?? []).some((t) => mappingsOverlap(m, t))) continue;
     if (opts.probe === false || (await isPortFree(protocol, address, port))) return port;

@@ -54,6 +54,11 @@ describe("free host ports (never from the ephemeral range, dstackup-cli.md §8 #
     expect(new Set(ports).size).toBe(4);
     for (const p of ports) expect(p === 5001).toBe(false);
     expect(specs[0]!.hostPort).toBe("auto"); // input untouched
+    // every candidate of a small range is tried, even when the random draws keep repeating
+    for (const random of [() => 0, () => 0.99, Math.random]) {
+      const again = await resolveAutoPorts(specs, { ranges: [{ protocol: "tcp", from: 5000, to: 5004 }], ephemeral: [1, 1], probe: false, taken, random });
+      expect(again.map((s) => s.hostPort).sort()).toEqual([5000, 5002, 5003, 5004].sort());
+    }
   });
   test("udp ports are probed too; an address not on this host is an error, not a long search", async () => {
     const port = await pickFreePort("udp", "127.0.0.1", { ranges: [{ protocol: "udp", from: 10000, to: 20000 }], ephemeral: [32768, 60999] });
