@@ -40,6 +40,23 @@ function setup(config: unknown) {
   return { path, dir, fetch, call, logs, changes, write: (c: unknown) => writeFileSync(path, JSON.stringify(c)) };
 }
 
+/** The compiled dstack-auth serving `path` on a free port, once it answers GET /. */
+async function serveBinary(path: string, opts: { args?: string[]; stderr?: "pipe" | "ignore" } = {}) {
+  const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
+  const port = probe.port!;
+  probe.stop(true);
+  const p = Bun.spawn([join(DIST, "dstack-auth"), "--config", path, "--port", String(port), ...(opts.args ?? [])], { stdout: "ignore", stderr: opts.stderr ?? "ignore" });
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/`)).ok) return { p, port, url: `http://127.0.0.1:${port}` };
+    } catch {
+      await Bun.sleep(30);
+    }
+  }
+  p.kill("SIGKILL");
+  throw new Error(`dstack-auth did not answer on port ${port}`);
+}
+
 describe("decisions (§3.1 adapted, §3.2)", () => {
   test("#1 GET / is the info object with every field the KMS requires; chainId an integer", async () => {
     const s = setup({ gatewayAppId: "0xgateway" });
@@ -189,43 +206,58 @@ describe("bad input never crashes it", () => {
     }
   });
 
-  test("fuzz: 10,000 random bodies and headers over HTTP; every one answered, server still up", async () => {
+  test("fuzz: 10,000 random bodies and headers to the compiled binary; every one answered with JSON, server still up", async () => {
     const s = setup({ apps: { "0xapp123": { composeHashes: ["0xcompose456"] } } });
-    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: s.fetch });
+    const { p, url } = await serveBinary(s.path);
     let seed = 42;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
     const pick = <T,>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!;
-    const bodies = [
+    const bodies: (() => NonNullable<RequestInit["body"]>)[] = [
       () => JSON.stringify({ ...base, [pick(Object.keys(base))]: pick([null, 1, true, [], {}, "x", "0x" + "f".repeat(64)]) }),
       () => Array.from({ length: Math.floor(rnd() * 200) }, () => String.fromCharCode(Math.floor(rnd() * 256))).join(""),
       () => JSON.stringify(pick([null, 0, "s", [], [base], { advisoryIds: [1] }])),
       () => JSON.stringify(base),
       () => "{" + "\"a\":".repeat(Math.floor(rnd() * 50)),
+      () => Uint8Array.from({ length: Math.floor(rnd() * 300) }, () => Math.floor(rnd() * 256)),
+      () => JSON.stringify({ ...base, pad: "x".repeat(60 * 1024 + Math.floor(rnd() * 10 * 1024)) }), // either side of 64 KiB
+      () => new Blob([JSON.stringify(base)]).stream(), // chunked
     ];
     let answered = 0;
     const statuses = new Set<number>();
+    const notJson: string[] = [];
     try {
       for (let batch = 0; batch < 100; batch++) {
         await Promise.all(
           Array.from({ length: 100 }, async () => {
-            const path = pick(["/bootAuth/app", "/bootAuth/kms", "/", "/x", "/bootAuth"]);
-            const method = pick(["POST", "POST", "POST", "GET", "PUT"]);
+            const path = pick(["/bootAuth/app", "/bootAuth/kms", "/", "/x", "/bootAuth", "/bootAuth/app?x=1", "/%zz"]);
+            const method = pick(["POST", "POST", "POST", "GET", "PUT", "DELETE"]);
             const headers: Record<string, string> = {};
-            if (rnd() < 0.8) headers["content-type"] = pick(["application/json", "text/plain", "application/json; charset=utf-8", "", "application/x-www-form-urlencoded"]);
+            if (rnd() < 0.8) headers["content-type"] = pick(["application/json", "text/plain", "application/json; charset=utf-8", "", "application/x-www-form-urlencoded", "application/vnd.x+json"]);
             if (rnd() < 0.2) headers["x-junk"] = String(rnd());
-            const r = await fetch(`http://127.0.0.1:${server.port}${path}`, { method, headers, ...(method === "GET" ? {} : { body: pick(bodies)() }) });
+            const r = await fetch(`${url}${path}`, { method, headers, ...(method === "GET" ? {} : { body: pick(bodies)() }) });
             statuses.add(r.status);
-            await r.arrayBuffer();
+            const text = await r.text();
+            try {
+              const j = JSON.parse(text) as Record<string, unknown>;
+              const shapeOk = r.status === 200 ? typeof j.isAllowed === "boolean" || j.status === "ok" : typeof j.error === "string";
+              if (!shapeOk) notJson.push(`${r.status} ${text.slice(0, 80)}`);
+            } catch {
+              notJson.push(`${r.status} ${text.slice(0, 80)}`);
+            }
             answered++;
           }),
         );
       }
       expect(answered).toBe(10_000);
+      expect(notJson).toEqual([]);
       expect([...statuses].every((c) => c === 200 || (c >= 400 && c < 500))).toBe(true);
-      const ok = await fetch(`http://127.0.0.1:${server.port}/bootAuth/app`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(base) });
+      expect(statuses).toContain(413);
+      expect(statuses).toContain(415);
+      const ok = await fetch(`${url}/bootAuth/app`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(base) });
       expect(((await ok.json()) as { isAllowed: boolean }).isAllowed).toBe(true);
+      expect(p.exitCode).toBeNull();
     } finally {
-      server.stop(true);
+      p.kill("SIGKILL");
     }
   }, 60_000);
 });
@@ -275,22 +307,12 @@ describe("freshness", () => {
 describe("freshness across threads, with requests in flight together", () => {
   test("compiled binary: 20 requests at a time while another thread renames new versions in a tight loop; none decided by a version older than the last rename completed before it was sent", async () => {
     const s = setup({ gatewayAppId: "0", apps: {} });
-    const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
-    const port = probe.port!;
-    probe.stop(true);
-    const p = Bun.spawn([join(DIST, "dstack-auth"), "--config", s.path, "--port", String(port)], { stdout: "ignore", stderr: "ignore" });
+    const { p, port } = await serveBinary(s.path);
     const shared = new SharedArrayBuffer(8);
     const slots = new Int32Array(shared);
     const worker = new Worker(new URL("./renamer-worker.ts", import.meta.url).href);
     const stopped = new Promise((resolve) => (worker.onmessage = resolve));
     try {
-      for (let i = 0; i < 300; i++) {
-        try {
-          if ((await fetch(`http://127.0.0.1:${port}/`)).ok) break;
-        } catch {
-          await Bun.sleep(30);
-        }
-      }
       worker.postMessage({ path: s.path, shared });
       while (Atomics.load(slots, 0) < 10) await Bun.sleep(1);
       const first = Atomics.load(slots, 0);
@@ -353,20 +375,8 @@ describe("compiled binary", () => {
 
   test("serve answers the contract; SIGTERM finishes and exits 0; check and decide", async () => {
     const s = setup({ osImages: [IMG], apps: { "0xapp123": { composeHashes: ["0xcompose456"], allowAnyDevice: true } } });
-    const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
-    const port = probe.port!;
-    probe.stop(true);
-    const p = Bun.spawn([join(DIST, "dstack-auth"), "--config", s.path, "--port", String(port), "--log-format", "json"], { stderr: "pipe", stdout: "pipe" });
+    const { p, port } = await serveBinary(s.path, { args: ["--log-format", "json"], stderr: "pipe" });
     procs.push(p);
-    let up = false;
-    for (let i = 0; i < 300 && !up; i++) {
-      try {
-        up = (await fetch(`http://127.0.0.1:${port}/`)).ok;
-      } catch {
-        await Bun.sleep(30);
-      }
-    }
-    expect(up).toBe(true);
     const d = await fetch(`http://127.0.0.1:${port}/bootAuth/app`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(base) });
     expect(await d.json()).toEqual({ isAllowed: true, gatewayAppId: "", reason: "ok" });
     // bodies far over 64 KiB, with a content-length or chunked: a JSON 413, not Bun's empty one
