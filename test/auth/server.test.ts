@@ -373,6 +373,23 @@ describe("compiled binary", () => {
   const procs: Bun.Subprocess[] = [];
   afterAll(() => procs.forEach((p) => p.kill("SIGKILL")));
 
+  test("a port in use or an address not on this host: exit 1 saying where and what to do", async () => {
+    const s = setup({ apps: {} });
+    const holder = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
+    try {
+      const busy = await runBin("dstack-auth", ["--config", s.path, "--port", String(holder.port)]);
+      expect(busy.code).toBe(1);
+      expect(busy.stderr).toContain(`cannot listen on http://127.0.0.1:${holder.port}: the port is in use`);
+      expect(busy.stderr).toContain("choose another --port");
+    } finally {
+      holder.stop(true);
+    }
+    const away = await runBin("dstack-auth", ["--config", s.path, "--port", "0", "--address", "192.0.2.7"]);
+    expect(away.code).toBe(1);
+    expect(away.stderr).toContain("cannot listen on http://192.0.2.7:0");
+    expect(away.stderr).toContain("--address must be an address of this host");
+  });
+
   test("serve answers the contract; SIGTERM finishes and exits 0; check and decide", async () => {
     const s = setup({ osImages: [IMG], apps: { "0xapp123": { composeHashes: ["0xcompose456"], allowAnyDevice: true } } });
     const { p, port } = await serveBinary(s.path, { args: ["--log-format", "json"], stderr: "pipe" });

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { UsageError } from "../../core/errors.ts";
+import { DstackError, ExitCode, UsageError } from "../../core/errors.ts";
 import { type DecisionLog, makeWebhook } from "../../auth/server.ts";
 import { allowlistPath, configArgs } from "./paths.ts";
 
@@ -54,16 +54,29 @@ export default defineCommand({
           ? line({ event: "allowlist", ok: true, path, apps: Object.keys(l.list.apps).length }, `allowlist ${path} loaded: ${Object.keys(l.list.apps).length} app(s), ${l.list.osImages.length} pinned os image(s)`)
           : line({ event: "allowlist", ok: false, path, error: l.error }, `allowlist unavailable (denying every request until fixed): ${l.error}`),
     });
-    const server = Bun.serve({
-      hostname: String(args.address),
-      port,
-      // The handler enforces the 64 KiB limit itself, with a JSON 413, and never reads past it
-      // (content-length checked first; a chunked body abandoned once over). Bun's own limit
-      // would answer a bigger body with an empty 413.
-      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-      fetch,
-      error: (e) => new Response(JSON.stringify({ error: `internal error: ${e.message}` }), { status: 500, headers: { "content-type": "application/json" } }),
-    });
+    let server: ReturnType<typeof Bun.serve>;
+    try {
+      server = Bun.serve({
+        hostname: String(args.address),
+        port,
+        // The handler enforces the 64 KiB limit itself, with a JSON 413, and never reads past it
+        // (content-length checked first; a chunked body abandoned once over). Bun's own limit
+        // would answer a bigger body with an empty 413.
+        maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+        fetch,
+        error: (e) => new Response(JSON.stringify({ error: `internal error: ${e.message}` }), { status: 500, headers: { "content-type": "application/json" } }),
+      });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const where = `http://${args.address}:${port}`;
+      throw new DstackError(`cannot listen on ${where}: ${code === "EADDRINUSE" ? "the port is in use" : (e as Error).message}`, ExitCode.failure, {
+        hint:
+          code === "EADDRINUSE"
+            ? `another process (maybe another dstack-auth) holds port ${port}: stop it or choose another --port`
+            : "--address must be an address of this host (default 127.0.0.1), --port a free port",
+        cause: e,
+      });
+    }
     line({ event: "listening", address: args.address, port: server.port, config: path }, `dstack-auth listening on http://${args.address}:${server.port} (allowlist ${path})`);
     await new Promise<void>((resolve) => {
       process.once("SIGTERM", () => resolve());
