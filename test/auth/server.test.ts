@@ -373,7 +373,7 @@ describe("compiled binary", () => {
   const procs: Bun.Subprocess[] = [];
   afterAll(() => procs.forEach((p) => p.kill("SIGKILL")));
 
-  test("a port in use or an address not on this host: exit 1 saying where and what to do", async () => {
+  test("a port in use or an address not on this host: exit 1 saying where and what to do; beyond loopback: a warning", async () => {
     const s = setup({ apps: {} });
     const holder = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
     try {
@@ -384,6 +384,11 @@ describe("compiled binary", () => {
     } finally {
       holder.stop(true);
     }
+    // beyond loopback: it serves, with a warning
+    const wide = await serveBinary(s.path, { args: ["--address", "0.0.0.0"], stderr: "pipe" });
+    wide.p.kill("SIGTERM");
+    expect(await wide.p.exited).toBe(0);
+    expect(await new Response(wide.p.stderr as ReadableStream).text()).toContain("warning: 0.0.0.0 is not a loopback address");
     const away = await runBin("dstack-auth", ["--config", s.path, "--port", "0", "--address", "192.0.2.7"]);
     expect(away.code).toBe(1);
     expect(away.stderr).toContain("cannot listen on http://192.0.2.7:0");

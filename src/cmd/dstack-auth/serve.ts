@@ -78,6 +78,12 @@ export default defineCommand({
       });
     }
     line({ event: "listening", address: args.address, port: server.port, config: path }, `dstack-auth listening on http://${args.address}:${server.port} (allowlist ${path})`);
+    if (!isLoopback(String(args.address))) {
+      line(
+        { event: "warning", message: "listening beyond loopback" },
+        `warning: ${args.address} is not a loopback address, so other hosts can query which apps get keys; the KMS CVM reaches the host's loopback (10.0.2.2 in the guest), so --address 127.0.0.1 is enough`,
+      );
+    }
     await new Promise<void>((resolve) => {
       process.once("SIGTERM", () => resolve());
       process.once("SIGINT", () => resolve());
@@ -88,3 +94,9 @@ export default defineCommand({
     return 0;
   },
 });
+
+/** 127.0.0.0/8, ::1 and localhost. */
+function isLoopback(address: string): boolean {
+  const a = address.replace(/^\[|\]$/g, "").toLowerCase();
+  return a === "localhost" || a === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
+}
