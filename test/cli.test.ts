@@ -26,6 +26,17 @@ describe("multi-call binary", () => {
     });
   }
 
+  test("dstack-auth --help lists its commands and names the default; serve --help has serve's flags", async () => {
+    const top = await runBin("dstack-auth", ["--help"]);
+    expect(top.code).toBe(0);
+    for (const c of ["serve", "check", "decide"]) expect(top.stdout).toMatch(new RegExp(`^\\s+${c}\\s`, "m"));
+    expect(top.stdout).toContain("With no command, dstack-auth runs `serve`");
+    const serve = await runBin("dstack-auth", ["serve", "--help"]);
+    expect(serve.code).toBe(0);
+    expect(serve.stdout).toContain("--port");
+    expect(serve.stdout).not.toContain("With no command");
+  });
+
   test("run under a foreign name, it says which names it answers to", async () => {
     const { mkdtempSync, symlinkSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");

@@ -97,7 +97,8 @@ async function resolveChain(root: AnyCommand, rawArgs: string[], toolName: strin
     j = i;
     const tok = rawArgs[j];
     if (tok === undefined || tok === "--" || tok.startsWith("-")) {
-      const def = cmd.default ? await resolve(cmd.default) : undefined;
+      // `tool --help` with no command shows the tool's commands (and names the default), not the default's flags
+      const def = cmd.default && !wantHelp ? await resolve(cmd.default) : undefined;
       if (def) {
         const key = (await lookup(def))!;
         const allSubs = (await resolve(cmd.subCommands))!;
@@ -248,7 +249,9 @@ export async function runTool(toolName: string, root: AnyCommand, argv: string[]
     const leaf = chain[chain.length - 1]!;
     const leafArgs = dashdash >= 0 ? rawArgs.slice(0, rawArgs.indexOf("--")) : rawArgs;
     if (leafArgs.slice(r.leafStart).some((a) => a === "--help" || a === "-h") || (!leaf.run && !leaf.subCommands)) {
-      io.stdout((await usageOf(chain)) + "\n");
+      const def = leaf.default ? await resolve(leaf.default) : undefined;
+      const note = def ? `\nWith no command, ${names.join(" ")} runs \`${def}\`: see \`${names.join(" ")} ${def} --help\` for its flags.\n` : "";
+      io.stdout((await usageOf(chain)) + "\n" + note);
       return ExitCode.ok;
     }
     if (!leaf.run) {
