@@ -61,6 +61,7 @@ function pathOf(url: string): string {
 export function makeWebhook(path: string, o: WebhookOptions = {}): (req: Request) => Response | Promise<Response> {
   const source = new AllowlistSource(path);
   source.onChange = o.onAllowlistChange;
+  source.load(); // report the allowlist's state (loaded, or why not) at start, not at the first request
   const onDecision = o.onDecision;
   const decide = (route: "app" | "kms", raw: unknown): Response | Promise<Response> => {
     let info: BootInfo;

@@ -434,6 +434,9 @@ describe("compiled binary", () => {
     expect(await late.json()).toEqual({ isAllowed: true, gatewayAppId: "", reason: "ok" });
     expect(await p.exited).toBe(0);
     const lines = (await new Response(p.stderr).text()).trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ event: "allowlist", ok: true, apps: 1 }); // reported at start, before any request
+    expect(lines[1]).toMatchObject({ event: "listening", port });
+    expect(lines.filter((l) => l.event === "allowlist")).toHaveLength(1);
     expect(lines.find((l) => l.event === "decision")).toMatchObject({ route: "app", appId: "0xapp123", allowed: true, reason: "ok" });
 
     const chk = await runBin("dstack-auth", ["check", "--config", s.path]);
