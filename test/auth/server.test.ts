@@ -452,5 +452,8 @@ describe("compiled binary", () => {
     const deny = await runBin("dstack-auth", ["decide", "--config", s.path, "--kms"], { stdin: JSON.stringify(base) });
     expect(deny.code).toBe(1);
     expect(JSON.parse(deny.stdout).reason).toBe("kms mrAggregated not allowed");
+    const gone = await runBin("dstack-auth", ["decide", "--config", join(s.dir, "gone.json")], { stdin: JSON.stringify(base) });
+    expect(gone.code).toBe(1);
+    expect(JSON.parse(gone.stdout).reason).toBe(`allowlist unavailable: ${join(s.dir, "gone.json")} does not exist`); // the server's words
   }, 30_000);
 });

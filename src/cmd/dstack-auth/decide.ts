@@ -1,8 +1,7 @@
 import { defineCommand } from "citty";
-import { readFileSync } from "node:fs";
-import { parseAllowlist } from "../../auth/allowlist.ts";
 import { decideApp, decideKms, parseBootInfo } from "../../auth/decide.ts";
 import { unavailable } from "../../auth/server.ts";
+import { AllowlistSource } from "../../auth/source.ts";
 import { UsageError } from "../../core/errors.ts";
 import { out } from "../shared/log.ts";
 import { allowlistPath, configArgs } from "./paths.ts";
@@ -19,13 +18,9 @@ export default defineCommand({
       throw new UsageError(`stdin is not a BootInfo JSON object: ${(e as Error).message}`);
     }
     const path = allowlistPath(args);
-    let d;
-    try {
-      const list = parseAllowlist(readFileSync(path, "utf8"));
-      d = args.kms ? decideKms(list, info) : decideApp(list, info);
-    } catch (e) {
-      d = unavailable(`${path}: ${(e as Error).message}`);
-    }
+    // the same loading as the server's, so a decision and its reason are the ones the webhook would give
+    const l = new AllowlistSource(path).load();
+    const d = l.ok ? (args.kms ? decideKms(l.compiled, info) : decideApp(l.compiled, info)) : unavailable(l.error);
     out(JSON.stringify(d));
     return d.isAllowed ? 0 : 1;
   },
