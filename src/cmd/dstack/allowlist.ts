@@ -4,8 +4,10 @@ import { formatJson, formatTable } from "../../core/output.ts";
 import { readAllowlistFile, revokeApp } from "../../host/allowlist-file.ts";
 import { resolveLayout } from "../../host/layout.ts";
 import { readClientState } from "../../host/state.ts";
+import { selectVm } from "../../core/vm-select.ts";
 import { outputArgs, prefixArgs } from "../shared/args.ts";
 import { out } from "../shared/log.ts";
+import { clientArgs, openClient } from "./common.ts";
 
 const pathArgs = { ...prefixArgs, allowlist: { type: "string", description: "Allowlist file (default: the install's)", valueHint: "PATH" } } as const;
 
@@ -30,24 +32,52 @@ const ls = defineCommand({
   },
 });
 
+const APP_ID = /^(0x)?[0-9a-f]{40}$/i;
+
+/** An app id as given, or the app id of the VM named (or id-prefixed) by `ref`, asked of the VMM. */
+async function appIdOf(ref: string, args: Parameters<typeof openClient>[0]): Promise<{ appId: string; vm?: string }> {
+  if (APP_ID.test(ref.trim())) return { appId: ref.trim() };
+  if (/^(0x)?[0-9a-f]{41,}$/i.test(ref.trim())) {
+    throw new UsageError(`APP ${JSON.stringify(ref)}: an app id has 40 hex characters (a compose hash goes in --hash)`, { hint: "see `dstack allowlist ls`" });
+  }
+  const { c } = await openClient(args);
+  try {
+    const vms = (await c.status({ brief: true })).vms;
+    let vm;
+    try {
+      vm = selectVm(vms, ref);
+    } catch (e) {
+      if (e instanceof NotFoundError) {
+        throw new NotFoundError(`"${ref}" is neither an app id (40 hex characters) nor the name or id prefix of a VM`, { hint: "see `dstack allowlist ls` and `dstack ps -a`" });
+      }
+      throw e;
+    }
+    if (!vm.app_id) throw new NotFoundError(`VM ${vm.name} (${vm.id.slice(0, 8)}) has no app id`, { hint: "give the app id (see `dstack allowlist ls`)" });
+    return { appId: vm.app_id, vm: vm.name };
+  } finally {
+    c.close();
+  }
+}
+
 const revoke = defineCommand({
   meta: { name: "revoke", description: "Withdraw an app (or one compose hash of it): its next boot is denied keys" },
   args: {
-    app_id: { type: "positional", required: true, description: "App id", valueHint: "APP_ID" },
+    app: { type: "positional", required: true, description: "App id, or the name or id prefix of a VM running the app", valueHint: "APP_ID|VM" },
     hash: { type: "string", description: "Only this compose hash" },
-    ...pathArgs,
-    ...outputArgs,
+    allowlist: pathArgs.allowlist,
+    ...clientArgs,
   },
   async run({ args }) {
     const path = pathOf(args);
-    if (!/^(0x)?[0-9a-f]{40}$/i.test(String(args.app_id).trim())) throw new UsageError(`APP_ID ${JSON.stringify(args.app_id)}: expected 40 hex characters (see \`dstack allowlist ls\`)`);
     if (args.hash !== undefined && !/^(0x)?[0-9a-f]{64}$/i.test(String(args.hash).trim())) {
       throw new UsageError(`--hash ${JSON.stringify(args.hash)}: expected a compose hash of 64 hex characters (see \`dstack allowlist ls\`)`);
     }
-    const r = await revokeApp(path, String(args.app_id), args.hash);
-    if (r.removed === 0) throw new NotFoundError(`${args.hash ? `compose hash ${args.hash} of ` : ""}app ${args.app_id} is not in ${path}`, { hint: "see `dstack allowlist ls`" });
-    if (args.json) out(formatJson({ path, appId: args.app_id, hash: args.hash ?? null, removed: r.removed }));
-    else out(`revoked ${args.hash ? `compose hash ${args.hash} of ` : ""}app ${args.app_id} in ${path}; running instances keep their keys until they restart`);
+    const { appId, vm } = await appIdOf(String(args.app), args);
+    const what = `${args.hash ? `compose hash ${args.hash} of ` : ""}app ${appId}${vm ? ` (VM ${vm})` : ""}`;
+    const r = await revokeApp(path, appId, args.hash);
+    if (r.removed === 0) throw new NotFoundError(`${what} is not in ${path}`, { hint: "see `dstack allowlist ls`" });
+    if (args.json) out(formatJson({ path, appId, vm: vm ?? null, hash: args.hash ?? null, removed: r.removed }));
+    else out(`revoked ${what} in ${path}; running instances keep their keys until they restart`);
   },
 });
 

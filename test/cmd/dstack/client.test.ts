@@ -82,6 +82,22 @@ describe("the security path", () => {
     expect((await dstack(["logs", "cache"])).stdout).toContain("Boot denied: app not registered");
   }, 60_000);
 
+  test("allowlist revoke takes a VM name too: the VMM says which app it runs", async () => {
+    const r = JSON.parse((await dstack(["run", "busybox", "-n", "byname", "--json"])).stdout);
+    expect(allowlist().apps[r.appId]).toBeDefined();
+    const rv = await dstack(["allowlist", "revoke", "byname"]);
+    expect(rv.code).toBe(0);
+    expect(rv.stdout).toContain(`revoked app ${r.appId} (VM byname)`);
+    expect(allowlist().apps[r.appId]).toBeUndefined();
+    const none = await dstack(["allowlist", "revoke", "no-such-vm"]);
+    expect(none.code).toBe(3);
+    expect(none.stderr).toContain('"no-such-vm" is neither an app id (40 hex characters) nor the name or id prefix of a VM');
+    const hash = await dstack(["allowlist", "revoke", r.composeHash]);
+    expect(hash.code).toBe(2);
+    expect(hash.stderr).toContain("a compose hash goes in --hash");
+    expect((await dstack(["rm", "-f", "byname"])).code).toBe(0);
+  }, 60_000);
+
   test("a denied first boot: run exits 1 with the reason from the VM's log", async () => {
     // register nothing: point the client at an allowlist the webhook does not read
     const other = join(prefix, "other-allowlist.json");
