@@ -31,6 +31,10 @@ describe("multi-call binary", () => {
     expect(top.code).toBe(0);
     for (const c of ["serve", "check", "decide"]) expect(top.stdout).toMatch(new RegExp(`^\\s+${c}\\s`, "m"));
     expect(top.stdout).toContain("With no command, dstack-auth runs `serve`");
+    expect((await runBin("dstack-auth", ["help"])).stdout).toBe(top.stdout); // `help` is `--help`
+    const helpRun = await runBin("dstack", ["help", "run"]);
+    expect(helpRun.code).toBe(0);
+    expect(helpRun.stdout).toContain("USAGE dstack run");
     const serve = await runBin("dstack-auth", ["serve", "--help"]);
     expect(serve.code).toBe(0);
     expect(serve.stdout).toContain("--port");

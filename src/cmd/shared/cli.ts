@@ -232,6 +232,8 @@ async function usageOf(chain: AnyCommand[]): Promise<string> {
 /** Run a tool with its arguments; returns the exit code. */
 export async function runTool(toolName: string, root: AnyCommand, argv: string[], io: Io = processIo): Promise<number> {
   const rawArgs = [...argv];
+  // `tool help [COMMAND…]` is `tool [COMMAND…] --help` (as in git, docker, kubectl)
+  if (rawArgs[0] === "help") rawArgs.splice(0, rawArgs.length, ...rawArgs.slice(1), "--help");
   const debug = rawArgs.includes("--debug");
   let chain: AnyCommand[] = [root];
   let names: string[] = [toolName];
