@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeAtomic } from "../core/fsutil.ts";
-import { DstackError } from "../core/errors.ts";
+import { DstackError, type ErrorOptions, ExitCode } from "../core/errors.ts";
 import { clientUrlFor, kmsUrlFor } from "../core/host-config.ts";
 import { updateAllowlist } from "./allowlist-file.ts";
 import { withOsImages } from "../auth/allowlist.ts";
@@ -75,9 +75,27 @@ export async function applyInstall(plan: InstallPlan, p: Progress, opts: { timeo
     : Object.fromEntries(purgeTargets(layout).filter((d) => existsSync(d)).map((d) => [d, readdirSync(d).sort()]));
   const dirsWeNeed = [layout.configDir, layout.stateDir, layout.runDir, layout.imageDir, layout.vmDir, ...plan.links.map(([l]) => dirname(l)), ...plan.bundleCopies.map(([, d]) => dirname(d))];
   for (const d of dirsWeNeed) for (const m of missingAncestors(d)) created.add(m);
+
+  // The build comes first: it is the step most likely to fail, and when it does no config,
+  // state or service has been touched (only the source cache keeps what it fetched).
+  let newVmmBinary = false;
+  if (plan.flags.buildFromSource && !plan.flags.simulate) {
+    let b;
+    try {
+      b = await buildFromSource({ ...plan.flags.buildFromSource, cacheDir: layout.cacheDir, libexecDir: layout.libexecDir }, p);
+    } catch (e) {
+      throw new NothingStartedError(e instanceof Error ? e.message : String(e), {
+        hint: `${e instanceof DstackError && e.hint ? `${e.hint}; ` : ""}nothing was configured or started; fix the cause and run the same install again (the source cache ${layout.cacheDir} is kept for the next try)`,
+        cause: e,
+      });
+    }
+    if (b.built) {
+      changed.push(`${layout.libexecDir}/dstack-vmm`);
+      newVmmBinary = true; // a running VMM must restart to run it
+    }
+  }
   for (const d of [layout.configDir, layout.stateDir, layout.runDir, layout.imageDir, layout.vmDir]) mkdirSync(d, { recursive: true, mode: 0o755 });
 
-  let newVmmBinary = false;
   for (const [src, dest] of plan.bundleCopies) {
     // The same bundle again: what is in place is kept (an image a running CVM uses is not touched).
     if (existsSync(dest) && treeDigest(src) === treeDigest(dest)) {
@@ -94,13 +112,6 @@ export async function applyInstall(plan: InstallPlan, p: Progress, opts: { timeo
     changed.push(dest);
     if (dest === join(layout.libexecDir, "dstack-vmm") || dest === join(layout.libexecDir, "supervisor")) newVmmBinary = true;
     p.ok(`installed ${dest} from the bundle`);
-  }
-  if (plan.flags.buildFromSource && !plan.flags.simulate) {
-    const b = await buildFromSource({ ...plan.flags.buildFromSource, cacheDir: layout.cacheDir, libexecDir: layout.libexecDir }, p);
-    if (b.built) {
-      changed.push(`${layout.libexecDir}/dstack-vmm`);
-      newVmmBinary = true; // a running VMM must restart to run it
-    }
   }
   let pin = plan.pin;
   let imageName = plan.image?.name;
@@ -236,4 +247,12 @@ function treeDigest(path: string): string {
   };
   walk(path, "");
   return h.digest("hex");
+}
+
+/** A failure of install's first step, before anything was configured or started (so there is nothing to undo). */
+export class NothingStartedError extends DstackError {
+  constructor(message: string, opts: ErrorOptions) {
+    super(message, ExitCode.failure, opts);
+    this.name = "NothingStartedError";
+  }
 }

@@ -7,7 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { verifyAndExtractBundle } from "./bundle.ts";
-import { buildToolPath } from "./build-source.ts";
+import { buildToolPath, coreDir } from "./build-source.ts";
 import { basename, join } from "node:path";
 import { DstackError, RefusedError, UsageError } from "../core/errors.ts";
 import { clientUrlFor, type HostConfig, kmsUrlFor, type Platform } from "../core/host-config.ts";
@@ -250,10 +250,13 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
     if (flags.buildFromSource) {
       // The PATH the build will run with (the sudo user's ~/.cargo/bin first): what is found here is what runs.
       const missing = ["git", "cargo"].filter((t) => !which(t, buildToolPath()));
+      const src = flags.buildFromSource.source;
       checks.push(
         missing.length
           ? { name: "binaries", ok: false, detail: `--build-from-source needs ${missing.join(" and ")}`, fix: "install git and Rust (rustup) for the build user, or pass --vmm-bin/--supervisor-bin" }
-          : { name: "binaries", ok: true, detail: `dstack-vmm and supervisor will be built from ${flags.buildFromSource.source ?? `${flags.buildFromSource.repo} (${flags.buildFromSource.ref})`}` },
+          : src !== undefined && !coreDir(src)
+            ? { name: "binaries", ok: false, detail: `--source ${src} is not a dstack source checkout (no Cargo.toml with vmm/ and supervisor/)`, fix: "point --source at a clone of Dstack-TEE/dstack, or leave it out to clone into the cache" }
+            : { name: "binaries", ok: true, detail: `dstack-vmm and supervisor will be built from ${src ?? `${flags.buildFromSource.repo} (${flags.buildFromSource.ref})`}` },
       );
     } else {
       const a = checkExecutable("binaries", "dstack-vmm", fromBundle(vmmBin) ?? vmmBin, fix);

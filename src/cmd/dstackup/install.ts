@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { formatJson } from "../../core/output.ts";
 import { lineDiff } from "../../core/diff.ts";
 import { DstackError, RefusedError, UsageError } from "../../core/errors.ts";
-import { applyInstall } from "../../host/install-apply.ts";
+import { applyInstall, NothingStartedError } from "../../host/install-apply.ts";
 import { type InstallPlan, planInstall } from "../../host/install-plan.ts";
 import { blocking, formatCheck } from "../../host/preflight.ts";
 import { dryRunArgs, outputArgs, yesArgs, negated } from "../shared/args.ts";
@@ -124,6 +124,7 @@ async function runPlan(
     try {
       r = await applyInstall(plan, stderrProgress(quiet), { timeoutMs: timeout * 1000, noStart: negated(args, "start") });
     } catch (e) {
+      if (e instanceof NothingStartedError) throw e; // its hint already says there is nothing to undo
       // Past preflight, a failure can leave daemons running: say how to see and undo it.
       const p = plan.layout.prefix ? ` --prefix ${plan.layout.prefix}` : "";
       const next = `what was started keeps running (\`dstackup status${p}\`): fix the cause and run the same install again, or undo it with \`dstackup destroy${p}\``;

@@ -4,7 +4,7 @@
  * dir, and the binaries installed into libexec; vmm.toml points at them.
  */
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runBin } from "../../helpers/run.ts";
@@ -103,6 +103,31 @@ describe("dstackup install --build-from-source", () => {
     expect(calls).toMatch(/^sudo -H -u builder env PATH=\S+ git clone https:\/\/example\.invalid\/dstack\.git /m);
     expect(calls).toMatch(/^sudo -H -u builder env PATH=\S+ CARGO_TARGET_DIR=\S+ cargo build --release/m);
     expect(readFileSync(join(prefix, "libexec/dstack/dstack-vmm"), "utf8")).toContain("built-vmm");
+  });
+
+  test("a failed build leaves nothing configured or started, and says so; a --source that is not a checkout is refused by preflight", async () => {
+    const { bin } = standIns();
+    writeFileSync(join(bin, "cargo"), "#!/bin/sh\necho 'error[E0432]: unresolved import' >&2\nexit 101\n", { mode: 0o755 });
+    const prefix = mkdtempSync(join(tmpdir(), "bfs-"));
+    const cpu = join(prefix, "..", `cpuinfo-${Date.now()}`);
+    writeFileSync(cpu, "flags\t\t: fpu tdx_host_platform\n");
+    const base = 28000 + Math.floor(Math.random() * 1000);
+    const common = ["--no-kms", "--service-manager", "systemd", "--ignore-preflight-errors", "platform,kvm,qemu,service-manager", "--prefix", prefix, "--dashboard-port", String(base), "--auth-port", String(base + 1)];
+    const env = { DSTACK_TOOL_PATH: bin, DSTACK_CPUINFO: cpu, SUDO_USER: "" };
+    const r = await runBin("dstackup", ["install", "--build-from-source", "--source-repo", "https://example.invalid/dstack.git", ...common], { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("cargo build");
+    expect(r.stderr).toContain("nothing was configured or started");
+    expect(r.stderr).not.toContain("dstackup destroy");
+    expect(existsSync(join(prefix, "etc/dstack"))).toBe(false);
+    expect(existsSync(join(prefix, "var/lib/dstack/dstackup-state.json"))).toBe(false);
+    expect(existsSync(join(prefix, "var/cache/dstack/source/.git"))).toBe(true); // the clone is kept for the next try
+
+    const notCheckout = mkdtempSync(join(tmpdir(), "not-dstack-"));
+    const bad = await runBin("dstackup", ["install", "--build-from-source", "--source", notCheckout, ...common], { env });
+    expect(bad.code).toBe(4);
+    expect(bad.stderr).toContain(`--source ${notCheckout} is not a dstack source checkout`);
+    expect(existsSync(join(prefix, "etc/dstack"))).toBe(false);
   });
 
   test("without git or cargo, preflight refuses and names what is missing", async () => {
