@@ -1,6 +1,6 @@
 /**
  * The allowlist as the webhook sees it: fresh at every request, parsed only
- * when the file changed. The file is re-stated for every decision; the parse is
+ * when the file changed. Every decision uses a fresh stat of the file; the parse is
  * cached on its identity (device, inode, size, mtime and ctime in ns; see
  * file-identity.ts), so an update by rename (new inode) is seen by the very next
  * request. A missing, unreadable or invalid file yields an error: the caller
