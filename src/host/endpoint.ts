@@ -74,6 +74,6 @@ export function resolveEndpoint(f: EndpointFlags): Endpoint {
   return out;
 }
 
-export async function connectEndpoint(e: Endpoint, f: EndpointFlags, onWarning?: (m: string) => void): Promise<VmmClient> {
-  return connectVmm({ host: e.host, token: e.token, insecureHostKey: f["insecure-host-key"] === true, ...(onWarning ? { onWarning } : {}) });
+export async function connectEndpoint(e: Endpoint, f: EndpointFlags, onWarning?: (m: string) => void, timeoutMs?: number): Promise<VmmClient> {
+  return connectVmm({ host: e.host, token: e.token, insecureHostKey: f["insecure-host-key"] === true, ...(onWarning ? { onWarning } : {}), ...(timeoutMs ? { timeoutMs } : {}) });
 }

@@ -5,8 +5,10 @@ import { readAllowlistFile, revokeApp } from "../../host/allowlist-file.ts";
 import { resolveLayout } from "../../host/layout.ts";
 import { readClientState } from "../../host/state.ts";
 import { selectVm } from "../../core/vm-select.ts";
-import { outputArgs, prefixArgs } from "../shared/args.ts";
-import { out } from "../shared/log.ts";
+import { normalizeHex } from "../../auth/allowlist.ts";
+import { connectEndpoint, resolveEndpoint } from "../../host/endpoint.ts";
+import { prefixArgs } from "../shared/args.ts";
+import { log, out, setVerbosity } from "../shared/log.ts";
 import { clientArgs, openClient } from "./common.ts";
 
 const pathArgs = { ...prefixArgs, allowlist: { type: "string", description: "Allowlist file (default: the install's)", valueHint: "PATH" } } as const;
@@ -17,18 +19,49 @@ function pathOf(args: { prefix?: string; allowlist?: string }): string {
   return readClientState(layout.stateFile)?.allowlistPath ?? layout.allowlistPath;
 }
 
+/**
+ * The names of the VMs running each app id, asked of the VMM (3 s at most), so that `ls` can say
+ * which app id is which VM. undefined, with the reason, when the VMM cannot be asked: the
+ * allowlist is a local file and is listed either way.
+ */
+async function vmNamesByApp(args: Parameters<typeof connectEndpoint>[1]): Promise<{ names?: Map<string, string[]>; why?: string }> {
+  try {
+    const ep = resolveEndpoint(args);
+    const c = await connectEndpoint(ep, args, (m) => log.warn(m), 3000);
+    try {
+      const names = new Map<string, string[]>();
+      for (const vm of (await c.status({ brief: true })).vms) {
+        if (!vm.app_id) continue;
+        const id = normalizeHex(vm.app_id);
+        names.set(id, [...(names.get(id) ?? []), vm.name]);
+      }
+      return { names };
+    } finally {
+      c.close();
+    }
+  } catch (e) {
+    return { why: (e as Error).message };
+  }
+}
+
 const ls = defineCommand({
-  meta: { name: "ls", alias: ["list"], description: "What may get keys: pinned OS images, apps and their compose hashes" },
-  args: { ...pathArgs, ...outputArgs },
-  run({ args }) {
+  meta: { name: "ls", alias: ["list"], description: "What may get keys: pinned OS images, apps and their compose hashes, and the VMs running them" },
+  args: { allowlist: pathArgs.allowlist, ...clientArgs },
+  async run({ args }) {
+    setVerbosity(args);
     const path = pathOf(args);
     const l = readAllowlistFile(path);
+    const { names, why } = await vmNamesByApp(args);
+    const vmsOf = (id: string) => names?.get(normalizeHex(id)) ?? [];
     if (args.json) {
-      out(formatJson({ path, ...l }));
+      out(formatJson({ path, ...l, vms: names ? Object.fromEntries(Object.keys(l.apps).map((id) => [id, vmsOf(id)])) : null }));
       return;
     }
-    const rows = Object.entries(l.apps).flatMap(([id, r]) => (r.composeHashes.length ? r.composeHashes : ["(none)"]).map((h) => ({ id, h })));
-    out(`${path}\nos images: ${l.osImages.join(", ") || "any (not pinned)"}\n` + formatTable(rows, [{ header: "APP ID", get: (r) => r.id }, { header: "COMPOSE HASH", get: (r) => r.h }]));
+    if (!names) log.info(`VM names left out: the VMM could not be asked (${why})`);
+    const rows = Object.entries(l.apps).flatMap(([id, r]) => (r.composeHashes.length ? r.composeHashes : ["(none)"]).map((h) => ({ id, h, vms: vmsOf(id).join(",") || "-" })));
+    const cols = [{ header: "APP ID", get: (r: (typeof rows)[number]) => r.id }, { header: "COMPOSE HASH", get: (r: (typeof rows)[number]) => r.h }];
+    if (names) cols.push({ header: "VMS", get: (r) => r.vms });
+    out(`${path}\nos images: ${l.osImages.join(", ") || "any (not pinned)"}\n` + formatTable(rows, cols));
   },
 });
 

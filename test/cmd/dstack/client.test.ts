@@ -82,9 +82,19 @@ describe("the security path", () => {
     expect((await dstack(["logs", "cache"])).stdout).toContain("Boot denied: app not registered");
   }, 60_000);
 
-  test("allowlist revoke takes a VM name too: the VMM says which app it runs", async () => {
+  test("allowlist ls names the VMs of each app; revoke takes a VM name too: the VMM says which app it runs", async () => {
     const r = JSON.parse((await dstack(["run", "busybox", "-n", "byname", "--json"])).stdout);
     expect(allowlist().apps[r.appId]).toBeDefined();
+    // ls says which VM runs which app id; without a VMM to ask, it lists the file and says why the names are missing
+    const ls = await dstack(["allowlist", "ls"]);
+    expect(ls.stdout).toMatch(/^APP ID\s+COMPOSE HASH\s+VMS$/m);
+    expect(ls.stdout).toMatch(new RegExp(`^${r.appId}\\s+${r.composeHash}\\s+byname$`, "m"));
+    expect(JSON.parse((await dstack(["allowlist", "ls", "--json"])).stdout).vms[r.appId]).toEqual(["byname"]);
+    const away = await dstack(["allowlist", "ls", "--host", "http://127.0.0.1:1"]);
+    expect(away.code).toBe(0);
+    expect(away.stdout).toMatch(/^APP ID\s+COMPOSE HASH$/m);
+    expect(away.stdout).toContain(r.appId);
+    expect(away.stderr).toContain("VM names left out: the VMM could not be asked");
     const rv = await dstack(["allowlist", "revoke", "byname"]);
     expect(rv.code).toBe(0);
     expect(rv.stdout).toContain(`revoked app ${r.appId} (VM byname)`);
