@@ -36,7 +36,7 @@ export default defineCommand({
         return 1;
       }
     }
-    process.stderr.write(`dstackup destroy${dryRun ? " --dry-run" : ""} (${layout.stateDir})\n`);
+    if (args.quiet !== true) process.stderr.write(`dstackup destroy${dryRun ? " --dry-run" : ""} (${layout.stateDir})\n`);
     const steps = await destroyInstall(layout, st, { purge: args.purge === true, dryRun }, stderrProgress(args.quiet === true));
     if (args.json) out(formatJson({ dryRun, purge: args.purge === true, steps }));
     return 0;

@@ -154,6 +154,19 @@ describe("dstackup install --simulate (detached daemons)", () => {
   }, 120_000);
 });
 
+describe("-q", () => {
+  test("install -q and destroy --purge -y -q print nothing when all goes well", async () => {
+    const s = newPrefix();
+    const i = await runBin("dstackup", ["install", ...s.flags, "-q"]);
+    expect(i.code).toBe(0);
+    expect(i.stderr).toBe("");
+    const d = await runBin("dstackup", ["destroy", "--purge", "-y", "-q", "--prefix", s.prefix]);
+    expect(d.code).toBe(0);
+    expect(d.stderr).toBe("");
+    expect(d.stdout).toBe("");
+  }, 60_000);
+});
+
 describe("refusals leave the host unchanged", () => {
   test("a busy port refuses with exit 4 and the fix; nothing written", async () => {
     const s = newPrefix();
