@@ -55,8 +55,9 @@ function pathOf(url: string): string {
  * decided in one promise chain. A body with a content-length (what the KMS
  * sends) is parsed by Bun straight from its bytes (req.json(), measured cheaper
  * than text() + JSON.parse), after its content-length was checked; a chunked
- * body is streamed and given up once it passes the limit. The allowlist is taken from source.nextLoad(): one
- * stat per event-loop turn, always after the requests it decides had arrived.
+ * body is streamed and given up once it passes the limit. The allowlist comes
+ * from source.nextLoad(): one stat per event-loop turn, always taken after the
+ * requests it decides had arrived.
  */
 export function makeWebhook(path: string, o: WebhookOptions = {}): (req: Request) => Response | Promise<Response> {
   const source = new AllowlistSource(path);
