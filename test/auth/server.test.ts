@@ -311,10 +311,19 @@ describe("freshness across threads, with requests in flight together", () => {
     const shared = new SharedArrayBuffer(8);
     const slots = new Int32Array(shared);
     const worker = new Worker(new URL("./renamer-worker.ts", import.meta.url).href);
-    const stopped = new Promise((resolve) => (worker.onmessage = resolve));
+    let workerError: string | undefined;
+    const stopped = new Promise((resolve) => {
+      worker.onmessage = resolve;
+      worker.onerror = (e) => {
+        workerError = e.message;
+        resolve(undefined);
+      };
+    });
     try {
       worker.postMessage({ path: s.path, shared });
-      while (Atomics.load(slots, 0) < 10) await Bun.sleep(1);
+      for (let i = 0; i < 5000 && Atomics.load(slots, 0) < 10 && !workerError; i++) await Bun.sleep(1);
+      expect(workerError).toBeUndefined();
+      expect(Atomics.load(slots, 0)).toBeGreaterThanOrEqual(10);
       const first = Atomics.load(slots, 0);
       let sent = 0;
       let newer = 0;
