@@ -6,12 +6,10 @@ import { resolveLayout } from "../../host/layout.ts";
 import { readClientState } from "../../host/state.ts";
 import { selectVm } from "../../core/vm-select.ts";
 import { normalizeHex } from "../../auth/allowlist.ts";
-import { connectEndpoint, resolveEndpoint } from "../../host/endpoint.ts";
-import { prefixArgs } from "../shared/args.ts";
-import { log, out, setVerbosity } from "../shared/log.ts";
+import { log, out } from "../shared/log.ts";
 import { clientArgs, openClient } from "./common.ts";
 
-const pathArgs = { ...prefixArgs, allowlist: { type: "string", description: "Allowlist file (default: the install's)", valueHint: "PATH" } } as const;
+const allowlistArg = { allowlist: { type: "string", description: "Allowlist file (default: the install's)", valueHint: "PATH" } } as const;
 
 function pathOf(args: { prefix?: string; allowlist?: string }): string {
   if (args.allowlist) return args.allowlist;
@@ -24,10 +22,9 @@ function pathOf(args: { prefix?: string; allowlist?: string }): string {
  * which app id is which VM. undefined, with the reason, when the VMM cannot be asked: the
  * allowlist is a local file and is listed either way.
  */
-async function vmNamesByApp(args: Parameters<typeof connectEndpoint>[1]): Promise<{ names?: Map<string, string[]>; why?: string }> {
+async function vmNamesByApp(args: Parameters<typeof openClient>[0]): Promise<{ names?: Map<string, string[]>; why?: string }> {
   try {
-    const ep = resolveEndpoint(args);
-    const c = await connectEndpoint(ep, args, (m) => log.warn(m), 3000);
+    const { c } = await openClient(args, { timeoutMs: 3000 });
     try {
       const names = new Map<string, string[]>();
       for (const vm of (await c.status({ brief: true })).vms) {
@@ -46,12 +43,11 @@ async function vmNamesByApp(args: Parameters<typeof connectEndpoint>[1]): Promis
 
 const ls = defineCommand({
   meta: { name: "ls", alias: ["list"], description: "What may get keys: pinned OS images, apps and their compose hashes, and the VMs running them" },
-  args: { allowlist: pathArgs.allowlist, ...clientArgs },
+  args: { ...allowlistArg, ...clientArgs },
   async run({ args }) {
-    setVerbosity(args);
     const path = pathOf(args);
     const l = readAllowlistFile(path);
-    const { names, why } = await vmNamesByApp(args);
+    const { names, why } = await vmNamesByApp(args); // sets the verbosity from -q/-v (openClient)
     const vmsOf = (id: string) => names?.get(normalizeHex(id)) ?? [];
     if (args.json) {
       out(formatJson({ path, ...l, vms: names ? Object.fromEntries(Object.keys(l.apps).map((id) => [id, vmsOf(id)])) : null }));
@@ -97,7 +93,7 @@ const revoke = defineCommand({
   args: {
     app: { type: "positional", required: true, description: "App id, or the name or id prefix of a VM running the app", valueHint: "APP_ID|VM" },
     hash: { type: "string", description: "Only this compose hash" },
-    allowlist: pathArgs.allowlist,
+    ...allowlistArg,
     ...clientArgs,
   },
   async run({ args }) {

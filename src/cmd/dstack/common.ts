@@ -11,11 +11,11 @@ export const clientArgs = {
   ...outputArgs,
 } as const satisfies ArgsDef;
 
-export async function openClient(args: EndpointFlags & { quiet?: boolean; verbose?: boolean }): Promise<{ c: VmmClient; ep: Endpoint }> {
+export async function openClient(args: EndpointFlags & { quiet?: boolean; verbose?: boolean }, opts: { timeoutMs?: number } = {}): Promise<{ c: VmmClient; ep: Endpoint }> {
   setVerbosity(args);
   const ep = resolveEndpoint(args);
   if (ep.tokenProblem) log.warn(ep.tokenProblem);
-  const c = await connectEndpoint(ep, args, (m) => log.warn(m));
+  const c = await connectEndpoint(ep, args, (m) => log.warn(m), opts.timeoutMs);
   return { c, ep };
 }
 
