@@ -1,12 +1,12 @@
 #!/usr/bin/env bun
+import { existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
 /**
  * bun run build → dist/dstack (+ a hard link per other tool name in src/tools.ts),
  * dist/dstack-<version>-linux-<arch>.tar.gz and dist/SHA256SUMS.
  * Fails unless every name answers --version.
  */
 import { $ } from "bun";
-import { existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
-import { join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { withLock } from "../src/core/fsutil.ts";
 
@@ -38,11 +38,20 @@ async function main(): Promise<void> {
   const out = join(dist, "dstack");
   const build = Bun.spawnSync(
     [
-      process.execPath, "build", "--compile", "--minify", "--bytecode", "--format=esm",
-      "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
+      process.execPath,
+      "build",
+      "--compile",
+      "--minify",
+      "--bytecode",
+      "--format=esm",
+      "--no-compile-autoload-dotenv",
+      "--no-compile-autoload-bunfig",
       `--target=bun-linux-${arch}`,
-      `--define`, `__DSTACK_COMMIT__=${JSON.stringify(commit)}`,
-      "--outfile", out, join(root, "src/main.ts"),
+      `--define`,
+      `__DSTACK_COMMIT__=${JSON.stringify(commit)}`,
+      "--outfile",
+      out,
+      join(root, "src/main.ts"),
     ],
     { cwd: root, stdout: "pipe", stderr: "pipe" },
   );
@@ -72,9 +81,11 @@ async function main(): Promise<void> {
     h.update(await Bun.file(join(dist, f)).arrayBuffer());
     sums.push(`${h.digest("hex")}  ${f}`);
   }
-  await Bun.write(join(dist, "SHA256SUMS"), sums.join("\n") + "\n");
-  const mb = (p: string) => (statSync(p).size / 1e6).toFixed(1) + " MB";
-  console.log(`built dist/dstack (${mb(out)}), ${tarName} (${mb(join(dist, tarName))}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  await Bun.write(join(dist, "SHA256SUMS"), `${sums.join("\n")}\n`);
+  const mb = (p: string) => `${(statSync(p).size / 1e6).toFixed(1)} MB`;
+  console.log(
+    `built dist/dstack (${mb(out)}), ${tarName} (${mb(join(dist, tarName))}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
   if (!existsSync(join(dist, "SHA256SUMS"))) throw new Error("SHA256SUMS missing");
   const old = join(root, `.dist-old-${process.pid}`);
   if (existsSync(finalDist)) renameSync(finalDist, old);

@@ -5,9 +5,9 @@
  * the tool: `bun src/main.ts dstackup --help`.
  */
 import { basename } from "node:path";
-import { isTool, tools } from "./tools.ts";
 import { runTool } from "./cmd/shared/cli.ts";
 import { nearest } from "./core/suggest.ts";
+import { isTool, tools } from "./tools.ts";
 
 async function main(): Promise<number> {
   let name = basename(process.argv0);

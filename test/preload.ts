@@ -20,8 +20,7 @@ function newestSource(dir: string): number {
 
 if (!process.env.DSTACK_SKIP_BUILD) {
   const stale =
-    !existsSync(bin) ||
-    statSync(bin).mtimeMs < Math.max(newestSource(join(root, "src")), statSync(join(root, "package.json")).mtimeMs);
+    !existsSync(bin) || statSync(bin).mtimeMs < Math.max(newestSource(join(root, "src")), statSync(join(root, "package.json")).mtimeMs);
   if (stale) {
     const r = Bun.spawnSync([process.execPath, "scripts/build.ts"], { cwd: root, stdout: "ignore", stderr: "inherit" });
     if (r.exitCode !== 0) throw new Error("test preload: `bun run build` failed");

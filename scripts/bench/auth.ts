@@ -13,15 +13,37 @@ const DURATION = process.env.DURATION ?? "10s";
 const dir = mkdtempSync(join(tmpdir(), "bench-auth-"));
 const hex = (n: number, len: number) => n.toString(16).padStart(len, "0");
 const apps: Record<string, unknown> = {};
-for (let i = 0; i < 1000; i++) apps[hex(i, 40)] = { composeHashes: [hex(i * 3, 64), hex(i * 3 + 1, 64), hex(i * 3 + 2, 64)], devices: [], allowAnyDevice: true };
+for (let i = 0; i < 1000; i++)
+  apps[hex(i, 40)] = { composeHashes: [hex(i * 3, 64), hex(i * 3 + 1, 64), hex(i * 3 + 2, 64)], devices: [], allowAnyDevice: true };
 const img = hex(7, 64);
 writeFileSync(join(dir, "allow.json"), JSON.stringify({ osImages: [img], apps }, null, 2));
-const body = JSON.stringify({ teeVariant: "dstack-tdx", mrAggregated: hex(1, 64), osImageHash: img, mrSystem: "", appId: hex(777, 40), composeHash: hex(777 * 3 + 2, 64), instanceId: hex(5, 40), deviceId: hex(9, 64), keyProviderInfo: "", tcbStatus: "UpToDate", advisoryIds: [] });
-writeFileSync(join(dir, "post.lua"), `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n`);
-writeFileSync(join(dir, "ceiling.ts"), `Bun.serve({ hostname: "127.0.0.1", port: Number(process.argv[2]), fetch: () => new Response('{"ok":true}', { headers: { "content-type": "application/json" } }) });`);
+const body = JSON.stringify({
+  teeVariant: "dstack-tdx",
+  mrAggregated: hex(1, 64),
+  osImageHash: img,
+  mrSystem: "",
+  appId: hex(777, 40),
+  composeHash: hex(777 * 3 + 2, 64),
+  instanceId: hex(5, 40),
+  deviceId: hex(9, 64),
+  keyProviderInfo: "",
+  tcbStatus: "UpToDate",
+  advisoryIds: [],
+});
+writeFileSync(
+  join(dir, "post.lua"),
+  `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n`,
+);
+writeFileSync(
+  join(dir, "ceiling.ts"),
+  `Bun.serve({ hostname: "127.0.0.1", port: Number(process.argv[2]), fetch: () => new Response('{"ok":true}', { headers: { "content-type": "application/json" } }) });`,
+);
 // For context, not the target: the same bare server that also reads and parses the body,
 // which any webhook must do; it shows how much of the gap the body alone takes.
-writeFileSync(join(dir, "body.ts"), `Bun.serve({ hostname: "127.0.0.1", port: Number(process.argv[2]), fetch: async (r) => { JSON.parse(await r.text()); return new Response('{"ok":true}', { headers: { "content-type": "application/json" } }); } });`);
+writeFileSync(
+  join(dir, "body.ts"),
+  `Bun.serve({ hostname: "127.0.0.1", port: Number(process.argv[2]), fetch: async (r) => { JSON.parse(await r.text()); return new Response('{"ok":true}', { headers: { "content-type": "application/json" } }); } });`,
+);
 
 async function waitUp(port: number) {
   for (let i = 0; i < 200; i++) {
@@ -47,7 +69,10 @@ function parseWrk(out: string) {
 }
 
 async function load(port: number, path: string) {
-  const p = Bun.spawn(["wrk", "-t2", "-c50", `-d${DURATION}`, "--latency", "-s", join(dir, "post.lua"), `http://127.0.0.1:${port}${path}`], { stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn(
+    ["wrk", "-t2", "-c50", `-d${DURATION}`, "--latency", "-s", join(dir, "post.lua"), `http://127.0.0.1:${port}${path}`],
+    { stdout: "pipe", stderr: "pipe" },
+  );
   const out = await new Response(p.stdout).text();
   await p.exited;
   return parseWrk(out);
@@ -56,14 +81,19 @@ async function load(port: number, path: string) {
 const ours = 31000 + Math.floor(Math.random() * 1000);
 const ceil = ours + 1;
 const bodyPort = ours + 2;
-const auth = Bun.spawn([join(DIST, "dstack-auth"), "--config", join(dir, "allow.json"), "--port", String(ours)], { stdout: "ignore", stderr: "ignore" });
+const auth = Bun.spawn([join(DIST, "dstack-auth"), "--config", join(dir, "allow.json"), "--port", String(ours)], {
+  stdout: "ignore",
+  stderr: "ignore",
+});
 const bare = Bun.spawn([process.execPath, join(dir, "ceiling.ts"), String(ceil)], { stdout: "ignore", stderr: "ignore" });
 const bodyOnly = Bun.spawn([process.execPath, join(dir, "body.ts"), String(bodyPort)], { stdout: "ignore", stderr: "ignore" });
 try {
   await waitUp(ours);
   await waitUp(ceil);
   await waitUp(bodyPort);
-  const check = (await (await fetch(`http://127.0.0.1:${ours}/bootAuth/app`, { method: "POST", headers: { "content-type": "application/json" }, body })).json()) as { isAllowed: boolean };
+  const check = (await (
+    await fetch(`http://127.0.0.1:${ours}/bootAuth/app`, { method: "POST", headers: { "content-type": "application/json" }, body })
+  ).json()) as { isAllowed: boolean };
   if (!check.isAllowed) throw new Error(`the bench request is not allowed: ${JSON.stringify(check)}`);
   // ROUNDS pairs (default 3), each ours then the ceiling back to back, 10 s each; the
   // figure is the median of the per-round ratios (this machine's speed drifts between runs).
@@ -78,13 +108,19 @@ try {
     ratios.push(a.rps / b.rps);
     p99s.push(a.p99);
     console.log(`round ${i}/${rounds}`);
-    console.log(`  dstack-auth (1,000 apps × 3 hashes, 50 conns, ${DURATION}): ${a.rps.toFixed(0)} req/s, p50 ${f(a.p50)} ms, p99 ${f(a.p99)} ms${a.non2xx ? `, ${a.non2xx} non-2xx!` : ""}`);
+    console.log(
+      `  dstack-auth (1,000 apps × 3 hashes, 50 conns, ${DURATION}): ${a.rps.toFixed(0)} req/s, p50 ${f(a.p50)} ms, p99 ${f(a.p99)} ms${a.non2xx ? `, ${a.non2xx} non-2xx!` : ""}`,
+    );
     console.log(`  bare Bun.serve ceiling:                          ${b.rps.toFixed(0)} req/s, p50 ${f(b.p50)} ms, p99 ${f(b.p99)} ms`);
-    console.log(`  bare Bun.serve reading the body (context):       ${c.rps.toFixed(0)} req/s, p50 ${f(c.p50)} ms, p99 ${f(c.p99)} ms (${((c.rps / b.rps) * 100).toFixed(1)}% of the ceiling)`);
+    console.log(
+      `  bare Bun.serve reading the body (context):       ${c.rps.toFixed(0)} req/s, p50 ${f(c.p50)} ms, p99 ${f(c.p99)} ms (${((c.rps / b.rps) * 100).toFixed(1)}% of the ceiling)`,
+    );
     console.log(`  ratio: ${((a.rps / b.rps) * 100).toFixed(1)}% of the ceiling`);
   }
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-  console.log(`median ratio over ${rounds} round(s): ${(median(ratios) * 100).toFixed(1)}% of the ceiling (target ≥ 60%); median p99 ${f(median(p99s))} ms (target < 5 ms)`);
+  console.log(
+    `median ratio over ${rounds} round(s): ${(median(ratios) * 100).toFixed(1)}% of the ceiling (target ≥ 60%); median p99 ${f(median(p99s))} ms (target < 5 ms)`,
+  );
 } finally {
   auth.kill();
   bare.kill();

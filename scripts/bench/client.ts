@@ -34,18 +34,69 @@ const waitFor = async (ok: () => boolean, what: string) => {
   if (!ok()) throw new Error(`${what} did not come up`);
 };
 
-const auth = Bun.spawn([join(DIST, "dstack-auth"), "--config", allowlist, "--address", "127.0.0.1", "--port", String(authPort)], { stdout: "ignore", stderr: "ignore" });
+const auth = Bun.spawn([join(DIST, "dstack-auth"), "--config", allowlist, "--address", "127.0.0.1", "--port", String(authPort)], {
+  stdout: "ignore",
+  stderr: "ignore",
+});
 const sim = Bun.spawn([join(DIST, "dstack-vmm-sim"), "-c", vmmToml], { stdout: "ignore", stderr: "ignore" });
 try {
   await waitFor(() => Bun.spawnSync(["curl", "-sf", `http://127.0.0.1:${authPort}/`]).exitCode === 0, "dstack-auth");
-  await waitFor(() => Bun.spawnSync(["curl", "-sf", "--unix-socket", sock, "-X", "POST", "-H", `authorization: Bearer ${token}`, "-d", "{}", "http://localhost/prpc/Version?json"]).exitCode === 0, "dstack-vmm-sim");
+  await waitFor(
+    () =>
+      Bun.spawnSync([
+        "curl",
+        "-sf",
+        "--unix-socket",
+        sock,
+        "-X",
+        "POST",
+        "-H",
+        `authorization: Bearer ${token}`,
+        "-d",
+        "{}",
+        "http://localhost/prpc/Version?json",
+      ]).exitCode === 0,
+    "dstack-vmm-sim",
+  );
   const client = ["--host", `unix:${sock}`, "--token", token];
   const run: number[] = [];
-  for (let i = 0; i < 100; i++) run.push(sh([join(DIST, "dstack"), "run", `img${i}`, "-n", `b${i}`, "--detach", "-q", "--allowlist", allowlist, "--guest-image", "dstack-0.5.5", ...client]));
+  for (let i = 0; i < 100; i++)
+    run.push(
+      sh([
+        join(DIST, "dstack"),
+        "run",
+        `img${i}`,
+        "-n",
+        `b${i}`,
+        "--detach",
+        "-q",
+        "--allowlist",
+        allowlist,
+        "--guest-image",
+        "dstack-0.5.5",
+        ...client,
+      ]),
+    );
   await Bun.sleep(500); // let the boots settle: ps then lists 100 running VMs
   const ps: number[] = [];
   const curl: number[] = [];
-  const curlArgv = ["curl", "-sf", "--unix-socket", sock, "-X", "POST", "-H", `authorization: Bearer ${token}`, "-H", "content-type: application/json", "-d", '{"brief":false}', "http://localhost/prpc/Status?json", "-o", "/dev/null"];
+  const curlArgv = [
+    "curl",
+    "-sf",
+    "--unix-socket",
+    sock,
+    "-X",
+    "POST",
+    "-H",
+    `authorization: Bearer ${token}`,
+    "-H",
+    "content-type: application/json",
+    "-d",
+    '{"brief":false}',
+    "http://localhost/prpc/Status?json",
+    "-o",
+    "/dev/null",
+  ];
   for (let i = 0; i < N + 3; i++) {
     const a = sh([join(DIST, "dstack"), "ps", ...client]);
     const b = sh(curlArgv);
@@ -54,8 +105,13 @@ try {
       curl.push(b);
     }
   }
-  const rows = Bun.spawnSync([join(DIST, "dstack"), "ps", "-q", ...client]).stdout.toString().trim().split("\n").length;
-  console.log(`dstack ps (${rows} running VMs, unix socket): median ${med(ps).toFixed(1)} ms; curl --unix-socket, same Status call: median ${med(curl).toFixed(1)} ms; ratio ${(med(ps) / med(curl)).toFixed(2)}× (target ≤ 3×)`);
+  const rows = Bun.spawnSync([join(DIST, "dstack"), "ps", "-q", ...client])
+    .stdout.toString()
+    .trim()
+    .split("\n").length;
+  console.log(
+    `dstack ps (${rows} running VMs, unix socket): median ${med(ps).toFixed(1)} ms; curl --unix-socket, same Status call: median ${med(curl).toFixed(1)} ms; ratio ${(med(ps) / med(curl)).toFixed(2)}× (target ≤ 3×)`,
+  );
   console.log(`dstack run --detach: median ${med(run).toFixed(1)} ms over ${run.length} runs (target ≤ 150 ms)`);
 } finally {
   sim.kill("SIGTERM");

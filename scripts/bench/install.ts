@@ -28,7 +28,20 @@ const version: number[] = [];
 for (let i = 0; i < N; i++) {
   const prefix = mkdtempSync(join(tmpdir(), "bench-install-"));
   const base = 22000 + Math.floor(Math.random() * 8000);
-  const flags = ["--simulate", "--service-manager", "detached", "--prefix", prefix, "--dashboard-port", String(base), "--auth-port", String(base + 1), "--kms-port", String(12000 + i), "-q"];
+  const flags = [
+    "--simulate",
+    "--service-manager",
+    "detached",
+    "--prefix",
+    prefix,
+    "--dashboard-port",
+    String(base),
+    "--auth-port",
+    String(base + 1),
+    "--kms-port",
+    String(12000 + i),
+    "-q",
+  ];
   version.push(await timed([join(DIST, "dstack"), "--version"]));
   fresh.push(await timed([join(DIST, "dstackup"), "install", ...flags]));
   rerun.push(await timed([join(DIST, "dstackup"), "install", ...flags]));

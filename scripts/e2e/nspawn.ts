@@ -50,7 +50,11 @@ export class Machine {
     let leader = 0;
     const deadline = performance.now() + 60_000;
     while (performance.now() < deadline) {
-      const kids = Bun.spawnSync(["pgrep", "-P", String(proc.pid)]).stdout.toString().trim().split("\n").filter(Boolean);
+      const kids = Bun.spawnSync(["pgrep", "-P", String(proc.pid)])
+        .stdout.toString()
+        .trim()
+        .split("\n")
+        .filter(Boolean);
       if (kids[0]) {
         leader = Number(kids[0]);
         const comm = readFileSync(`/proc/${leader}/comm`, "utf8").trim();
@@ -73,12 +77,27 @@ export class Machine {
   }
 
   async exec(argv: string[], env: Record<string, string> = {}): Promise<Exec> {
-    const p = Bun.spawn(["nsenter", "-t", String(this.leader), "-a", "/usr/bin/env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "NO_COLOR=1", ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv], {
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-      timeout: 300_000,
-    });
+    const p = Bun.spawn(
+      [
+        "nsenter",
+        "-t",
+        String(this.leader),
+        "-a",
+        "/usr/bin/env",
+        "-i",
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "HOME=/root",
+        "NO_COLOR=1",
+        ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+        ...argv,
+      ],
+      {
+        stdin: "ignore",
+        stdout: "pipe",
+        stderr: "pipe",
+        timeout: 300_000,
+      },
+    );
     const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
     return { code, stdout, stderr };
   }

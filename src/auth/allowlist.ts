@@ -77,11 +77,16 @@ export function parseAllowlist(text: string): Allowlist {
 }
 
 export function emptyAllowlist(osImagePins: string[] = []): Allowlist {
-  return { osImages: osImagePins.map(normalizeHex), gatewayAppId: "", kms: { mrAggregated: [], devices: [], allowAnyDevice: true }, apps: {} };
+  return {
+    osImages: osImagePins.map(normalizeHex),
+    gatewayAppId: "",
+    kms: { mrAggregated: [], devices: [], allowAnyDevice: true },
+    apps: {},
+  };
 }
 
 export function serializeAllowlist(list: Allowlist): string {
-  return JSON.stringify(list, null, 2) + "\n";
+  return `${JSON.stringify(list, null, 2)}\n`;
 }
 
 /** The app entry whose normalised key equals the normalised appId. */
@@ -95,7 +100,7 @@ export function withAppHash(list: Allowlist, appId: string, hash: string): { lis
   const id = normalizeHex(appId);
   const h = normalizeHex(hash);
   const found = findApp(list, id);
-  if (found && found[1].composeHashes.some((x) => normalizeHex(x) === h)) return { list, added: false };
+  if (found?.[1].composeHashes.some((x) => normalizeHex(x) === h)) return { list, added: false };
   const apps = { ...list.apps };
   if (found) apps[found[0]] = { ...found[1], composeHashes: [...found[1].composeHashes, h] };
   else apps[id] = { composeHashes: [h], devices: [], allowAnyDevice: true };

@@ -46,7 +46,8 @@ export function parseBootInfo(raw: unknown): BootInfo {
   const adv = o.advisoryIds;
   let advisoryIds: string[] = [];
   if (adv !== undefined) {
-    if (!Array.isArray(adv) || !adv.every((x) => typeof x === "string")) throw new TypeError("field advisoryIds must be an array of strings");
+    if (!Array.isArray(adv) || !adv.every((x) => typeof x === "string"))
+      throw new TypeError("field advisoryIds must be an array of strings");
     advisoryIds = adv;
   }
   return {
@@ -79,12 +80,17 @@ export function compileAllowlist(list: Allowlist): Compiled {
   const apps = new Map<string, { hashes: Set<string>; devices: Set<string>; anyDevice: boolean }>();
   for (const [k, r] of Object.entries(list.apps)) {
     const key = normalizeHex(k);
-    if (!apps.has(key)) apps.set(key, { hashes: set(r.composeHashes), devices: set(r.devices), anyDevice: r.allowAnyDevice || r.devices.length === 0 });
+    if (!apps.has(key))
+      apps.set(key, { hashes: set(r.composeHashes), devices: set(r.devices), anyDevice: r.allowAnyDevice || r.devices.length === 0 });
   }
   return {
     gatewayAppId: list.gatewayAppId,
     osImages: set(list.osImages),
-    kms: { mr: set(list.kms.mrAggregated), devices: set(list.kms.devices), anyDevice: list.kms.allowAnyDevice || list.kms.devices.length === 0 },
+    kms: {
+      mr: set(list.kms.mrAggregated),
+      devices: set(list.kms.devices),
+      anyDevice: list.kms.allowAnyDevice || list.kms.devices.length === 0,
+    },
     apps,
     tcb: list.allowedTcbStatuses ? new Set(list.allowedTcbStatuses) : undefined,
     advisories: list.allowedAdvisoryIds ? new Set(list.allowedAdvisoryIds) : undefined,
@@ -97,7 +103,8 @@ function tcbProblem(c: Compiled, b: BootInfo): string | undefined {
   return undefined;
 }
 
-const compiledOf = (l: Allowlist | Compiled): Compiled => (l instanceof Object && "apps" in l && l.apps instanceof Map ? (l as Compiled) : compileAllowlist(l as Allowlist));
+const compiledOf = (l: Allowlist | Compiled): Compiled =>
+  l instanceof Object && "apps" in l && l.apps instanceof Map ? (l as Compiled) : compileAllowlist(l as Allowlist);
 
 export function decideApp(list: Allowlist | Compiled, b: BootInfo): Decision {
   const c = compiledOf(list);

@@ -34,7 +34,9 @@ function loadStatx(): Statx | null {
   if (process.platform !== "linux") return statxFn;
   for (const name of ["libc.so.6", "libc.musl-x86_64.so.1", "libc.musl-aarch64.so.1"]) {
     try {
-      const lib = dlopen(name, { statx: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.u32, FFIType.ptr], returns: FFIType.i32 } });
+      const lib = dlopen(name, {
+        statx: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.u32, FFIType.ptr], returns: FFIType.i32 },
+      });
       statxFn = (d, p, f, m, b) => lib.symbols.statx(d, p, f, m, b);
       break;
     } catch {

@@ -3,7 +3,7 @@
  * POST /bootAuth/kms. A decision is always 200 {isAllowed, gatewayAppId, reason};
  * bad input is a 4xx with {error}; it never crashes on input.
  */
-import { type BootInfo, decideApp, decideKms, type Decision, parseBootInfo } from "./decide.ts";
+import { type BootInfo, type Decision, decideApp, decideKms, parseBootInfo } from "./decide.ts";
 import { AllowlistSource, type Loaded } from "./source.ts";
 
 export const MAX_BODY = 64 * 1024;
@@ -73,11 +73,19 @@ export function makeWebhook(path: string, o: WebhookOptions = {}): (req: Request
     }
     return source.nextLoad().then((l) => {
       const d = l.ok ? (route === "app" ? decideApp(l.compiled, info) : decideKms(l.compiled, info)) : unavailable(l.error);
-      onDecision?.({ route, appId: info.appId, composeHash: info.composeHash, mrAggregated: info.mrAggregated, allowed: d.isAllowed, reason: d.reason });
+      onDecision?.({
+        route,
+        appId: info.appId,
+        composeHash: info.composeHash,
+        mrAggregated: info.mrAggregated,
+        allowed: d.isAllowed,
+        reason: d.reason,
+      });
       return json(d);
     });
   };
-  const unreadable = (e: unknown) => json({ error: e instanceof SyntaxError ? `invalid JSON: ${e.message}` : "the body could not be read" }, 400);
+  const unreadable = (e: unknown) =>
+    json({ error: e instanceof SyntaxError ? `invalid JSON: ${e.message}` : "the body could not be read" }, 400);
   const tooLarge = () => json({ error: `body too large (limit ${MAX_BODY} bytes)` }, 413);
   return (req) => {
     const pathname = pathOf(req.url);
@@ -90,7 +98,8 @@ export function makeWebhook(path: string, o: WebhookOptions = {}): (req: Request
     if (req.method !== "POST") return json({ error: "method not allowed: use POST" }, 405);
     const headers = req.headers;
     const ct = headers.get("content-type");
-    if (ct && ct !== "application/json" && !/^application\/([\w.+-]*\+)?json\b/i.test(ct)) return json({ error: `unsupported content type ${ct}: send application/json` }, 415);
+    if (ct && ct !== "application/json" && !/^application\/([\w.+-]*\+)?json\b/i.test(ct))
+      return json({ error: `unsupported content type ${ct}: send application/json` }, 415);
     const len = headers.get("content-length");
     if (len !== null) {
       if (Number(len) > MAX_BODY) return tooLarge();

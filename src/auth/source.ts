@@ -57,7 +57,11 @@ export class AllowlistSource {
     if (p.same && this.cached) return this.cached;
     if ("error" in p) {
       const err = p.error;
-      return this.remember({ ok: false, error: err.code === "ENOENT" ? `${this.path} does not exist` : `${this.path}: ${err.message}`, key: `missing:${err.code}` });
+      return this.remember({
+        ok: false,
+        error: err.code === "ENOENT" ? `${this.path} does not exist` : `${this.path}: ${err.message}`,
+        key: `missing:${err.code}`,
+      });
     }
     const key = p.same ? (this.cached?.key ?? "") : p.key;
     let loaded: Loaded;

@@ -12,6 +12,7 @@
  * it. Interlocks with util-linux flock(1) and upstream's Rust tools.
  */
 import { dlopen, FFIType, read } from "bun:ffi";
+import { randomBytes } from "node:crypto";
 import {
   chmodSync,
   chownSync,
@@ -26,7 +27,6 @@ import {
   unlinkSync,
   writeSync,
 } from "node:fs";
-import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { LockTimeoutError } from "./errors.ts";
 

@@ -16,7 +16,7 @@ export function formatTable<T>(rows: readonly T[], columns: readonly Column<T>[]
       .map((v, i) => (columns[i]!.right ? v.padStart(widths[i]!) : i === vals.length - 1 ? v : v.padEnd(widths[i]!)))
       .join("   ")
       .trimEnd();
-  return [line(columns.map((c) => c.header)), ...cells.map(line)].join("\n") + "\n";
+  return `${[line(columns.map((c) => c.header)), ...cells.map(line)].join("\n")}\n`;
 }
 
 function sanitizeCell(s: string): string {
@@ -26,7 +26,7 @@ function sanitizeCell(s: string): string {
 
 /** Stable, pretty JSON for `--json` output (one document, trailing newline). */
 export function formatJson(value: unknown): string {
-  return JSON.stringify(value, null, 2) + "\n";
+  return `${JSON.stringify(value, null, 2)}\n`;
 }
 
 /** Human duration: 45s, 12m, 3h, 5d. */

@@ -11,7 +11,7 @@ import { createSocket } from "node:dgram";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { DstackError } from "../core/errors.ts";
-import { DEFAULT_HOST_ADDRESS, mappingsOverlap, type PortRange, type PortSpec, type Protocol } from "../core/ports.ts";
+import { DEFAULT_HOST_ADDRESS, mappingsOverlap, type PortRange, type PortSpec, type Protocol } from "../core/specs/ports.ts";
 
 /** The kernel's ephemeral port range (net.ipv4.ip_local_port_range), default 32768-60999. */
 export function ephemeralRange(): [number, number] {
@@ -139,12 +139,10 @@ export async function pickFreePort(protocol: Protocol, address: string = DEFAULT
 }
 
 /** Resolve every auto host port in `specs` (distinct from each other, from fixed specs and from `taken`). */
-export async function resolveAutoPorts(
-  specs: PortSpec[],
-  opts: PickPortOptions,
-): Promise<(PortSpec & { hostPort: number })[]> {
+export async function resolveAutoPorts(specs: PortSpec[], opts: PickPortOptions): Promise<(PortSpec & { hostPort: number })[]> {
   const taken = [...(opts.taken ?? [])];
-  for (const s of specs) if (s.hostPort !== "auto") taken.push({ protocol: s.protocol, host_address: s.hostAddress, host_port: s.hostPort });
+  for (const s of specs)
+    if (s.hostPort !== "auto") taken.push({ protocol: s.protocol, host_address: s.hostAddress, host_port: s.hostPort });
   const out: (PortSpec & { hostPort: number })[] = [];
   for (const s of specs) {
     if (s.hostPort !== "auto") {

@@ -8,9 +8,9 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { composeHashOf, parseAppCompose } from "../core/compose.ts";
-import { decryptEnv, deriveEnvKeyPair, guestEnvFilter } from "../core/envcrypt.ts";
 import type { BootInfo } from "../auth/decide.ts";
+import { composeHashOf, parseAppCompose } from "../core/compose/app-compose.ts";
+import { decryptEnv, deriveEnvKeyPair, guestEnvFilter } from "../core/env/envcrypt.ts";
 import type { SimConfig } from "./config.ts";
 import type { VmRecord, VmStore } from "./store.ts";
 
@@ -26,7 +26,6 @@ export function osImageHashOf(cfg: SimConfig, image: string): string {
     return "";
   }
 }
-
 
 export function bootInfoFor(cfg: SimConfig, vm: VmRecord): BootInfo {
   const osImageHash = osImageHashOf(cfg, vm.config.image);
@@ -84,7 +83,7 @@ export async function bootVm(cfg: SimConfig, store: VmStore, vm: VmRecord, seed:
   if (manifest.kms_enabled !== false) {
     if (!(await step("requesting app keys"))) return;
     if (!cfg.authUrl) return fail("Boot failed: this simulated VMM has no KMS auth webhook configured ([simulator] auth_url in vmm.toml)");
-    const url = cfg.authUrl.replace(/\/?$/, "/") + "bootAuth/app";
+    const url = `${cfg.authUrl.replace(/\/?$/, "/")}bootAuth/app`;
     let decision: { isAllowed?: unknown; reason?: unknown };
     try {
       const r = await fetch(url, {
@@ -98,7 +97,8 @@ export async function bootVm(cfg: SimConfig, store: VmStore, vm: VmRecord, seed:
     } catch (e) {
       return fail(`Boot failed: auth api ${url} unreachable: ${(e as Error).message}`);
     }
-    if (decision.isAllowed !== true) return fail(`Boot denied: ${typeof decision.reason === "string" ? decision.reason : "no reason given"}`);
+    if (decision.isAllowed !== true)
+      return fail(`Boot denied: ${typeof decision.reason === "string" ? decision.reason : "no reason given"}`);
     serial("[dstack-vmm-sim] app keys released by the KMS (webhook allowed the boot)");
     if (vm.config.encrypted_env) {
       let names: string[];

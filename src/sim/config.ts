@@ -2,9 +2,9 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { DstackError } from "../core/errors.ts";
-import type { PortRange } from "../core/ports.ts";
-import { portPolicyOf } from "../core/vmm-port-policy.ts";
-import { parseToml } from "../core/toml.ts";
+import { parseToml } from "../core/render/toml.ts";
+import type { PortRange } from "../core/specs/ports.ts";
+import { portPolicyOf } from "../core/specs/vmm-port-policy.ts";
 
 export interface SimConfig {
   /** unix:PATH or tcp:HOST:PORT */
@@ -65,7 +65,9 @@ export function loadSimConfig(path: string): SimConfig {
     portMapping: { enabled: policy.enabled === true, address: str(pm.address, "127.0.0.1"), ranges: policy.ranges },
     cidStart: num(cvm.cid_start, 1000),
     cidPoolSize: num(cvm.cid_pool_size, 1000),
-    tokens: Array.isArray(auth.tokens) ? (auth.tokens as unknown[]).filter((x): x is string => typeof x === "string" && x.trim() !== "").map((x) => x.trim()) : [],
+    tokens: Array.isArray(auth.tokens)
+      ? (auth.tokens as unknown[]).filter((x): x is string => typeof x === "string" && x.trim() !== "").map((x) => x.trim())
+      : [],
     authEnabled: auth.enabled === true,
     kmsUrls: Array.isArray(cvm.kms_urls) ? (cvm.kms_urls as string[]) : [],
     gatewayUrls: Array.isArray(cvm.gateway_urls) ? (cvm.gateway_urls as string[]) : [],

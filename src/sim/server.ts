@@ -3,16 +3,15 @@
  * socket or TCP, with the same routes, JSON rules, validation messages, auth
  * and status model; CVMs are simulated (src/sim/boot.ts).
  */
-import { randomBytes, randomUUID, timingSafeEqual, createHash } from "node:crypto";
-import { existsSync, mkdirSync, openSync, readFileSync, readSync, closeSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { appIdOf, composeHashOf, parseAppCompose } from "../core/compose.ts";
-import { versionAtLeast } from "../core/image-version.ts";
-import { inRanges, mappingsOverlap } from "../core/ports.ts";
+import { appIdOf, composeHashOf, parseAppCompose } from "../core/compose/app-compose.ts";
+import { versionAtLeast } from "../core/images/image-version.ts";
+import { inRanges, mappingsOverlap } from "../core/specs/ports.ts";
 import type { PortMapping, UpdateVmRequest, VmConfiguration } from "../core/vmm/types.ts";
 import { defaultVmConfiguration } from "../core/vmm/types.ts";
-import { readImage, imageVersion } from "../host/images.ts";
-import { listImages } from "../host/images.ts";
+import { imageVersion, listImages, readImage } from "../host/images/images.ts";
 import { bootVm, envKeyFor, SIM_MARK } from "./boot.ts";
 import type { SimConfig } from "./config.ts";
 import { statusOf, type VmRecord, VmStore, vmInfo } from "./store.ts";
@@ -42,8 +41,12 @@ function typed(body: Obj, key: string, kind: "string" | "number" | "boolean" | "
     if (optional) return;
     throw new RpcError(`invalid type: null, expected ${kind === "number" ? "u32" : kind === "array" ? "a sequence" : `a ${kind}`}`);
   }
-  const ok = kind === "array" ? Array.isArray(v) : kind === "number" ? typeof v === "number" && Number.isInteger(v) && v >= 0 : typeof v === kind;
-  if (!ok) throw new RpcError(`invalid type: ${JSON.stringify(v)}, expected ${kind === "number" ? "u32" : kind === "array" ? "a sequence" : `a ${kind}`} for field \`${key}\``);
+  const ok =
+    kind === "array" ? Array.isArray(v) : kind === "number" ? typeof v === "number" && Number.isInteger(v) && v >= 0 : typeof v === kind;
+  if (!ok)
+    throw new RpcError(
+      `invalid type: ${JSON.stringify(v)}, expected ${kind === "number" ? "u32" : kind === "array" ? "a sequence" : `a ${kind}`} for field \`${key}\``,
+    );
 }
 
 export class Simulator {
@@ -107,7 +110,8 @@ export class Simulator {
       const vp = Number(p.vm_port ?? 0);
       if (hp > 65535) throw new RpcError("Invalid host port");
       if (vp > 65535) throw new RpcError("Invalid vm port");
-      if (checkPolicy && !inRanges(proto, hp, this.cfg.portMapping.ranges)) throw new RpcError(`Port mapping is not allowed for ${proto}:${hp}`);
+      if (checkPolicy && !inRanges(proto, hp, this.cfg.portMapping.ranges))
+        throw new RpcError(`Port mapping is not allowed for ${proto}:${hp}`);
       if (proto !== "tcp" && proto !== "udp") throw new RpcError("Invalid protocol");
       const addr = String(p.host_address ?? "") || (checkPolicy ? this.cfg.portMapping.address : "");
       if (!isIp(addr)) throw new RpcError("Invalid host address");
@@ -115,13 +119,16 @@ export class Simulator {
     }
     for (let i = 0; i < out.length; i++) {
       for (let j = 0; j < i; j++) {
-        if (mappingsOverlap(out[i]!, out[j]!)) throw new RpcError(`duplicate host port mapping: ${out[i]!.protocol} ${out[i]!.host_address}:${out[i]!.host_port}`);
+        if (mappingsOverlap(out[i]!, out[j]!))
+          throw new RpcError(`duplicate host port mapping: ${out[i]!.protocol} ${out[i]!.host_address}:${out[i]!.host_port}`);
       }
       for (const other of this.store.vms.values()) {
         if (other.id === selfId) continue;
         for (const m of other.config.ports) {
           if (mappingsOverlap(out[i]!, m)) {
-            throw new RpcError(`host port mapping conflicts with VM ${other.id}: ${out[i]!.protocol} ${out[i]!.host_address}:${out[i]!.host_port}`);
+            throw new RpcError(
+              `host port mapping conflicts with VM ${other.id}: ${out[i]!.protocol} ${out[i]!.host_address}:${out[i]!.host_port}`,
+            );
           }
         }
       }
@@ -138,11 +145,26 @@ export class Simulator {
       throw new RpcError("invalid app compose JSON");
     }
     const kp = (raw as Obj)?.key_provider;
-    if (kp !== undefined && kp !== null && !["none", "kms", "local", "tpm"].includes(String(kp))) throw new RpcError("invalid key_provider");
+    if (kp !== undefined && kp !== null && !["none", "kms", "local", "tpm"].includes(String(kp)))
+      throw new RpcError("invalid key_provider");
   }
 
   createVm(body: Obj): { id: string } {
-    for (const [k, t] of [["name", "string"], ["image", "string"], ["compose_file", "string"], ["vcpu", "number"], ["memory", "number"], ["disk_size", "number"], ["ports", "array"], ["encrypted_env", "string"], ["user_config", "string"], ["stopped", "boolean"], ["kms_urls", "array"], ["gateway_urls", "array"]] as const) typed(body, k, t);
+    for (const [k, t] of [
+      ["name", "string"],
+      ["image", "string"],
+      ["compose_file", "string"],
+      ["vcpu", "number"],
+      ["memory", "number"],
+      ["disk_size", "number"],
+      ["ports", "array"],
+      ["encrypted_env", "string"],
+      ["user_config", "string"],
+      ["stopped", "boolean"],
+      ["kms_urls", "array"],
+      ["gateway_urls", "array"],
+    ] as const)
+      typed(body, k, t);
     typed(body, "app_id", "string", true);
     const cfg: VmConfiguration = { ...defaultVmConfiguration(), ...(body as Partial<VmConfiguration>) };
     if (!NAME_RE.test(cfg.name)) throw new RpcError(`Invalid name: ${cfg.name}`);
@@ -156,9 +178,13 @@ export class Simulator {
     this.checkCompose(cfg.compose_file);
     const appId = cfg.app_id ? cfg.app_id.replace(/^(0x)+/i, "").toLowerCase() : appIdOf(composeHashOf(cfg.compose_file));
     // load_vm: image, compose, CID
-    if (!cfg.image || cfg.image.length > 64 || cfg.image.includes("..") || !/^[A-Za-z0-9_.-]+$/.test(cfg.image)) throw new RpcError("Failed to load VM: Invalid image name");
+    if (!cfg.image || cfg.image.length > 64 || cfg.image.includes("..") || !/^[A-Za-z0-9_.-]+$/.test(cfg.image))
+      throw new RpcError("Failed to load VM: Invalid image name");
     const img = readImage(this.cfg.imagePath, cfg.image);
-    if (!img) throw new RpcError(`Failed to load VM: Failed to load image: ${join(this.cfg.imagePath, cfg.image, "metadata.json")}: No such file or directory (os error 2)`);
+    if (!img)
+      throw new RpcError(
+        `Failed to load VM: Failed to load image: ${join(this.cfg.imagePath, cfg.image, "metadata.json")}: No such file or directory (os error 2)`,
+      );
     try {
       parseAppCompose(cfg.compose_file);
     } catch (e) {
@@ -174,7 +200,8 @@ export class Simulator {
     }
     if (cid < 0) throw new RpcError("Failed to load VM: CID pool exhausted");
     const version = imageVersion(cfg.image, img.version);
-    if (!cfg.stopped && !versionAtLeast(version)) throw new RpcError(`failed to start process: Unsupported image version: (${version || "unknown"})`);
+    if (!cfg.stopped && !versionAtLeast(version))
+      throw new RpcError(`failed to start process: Unsupported image version: (${version || "unknown"})`);
     const id = randomUUID();
     const vm: VmRecord = {
       id,
@@ -242,7 +269,12 @@ export class Simulator {
    * Fault injection for tests of the callers: DSTACK_SIM_FAULTS=CreateVm,StartVm makes those
    * methods fail with a 400 as a refusing VMM would.
    */
-  private readonly faults = new Set((process.env.DSTACK_SIM_FAULTS ?? "").split(",").map((x) => x.trim()).filter(Boolean));
+  private readonly faults = new Set(
+    (process.env.DSTACK_SIM_FAULTS ?? "")
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
 
   async dispatch(method: string, body: Obj): Promise<unknown> {
     const name = method.replace(/^(Teepod\.)+/, "");
@@ -323,7 +355,20 @@ export class Simulator {
           images: listImages(this.cfg.imagePath).map((i) => {
             const meta = JSON.parse(readFileSync(join(i.dir, "metadata.json"), "utf8")) as Obj;
             const view = Object.fromEntries(
-              ["cmdline", "kernel", "initrd", "hda", "rootfs", "bios", "bios-sev", "rootfs_hash", "shared_ro", "version", "is_dev", "ovmf_variant"].map((k) => [k, k === "version" ? i.version : (meta[k] ?? (k === "shared_ro" || k === "is_dev" ? false : null))]),
+              [
+                "cmdline",
+                "kernel",
+                "initrd",
+                "hda",
+                "rootfs",
+                "bios",
+                "bios-sev",
+                "rootfs_hash",
+                "shared_ro",
+                "version",
+                "is_dev",
+                "ovmf_variant",
+              ].map((k) => [k, k === "version" ? i.version : (meta[k] ?? (k === "shared_ro" || k === "is_dev" ? false : null))]),
             );
             return { name: i.name, description: JSON.stringify(view), version: i.version, is_dev: i.isDev };
           }),
@@ -331,8 +376,18 @@ export class Simulator {
       case "GetMeta":
         return {
           kms: { url: this.cfg.kmsUrls[0] ?? "", urls: this.cfg.kmsUrls },
-          gateway: { url: this.cfg.gatewayUrls[0] ?? "", base_domain: "localhost", port: 8082, agent_port: 8090, urls: this.cfg.gatewayUrls },
-          resources: { max_cvm_number: this.cfg.cidPoolSize, max_allocable_vcpu: this.cfg.maxVcpu, max_allocable_memory_in_mb: this.cfg.maxMemory },
+          gateway: {
+            url: this.cfg.gatewayUrls[0] ?? "",
+            base_domain: "localhost",
+            port: 8082,
+            agent_port: 8090,
+            urls: this.cfg.gatewayUrls,
+          },
+          resources: {
+            max_cvm_number: this.cfg.cidPoolSize,
+            max_allocable_vcpu: this.cfg.maxVcpu,
+            max_allocable_memory_in_mb: this.cfg.maxMemory,
+          },
           networking: { supported_modes: ["user"], default_mode: "user", default_bridge: "" },
         };
       case "Version":
@@ -351,9 +406,16 @@ export class Simulator {
         return { hash: composeHashOf(cfg.compose_file) };
       }
       case "GetAppEnvEncryptPubKey": {
-        const appId = String(body.app_id ?? "").replace(/^(0x)+/i, "").toLowerCase();
+        const appId = String(body.app_id ?? "")
+          .replace(/^(0x)+/i, "")
+          .toLowerCase();
         if (!/^[0-9a-f]{40}$/.test(appId)) throw new RpcError("app_id must be 20 bytes");
-        return { public_key: envKeyFor(this.seed, appId).publicKey, signature: "", timestamp: Math.floor(Date.now() / 1000), signature_v1: "" };
+        return {
+          public_key: envKeyFor(this.seed, appId).publicKey,
+          signature: "",
+          timestamp: Math.floor(Date.now() / 1000),
+          signature_v1: "",
+        };
       }
       case "ReloadVms":
         return { loaded: 0, updated: 0, removed: 0 };
@@ -373,7 +435,10 @@ export class Simulator {
 const HEADERS = { "x-app-version": `v${SIM_VERSION.version} (${SIM_VERSION.rev})`, "x-accel-buffering": "no" };
 
 function errorResponse(msg: string): Response {
-  return new Response(JSON.stringify({ error: msg }, null, 2), { status: 400, headers: { "content-type": "application/json", ...HEADERS } });
+  return new Response(JSON.stringify({ error: msg }, null, 2), {
+    status: 400,
+    headers: { "content-type": "application/json", ...HEADERS },
+  });
 }
 
 function tokenOk(cfg: SimConfig, presented: string): boolean {
@@ -502,7 +567,8 @@ export async function handle(sim: Simulator, req: Request): Promise<Response> {
       if (text.trim() !== "") {
         try {
           const parsed = JSON.parse(text) as unknown;
-          if (parsed !== null && (typeof parsed !== "object" || Array.isArray(parsed))) return errorResponse(`invalid type: expected struct`);
+          if (parsed !== null && (typeof parsed !== "object" || Array.isArray(parsed)))
+            return errorResponse(`invalid type: expected struct`);
           body = (parsed ?? {}) as Obj;
         } catch (e) {
           return errorResponse(`failed to decode json: ${(e as Error).message}`);
@@ -518,9 +584,12 @@ export async function handle(sim: Simulator, req: Request): Promise<Response> {
   }
   if (req.method === "GET" && (url.pathname === "/" || url.pathname === "/v1" || url.pathname === "/beta")) {
     const title = sim.cfg.nodeName ? `${sim.cfg.nodeName} | dstack-vmm` : "dstack-vmm";
-    return new Response(`<!doctype html><title>${title}</title><h1>${title} (${SIM_MARK})</h1><p>${sim.store.vms.size} VMs. This is dstack-vmm-sim: the API of dstack-vmm with simulated CVMs.</p>`, {
-      headers: { "content-type": "text/html; charset=utf-8", ...HEADERS },
-    });
+    return new Response(
+      `<!doctype html><title>${title}</title><h1>${title} (${SIM_MARK})</h1><p>${sim.store.vms.size} VMs. This is dstack-vmm-sim: the API of dstack-vmm with simulated CVMs.</p>`,
+      {
+        headers: { "content-type": "text/html; charset=utf-8", ...HEADERS },
+      },
+    );
   }
   return new Response("404 Not Found", { status: 404, headers: HEADERS });
 }

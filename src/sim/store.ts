@@ -50,7 +50,7 @@ export class VmStore {
 
   log(id: string, ch: "serial" | "stdout" | "stderr", line: string): void {
     try {
-      appendFileSync(this.logPath(id, ch), line.endsWith("\n") ? line : line + "\n");
+      appendFileSync(this.logPath(id, ch), line.endsWith("\n") ? line : `${line}\n`);
     } catch {
       /* VM dir removed meanwhile */
     }
@@ -59,10 +59,24 @@ export class VmStore {
   persist(vm: VmRecord): void {
     const d = this.dir(vm.id);
     mkdirSync(join(d, "shared"), { recursive: true });
-    writeAtomic(join(d, "vm-manifest.json"), JSON.stringify({ id: vm.id, config: vm.config, app_id: vm.appId, cid: vm.cid, created_at_ms: vm.createdAtMs, image_version: vm.imageVersion }) + "\n");
+    writeAtomic(
+      join(d, "vm-manifest.json"),
+      `${JSON.stringify({
+        id: vm.id,
+        config: vm.config,
+        app_id: vm.appId,
+        cid: vm.cid,
+        created_at_ms: vm.createdAtMs,
+        image_version: vm.imageVersion,
+      })}\n`,
+    );
     // `exited`/`boot_error` are the simulator's own: they keep a failed boot failed across a restart
-    writeAtomic(join(d, "vm-state.json"), JSON.stringify({ started: vm.started, exited: vm.started && !vm.running, boot_error: vm.bootError }) + "\n");
-    if (vm.instanceId) writeAtomic(join(d, "shared", ".instance_info"), JSON.stringify({ app_id: vm.appId, instance_id: vm.instanceId }) + "\n");
+    writeAtomic(
+      join(d, "vm-state.json"),
+      `${JSON.stringify({ started: vm.started, exited: vm.started && !vm.running, boot_error: vm.bootError })}\n`,
+    );
+    if (vm.instanceId)
+      writeAtomic(join(d, "shared", ".instance_info"), `${JSON.stringify({ app_id: vm.appId, instance_id: vm.instanceId })}\n`);
   }
 
   /** Load every VM dir; VMs that were running keep running (the VMM's reload). */

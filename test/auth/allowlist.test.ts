@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { emptyAllowlist, normalizeHex, parseAllowlist, withAppHash, withOsImages, withoutApp } from "../../src/auth/allowlist.ts";
-import { registerAppHash, revokeApp, unregisterAppHash, updateAllowlist } from "../../src/host/allowlist-file.ts";
+import { registerAppHash, revokeApp, unregisterAppHash, updateAllowlist } from "../../src/auth/allowlist-file.ts";
 
 const A = "ab".repeat(20);
 const H1 = "11".repeat(32);
@@ -27,10 +27,10 @@ describe("allowlist model", () => {
   test("register is idempotent across hex spellings; revoke one hash or the app", () => {
     let l = emptyAllowlist(["0xAA"]);
     expect(l.osImages).toEqual(["aa"]);
-    let r = withAppHash(l, "0x" + A.toUpperCase(), H1);
+    const r = withAppHash(l, `0x${A.toUpperCase()}`, H1);
     expect(r.added).toBe(true);
     l = r.list;
-    expect(withAppHash(l, A, "0x" + H1.toUpperCase()).added).toBe(false);
+    expect(withAppHash(l, A, `0x${H1.toUpperCase()}`).added).toBe(false);
     l = withAppHash(l, A, H2).list;
     expect(l.apps[A]!.composeHashes).toEqual([H1, H2]);
     expect(withoutApp(l, A, H1).list.apps[A]!.composeHashes).toEqual([H2]);
@@ -66,9 +66,16 @@ describe("allowlist file", () => {
   test("20 concurrent registrations from separate processes all land", async () => {
     const p = join(mkdtempSync(join(tmpdir(), "al-")), "auth-allowlist.json");
     await updateAllowlist(p, (l) => l);
-    const mod = join(import.meta.dir, "../../src/host/allowlist-file.ts");
+    const mod = join(import.meta.dir, "../../src/auth/allowlist-file.ts");
     const procs = Array.from({ length: 20 }, (_, i) =>
-      Bun.spawn([process.execPath, "-e", `import { registerAppHash } from ${JSON.stringify(mod)}; await registerAppHash(${JSON.stringify(p)}, "${A}", "${i.toString(16).padStart(64, "0")}");`], { stdout: "ignore", stderr: "inherit" }),
+      Bun.spawn(
+        [
+          process.execPath,
+          "-e",
+          `import { registerAppHash } from ${JSON.stringify(mod)}; await registerAppHash(${JSON.stringify(p)}, "${A}", "${i.toString(16).padStart(64, "0")}");`,
+        ],
+        { stdout: "ignore", stderr: "inherit" },
+      ),
     );
     expect(await Promise.all(procs.map((x) => x.exited))).toEqual(Array(20).fill(0));
     expect(JSON.parse(readFileSync(p, "utf8")).apps[A].composeHashes).toHaveLength(20);

@@ -8,9 +8,9 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { makeWebhook, type DecisionLog } from "../../src/auth/server.ts";
+import { type DecisionLog, makeWebhook } from "../../src/auth/server.ts";
 import { AllowlistSource, type Loaded } from "../../src/auth/source.ts";
-import { runBin, DIST } from "../helpers/run.ts";
+import { DIST, runBin } from "../helpers/run.ts";
 
 const IMG = "0x1fbb0cf9cc6cfbf23d6b779776fabad2c5403d643badb9e5e238615e4960a78a";
 const base = {
@@ -34,7 +34,9 @@ function setup(config: unknown) {
   const changes: unknown[] = [];
   const fetch = makeWebhook(path, { onDecision: (d) => logs.push(d), onAllowlistChange: (l) => changes.push(l) });
   const call = async (route: "app" | "kms", body: unknown, headers: Record<string, string> = { "content-type": "application/json" }) => {
-    const r = await fetch(new Request(`http://x/bootAuth/${route}`, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) }));
+    const r = await fetch(
+      new Request(`http://x/bootAuth/${route}`, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) }),
+    );
     return { status: r.status, body: (await r.json()) as { isAllowed: boolean; reason: string; gatewayAppId: string; error?: string } };
   };
   return { path, dir, fetch, call, logs, changes, write: (c: unknown) => writeFileSync(path, JSON.stringify(c)) };
@@ -45,7 +47,10 @@ async function serveBinary(path: string, opts: { args?: string[]; stderr?: "pipe
   const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
   const port = probe.port!;
   probe.stop(true);
-  const p = Bun.spawn([join(DIST, "dstack-auth"), "--config", path, "--port", String(port), ...(opts.args ?? [])], { stdout: "ignore", stderr: opts.stderr ?? "ignore" });
+  const p = Bun.spawn([join(DIST, "dstack-auth"), "--config", path, "--port", String(port), ...(opts.args ?? [])], {
+    stdout: "ignore",
+    stderr: opts.stderr ?? "ignore",
+  });
   for (let i = 0; i < 300; i++) {
     try {
       if ((await fetch(`http://127.0.0.1:${port}/`)).ok) return { p, port, url: `http://127.0.0.1:${port}` };
@@ -68,7 +73,11 @@ describe("decisions (§3.1 adapted, §3.2)", () => {
   });
 
   test("#2/#9 KMS route: mrAggregated and the device rule; allowAnyDevice overrides the list", async () => {
-    const s = setup({ osImages: [IMG], gatewayAppId: "0xgateway", kms: { mrAggregated: ["0xabc123"], devices: ["0xdevice999"], allowAnyDevice: false } });
+    const s = setup({
+      osImages: [IMG],
+      gatewayAppId: "0xgateway",
+      kms: { mrAggregated: ["0xabc123"], devices: ["0xdevice999"], allowAnyDevice: false },
+    });
     expect((await s.call("kms", base)).body).toEqual({ isAllowed: true, gatewayAppId: "0xgateway", reason: "ok" });
     s.write({ osImages: [IMG], kms: { mrAggregated: ["0xabc123"], devices: ["0xotherdevice"], allowAnyDevice: true } });
     expect((await s.call("kms", base)).body.isAllowed).toBe(true);
@@ -98,7 +107,10 @@ describe("decisions (§3.1 adapted, §3.2)", () => {
   });
 
   test("#10–#14 app route: registered app, compose hash, device rule", async () => {
-    const s = setup({ osImages: [IMG], apps: { "0xapp123": { composeHashes: ["0xcompose456"], devices: ["0xdevice999"], allowAnyDevice: false } } });
+    const s = setup({
+      osImages: [IMG],
+      apps: { "0xapp123": { composeHashes: ["0xcompose456"], devices: ["0xdevice999"], allowAnyDevice: false } },
+    });
     expect((await s.call("app", base)).body).toEqual({ isAllowed: true, gatewayAppId: "", reason: "ok" });
     s.write({ osImages: [IMG], apps: {} });
     expect((await s.call("app", base)).body.reason).toBe("app not registered");
@@ -111,11 +123,28 @@ describe("decisions (§3.1 adapted, §3.2)", () => {
   });
 
   test("#15/#16, §3.2, §3.5: hex is normalised on both sides, map keys too (trimmed, 0x/0X, case)", async () => {
-    const s = setup({ osImages: [IMG.toUpperCase().replace("0X", "0x")], apps: { "0xAPP123": { composeHashes: ["0xCOMPOSE456"], allowAnyDevice: true } } });
+    const s = setup({
+      osImages: [IMG.toUpperCase().replace("0X", "0x")],
+      apps: { "0xAPP123": { composeHashes: ["0xCOMPOSE456"], allowAnyDevice: true } },
+    });
     expect((await s.call("app", base)).body.isAllowed).toBe(true);
-    expect((await s.call("app", { ...base, appId: "0XAPP123", composeHash: " compose456 ", osImageHash: IMG.slice(2) })).body.isAllowed).toBe(true);
+    expect(
+      (await s.call("app", { ...base, appId: "0XAPP123", composeHash: " compose456 ", osImageHash: IMG.slice(2) })).body.isAllowed,
+    ).toBe(true);
     s.write({ osImages: ["0xC2AA"], apps: { "0xApp1": { composeHashes: ["0xHASH"], allowAnyDevice: true } } });
-    const wire = { teeVariant: "dstack-tdx", mrAggregated: "0xAABB", osImageHash: "0xC2AA", mrSystem: "", appId: "0xApp1", composeHash: "0xHASH", instanceId: "", deviceId: "0xDEV", keyProviderInfo: "", tcbStatus: "UpToDate", advisoryIds: [] };
+    const wire = {
+      teeVariant: "dstack-tdx",
+      mrAggregated: "0xAABB",
+      osImageHash: "0xC2AA",
+      mrSystem: "",
+      appId: "0xApp1",
+      composeHash: "0xHASH",
+      instanceId: "",
+      deviceId: "0xDEV",
+      keyProviderInfo: "",
+      tcbStatus: "UpToDate",
+      advisoryIds: [],
+    };
     expect((await s.call("app", wire)).body.isAllowed).toBe(true);
     expect((await s.call("app", { ...wire, appId: "0xnope" })).body.reason).toBe("app not registered");
     expect((await s.call("app", { ...wire, composeHash: "0xnope" })).body.reason).toBe("compose hash not allowed");
@@ -127,7 +156,16 @@ describe("decisions (§3.1 adapted, §3.2)", () => {
   test("every decision is logged once with app id, compose hash, result and reason", async () => {
     const s = setup({ apps: {} });
     await s.call("app", base);
-    expect(s.logs).toEqual([{ route: "app", appId: "0xapp123", composeHash: "0xcompose456", mrAggregated: "0xabc123", allowed: false, reason: "app not registered" }]);
+    expect(s.logs).toEqual([
+      {
+        route: "app",
+        appId: "0xapp123",
+        composeHash: "0xcompose456",
+        mrAggregated: "0xabc123",
+        allowed: false,
+        reason: "app not registered",
+      },
+    ]);
   });
 });
 
@@ -144,7 +182,7 @@ describe("fail closed", () => {
     expect(s.changes).toHaveLength(1);
     s.write({ osImages: "notarray" });
     expect((await s.call("kms", base)).body.reason).toContain("osImages");
-    renameSync(s.path, s.path + ".gone");
+    renameSync(s.path, `${s.path}.gone`);
     expect((await s.call("app", base)).body.reason).toContain("does not exist");
     expect(s.changes).toHaveLength(3);
     const info = await s.fetch(new Request("http://x/"));
@@ -195,7 +233,11 @@ describe("bad input never crashes it", () => {
       const ok = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: chunked(JSON.stringify(base)) });
       expect(ok.status).toBe(200);
       expect(await ok.json()).toEqual({ isAllowed: true, gatewayAppId: "", reason: "ok" });
-      const big = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: chunked(JSON.stringify({ ...base, pad: "x".repeat(64 * 1024) })) });
+      const big = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: chunked(JSON.stringify({ ...base, pad: "x".repeat(64 * 1024) })),
+      });
       expect(big.status).toBe(413);
       expect(await big.json()).toEqual({ error: "body too large (limit 65536 bytes)" });
       const bad = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: chunked("{bad") });
@@ -210,14 +252,14 @@ describe("bad input never crashes it", () => {
     const s = setup({ apps: { "0xapp123": { composeHashes: ["0xcompose456"] } } });
     const { p, url } = await serveBinary(s.path);
     let seed = 42;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-    const pick = <T,>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!;
     const bodies: (() => NonNullable<RequestInit["body"]>)[] = [
-      () => JSON.stringify({ ...base, [pick(Object.keys(base))]: pick([null, 1, true, [], {}, "x", "0x" + "f".repeat(64)]) }),
+      () => JSON.stringify({ ...base, [pick(Object.keys(base))]: pick([null, 1, true, [], {}, "x", `0x${"f".repeat(64)}`]) }),
       () => Array.from({ length: Math.floor(rnd() * 200) }, () => String.fromCharCode(Math.floor(rnd() * 256))).join(""),
       () => JSON.stringify(pick([null, 0, "s", [], [base], { advisoryIds: [1] }])),
       () => JSON.stringify(base),
-      () => "{" + "\"a\":".repeat(Math.floor(rnd() * 50)),
+      () => `{${'"a":'.repeat(Math.floor(rnd() * 50))}`,
       () => Uint8Array.from({ length: Math.floor(rnd() * 300) }, () => Math.floor(rnd() * 256)),
       () => JSON.stringify({ ...base, pad: "x".repeat(60 * 1024 + Math.floor(rnd() * 10 * 1024)) }), // either side of 64 KiB
       () => new Blob([JSON.stringify(base)]).stream(), // chunked
@@ -232,7 +274,15 @@ describe("bad input never crashes it", () => {
             const path = pick(["/bootAuth/app", "/bootAuth/kms", "/", "/x", "/bootAuth", "/bootAuth/app?x=1", "/%zz"]);
             const method = pick(["POST", "POST", "POST", "GET", "PUT", "DELETE"]);
             const headers: Record<string, string> = {};
-            if (rnd() < 0.8) headers["content-type"] = pick(["application/json", "text/plain", "application/json; charset=utf-8", "", "application/x-www-form-urlencoded", "application/vnd.x+json"]);
+            if (rnd() < 0.8)
+              headers["content-type"] = pick([
+                "application/json",
+                "text/plain",
+                "application/json; charset=utf-8",
+                "",
+                "application/x-www-form-urlencoded",
+                "application/vnd.x+json",
+              ]);
             if (rnd() < 0.2) headers["x-junk"] = String(rnd());
             const r = await fetch(`${url}${path}`, { method, headers, ...(method === "GET" ? {} : { body: pick(bodies)() }) });
             statuses.add(r.status);
@@ -253,7 +303,11 @@ describe("bad input never crashes it", () => {
       expect([...statuses].every((c) => c === 200 || (c >= 400 && c < 500))).toBe(true);
       expect(statuses).toContain(413);
       expect(statuses).toContain(415);
-      const ok = await fetch(`${url}/bootAuth/app`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(base) });
+      const ok = await fetch(`${url}/bootAuth/app`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(base),
+      });
       expect(((await ok.json()) as { isAllowed: boolean }).isAllowed).toBe(true);
       expect(p.exitCode).toBeNull();
     } finally {
@@ -332,7 +386,11 @@ describe("freshness across threads, with requests in flight together", () => {
         while (sent < 3000) {
           sent++;
           const atSend = Atomics.load(slots, 0); // every rename up to this one completed before the request left
-          const r = await fetch(`http://127.0.0.1:${port}/bootAuth/app`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(base) });
+          const r = await fetch(`http://127.0.0.1:${port}/bootAuth/app`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(base),
+          });
           const d = (await r.json()) as { isAllowed: boolean; gatewayAppId: string };
           const decidedBy = Number.parseInt(d.gatewayAppId, 16);
           if (!(decidedBy >= atSend)) stale.push(`sent after version ${atSend} completed, decided by ${d.gatewayAppId}`);
@@ -408,12 +466,20 @@ describe("compiled binary", () => {
     const s = setup({ osImages: [IMG], apps: { "0xapp123": { composeHashes: ["0xcompose456"], allowAnyDevice: true } } });
     const { p, port } = await serveBinary(s.path, { args: ["--log-format", "json"], stderr: "pipe" });
     procs.push(p);
-    const d = await fetch(`http://127.0.0.1:${port}/bootAuth/app`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(base) });
+    const d = await fetch(`http://127.0.0.1:${port}/bootAuth/app`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(base),
+    });
     expect(await d.json()).toEqual({ isAllowed: true, gatewayAppId: "", reason: "ok" });
     // bodies far over 64 KiB, with a content-length or chunked: a JSON 413, not Bun's empty one
     const huge = new Uint8Array(8 * 1024 * 1024).fill(0x20);
     for (const body of [huge, new Blob([huge]).stream()]) {
-      const r = await fetch(`http://127.0.0.1:${port}/bootAuth/app`, { method: "POST", headers: { "content-type": "application/json" }, body });
+      const r = await fetch(`http://127.0.0.1:${port}/bootAuth/app`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
       expect(r.status).toBe(413);
       expect(await r.json()).toEqual({ error: "body too large (limit 65536 bytes)" });
     }
@@ -442,7 +508,10 @@ describe("compiled binary", () => {
     expect(late.status).toBe(200);
     expect(await late.json()).toEqual({ isAllowed: true, gatewayAppId: "", reason: "ok" });
     expect(await p.exited).toBe(0);
-    const lines = (await new Response(p.stderr).text()).trim().split("\n").map((l) => JSON.parse(l));
+    const lines = (await new Response(p.stderr).text())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines[0]).toMatchObject({ event: "allowlist", ok: true, apps: 1 }); // reported at start, before any request
     expect(lines[1]).toMatchObject({ event: "listening", port });
     expect(lines.filter((l) => l.event === "allowlist")).toHaveLength(1);

@@ -1,5 +1,16 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ExitCode, LockTimeoutError } from "../../src/core/errors.ts";
@@ -135,7 +146,11 @@ describe("withLock", () => {
   });
   test("the lock is released when fn throws; the lock file stays", async () => {
     const p = fresh();
-    await expect(withLock(p, () => { throw new Error("boom"); })).rejects.toThrow("boom");
+    await expect(
+      withLock(p, () => {
+        throw new Error("boom");
+      }),
+    ).rejects.toThrow("boom");
     expect(await withLock(p, async () => 7, { timeoutMs: 0 })).toBe(7);
     expect(readdirSync(join(p, ".."))).toContain("f.json.lock");
   });
@@ -172,7 +187,7 @@ describe("crash safety and concurrency (processes)", () => {
     writeAtomic(p, payload(0));
     const seen = new Set<number>();
     let rnd = 12345;
-    const rand = () => ((rnd = (rnd * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rand = () => (rnd = (rnd * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     for (let i = 0; i < 200; i++) {
       const w = Bun.spawn([process.execPath, join(FIXTURES, "atomic-writer.ts"), p, String((i + 1) * 1_000_000)], {
         stdout: "ignore",

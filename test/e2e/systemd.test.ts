@@ -5,22 +5,41 @@
  * Gated: root and DSTACK_E2E_SYSTEMD=1 (.ci/run sets it).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { DIST } from "../helpers/run.ts";
 import { ensureRootfs, Machine } from "../../scripts/e2e/nspawn.ts";
+import { DIST } from "../helpers/run.ts";
 
 // Asked for (DSTACK_E2E_SYSTEMD=1, as .ci/run does) as root, it runs: a missing systemd-nspawn then fails the test, it does not skip it.
 const enabled = process.env.DSTACK_E2E_SYSTEMD === "1" && process.getuid?.() === 0;
 const P = { dashboard: "19480", auth: "19401", kms: "19443", app: "19481" };
-const INSTALL = ["/opt/dstack/dstackup", "install", "--simulate", "--dashboard-port", P.dashboard, "--auth-port", P.auth, "--kms-port", P.kms, "--timeout", "60"];
+const INSTALL = [
+  "/opt/dstack/dstackup",
+  "install",
+  "--simulate",
+  "--dashboard-port",
+  P.dashboard,
+  "--auth-port",
+  P.auth,
+  "--kms-port",
+  P.kms,
+  "--timeout",
+  "60",
+];
 
 describe.if(enabled)("real systemd (systemd-nspawn)", () => {
   let m: Machine;
   let baselineUnits = "";
   let baselineTree = "";
   const tree = async () =>
-    (await m.exec(["sh", "-c", "find /etc/dstack /var/lib/dstack /run/dstack /usr/local /etc/systemd/system 2>/dev/null | sort | xargs -r ls -ld --time-style=+ 2>/dev/null | awk '{print $1, $NF}'"])).stdout;
+    (
+      await m.exec([
+        "sh",
+        "-c",
+        "find /etc/dstack /var/lib/dstack /run/dstack /usr/local /etc/systemd/system 2>/dev/null | sort | xargs -r ls -ld --time-style=+ 2>/dev/null | awk '{print $1, $NF}'",
+      ])
+    ).stdout;
   const units = async () => (await m.exec(["systemctl", "list-unit-files", "--no-legend", "--no-pager", "dstack*"])).stdout;
-  const since = async (u: string) => (await m.exec(["systemctl", "show", "-p", "ActiveEnterTimestampMonotonic", "--value", u])).stdout.trim();
+  const since = async (u: string) =>
+    (await m.exec(["systemctl", "show", "-p", "ActiveEnterTimestampMonotonic", "--value", u])).stdout.trim();
 
   beforeAll(async () => {
     const rootfs = await ensureRootfs((s) => process.stderr.write(`e2e: ${s}\n`));

@@ -36,10 +36,6 @@ export async function spawnCapture(cmd: string[], opts: RunOptions = {}): Promis
     stderr: "pipe",
     timeout: opts.timeoutMs ?? 60_000,
   });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr };
 }

@@ -2,9 +2,9 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createSimulatedImage } from "../../src/host/images.ts";
+import { createSimulatedImage } from "../../src/host/images/images.ts";
 import { loadSimConfig } from "../../src/sim/config.ts";
-import { serveSimulator, type RunningSim } from "../../src/sim/server.ts";
+import { type RunningSim, serveSimulator } from "../../src/sim/server.ts";
 
 export interface SimOptions {
   token?: string;
@@ -80,7 +80,9 @@ export interface SimProcess {
 export async function spawnSim(o: SimOptions & { source?: boolean } = {}): Promise<SimProcess> {
   const { dir, vmmToml } = writeSimConfig({ ...o, tcp: false });
   const root = join(import.meta.dir, "..", "..");
-  const cmd = o.source ? [process.execPath, join(root, "src/main.ts"), "dstack-vmm-sim", "-c", vmmToml] : [join(root, "dist", "dstack-vmm-sim"), "-c", vmmToml];
+  const cmd = o.source
+    ? [process.execPath, join(root, "src/main.ts"), "dstack-vmm-sim", "-c", vmmToml]
+    : [join(root, "dist", "dstack-vmm-sim"), "-c", vmmToml];
   const proc = Bun.spawn(cmd, { cwd: dir, stdin: "ignore", stdout: "ignore", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
   let err = "";
   void (async () => {

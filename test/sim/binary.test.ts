@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { buildAppCompose } from "../../src/core/compose.ts";
+import { buildAppCompose } from "../../src/core/compose/app-compose.ts";
 import { connectVmm } from "../../src/core/vmm/client.ts";
 import { runBin } from "../helpers/run.ts";
 import { spawnSim } from "../helpers/sim.ts";

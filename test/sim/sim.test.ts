@@ -4,8 +4,8 @@
  * and the KMS role (webhook decision, env decryption).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { buildAppCompose } from "../../src/core/compose.ts";
-import { encryptEnv } from "../../src/core/envcrypt.ts";
+import { buildAppCompose } from "../../src/core/compose/app-compose.ts";
+import { encryptEnv } from "../../src/core/env/envcrypt.ts";
 import { connectVmm, type VmmClient } from "../../src/core/vmm/client.ts";
 import { loadSimConfig } from "../../src/sim/config.ts";
 import { serveSimulator } from "../../src/sim/server.ts";
@@ -64,9 +64,17 @@ describe("dstack-vmm-sim wire contract", () => {
     expect(r.headers.get("www-authenticate")).toBe('Basic realm="dstack-vmm API"');
     const wrong = await raw(sim, "Status", {}, "nope");
     expect(wrong.status).toBe(401);
-    const basic = await fetch("http://x/prpc/Status?json", { method: "POST", unix: sim.host.slice(5), headers: { authorization: `Basic ${btoa("user:t0ken")}` } } as RequestInit);
+    const basic = await fetch("http://x/prpc/Status?json", {
+      method: "POST",
+      unix: sim.host.slice(5),
+      headers: { authorization: `Basic ${btoa("user:t0ken")}` },
+    } as RequestInit);
     expect(basic.status).toBe(200);
-    const admin = await fetch("http://x/prpc/Status?json", { method: "POST", unix: sim.host.slice(5), headers: { "x-admin-token": "t0ken" } } as RequestInit);
+    const admin = await fetch("http://x/prpc/Status?json", {
+      method: "POST",
+      unix: sim.host.slice(5),
+      headers: { "x-admin-token": "t0ken" },
+    } as RequestInit);
     expect(admin.status).toBe(200);
     const q = await fetch("http://x/prpc/Status?json&token=t0ken", { unix: sim.host.slice(5) } as RequestInit);
     expect(q.status).toBe(200);
@@ -80,19 +88,56 @@ describe("dstack-vmm-sim wire contract", () => {
     expect(meta.resources.max_cvm_number).toBe(1000);
     const imgs = await c.listImages();
     expect(imgs[0]).toMatchObject({ name: "dstack-0.5.5", version: "0.5.5", is_dev: false });
-    expect(JSON.parse(imgs[0]!.description)).toMatchObject({ kernel: "bzImage", initrd: "initramfs.cpio.gz", version: "0.5.5", "bios-sev": null });
+    expect(JSON.parse(imgs[0]!.description)).toMatchObject({
+      kernel: "bzImage",
+      initrd: "initramfs.cpio.gz",
+      version: "0.5.5",
+      "bios-sev": null,
+    });
   });
 
   test("CreateVm with the minimal §3.5 body → {id}; Status fields as the reference; Empty methods answer null", async () => {
-    const r = await raw(sim, "CreateVm", { name: "hello", image: "dstack-0.5.5", compose_file: compose(), vcpu: 2, memory: 2048, disk_size: 20, ports: [{ protocol: "tcp", host_port: 8080, vm_port: 80, host_address: "" }] });
+    const r = await raw(sim, "CreateVm", {
+      name: "hello",
+      image: "dstack-0.5.5",
+      compose_file: compose(),
+      vcpu: 2,
+      memory: 2048,
+      disk_size: 20,
+      ports: [{ protocol: "tcp", host_port: 8080, vm_port: 80, host_address: "" }],
+    });
     expect(r.status).toBe(200);
     const { id } = JSON.parse(r.text);
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const vm = await booted(c, id);
     expect(Object.keys(vm).sort()).toEqual(
-      ["id", "name", "status", "uptime", "app_url", "app_id", "instance_id", "configuration", "exited_at", "boot_progress", "boot_error", "shutdown_progress", "image_version", "events", "interfaces"].sort(),
+      [
+        "id",
+        "name",
+        "status",
+        "uptime",
+        "app_url",
+        "app_id",
+        "instance_id",
+        "configuration",
+        "exited_at",
+        "boot_progress",
+        "boot_error",
+        "shutdown_progress",
+        "image_version",
+        "events",
+        "interfaces",
+      ].sort(),
     );
-    expect(vm).toMatchObject({ name: "hello", status: "running", boot_progress: "done", boot_error: "", app_url: null, exited_at: "never", image_version: "0.5.5" });
+    expect(vm).toMatchObject({
+      name: "hello",
+      status: "running",
+      boot_progress: "done",
+      boot_error: "",
+      app_url: null,
+      exited_at: "never",
+      image_version: "0.5.5",
+    });
     expect(vm.app_id).toMatch(/^[0-9a-f]{40}$/);
     expect(vm.instance_id).toMatch(/^[0-9a-f]{40}$/);
     expect(vm.configuration!.ports).toEqual([{ protocol: "tcp", host_port: 8080, vm_port: 80, host_address: "127.0.0.1" }]);
@@ -112,14 +157,32 @@ describe("dstack-vmm-sim wire contract", () => {
     const base = { name: "v", image: "dstack-0.5.5", compose_file: compose("v"), vcpu: 1, memory: 512, disk_size: 1 };
     const cases: [object, string][] = [
       [{ ...base, name: "bad/name" }, "Invalid name: bad/name"],
-      [{ ...base, ports: [{ protocol: "tcp", host_port: 30000, vm_port: 80, host_address: "" }] }, "Port mapping is not allowed for tcp:30000"],
+      [
+        { ...base, ports: [{ protocol: "tcp", host_port: 30000, vm_port: 80, host_address: "" }] },
+        "Port mapping is not allowed for tcp:30000",
+      ],
       [{ ...base, ports: [{ protocol: "TCP", host_port: 80, vm_port: 80, host_address: "" }] }, "Port mapping is not allowed for TCP:80"],
       [{ ...base, ports: [{ protocol: "tcp", host_port: 70000, vm_port: 80, host_address: "" }] }, "Invalid host port"],
       [{ ...base, ports: [{ protocol: "tcp", host_port: 81, vm_port: 80, host_address: "nope" }] }, "Invalid host address"],
-      [{ ...base, ports: [{ protocol: "tcp", host_port: 81, vm_port: 80, host_address: "" }, { protocol: "tcp", host_port: 81, vm_port: 81, host_address: "0.0.0.0" }] }, "duplicate host port mapping: tcp 0.0.0.0:81"],
-      [{ ...base, ports: [{ protocol: "tcp", host_port: 8080, vm_port: 80, host_address: "0.0.0.0" }] }, "host port mapping conflicts with VM"],
+      [
+        {
+          ...base,
+          ports: [
+            { protocol: "tcp", host_port: 81, vm_port: 80, host_address: "" },
+            { protocol: "tcp", host_port: 81, vm_port: 81, host_address: "0.0.0.0" },
+          ],
+        },
+        "duplicate host port mapping: tcp 0.0.0.0:81",
+      ],
+      [
+        { ...base, ports: [{ protocol: "tcp", host_port: 8080, vm_port: 80, host_address: "0.0.0.0" }] },
+        "host port mapping conflicts with VM",
+      ],
       [{ ...base, compose_file: "{not json" }, "invalid app compose JSON"],
-      [{ ...base, compose_file: JSON.stringify({ name: "v", runner: "docker-compose", manifest_version: 2, key_provider: "tpm2" }) }, "invalid key_provider"],
+      [
+        { ...base, compose_file: JSON.stringify({ name: "v", runner: "docker-compose", manifest_version: 2, key_provider: "tpm2" }) },
+        "invalid key_provider",
+      ],
       [{ ...base, compose_file: JSON.stringify({ runner: "docker-compose" }) }, "Failed to load VM: Failed to read compose file"],
       [{ ...base, image: "../etc" }, "Failed to load VM: Invalid image name"],
       [{ ...base, image: "dstack-9.9.9" }, "Failed to load VM: Failed to load image"],
@@ -141,21 +204,47 @@ describe("dstack-vmm-sim wire contract", () => {
   });
 
   test("an old image version is refused at start", async () => {
-    const { createSimulatedImage } = await import("../../src/host/images.ts");
+    const { createSimulatedImage } = await import("../../src/host/images/images.ts");
     createSimulatedImage(`${sim.dir}/images`, "dstack-0.4.0", "0.4.0");
-    const r = await raw(sim, "CreateVm", { name: "old", image: "dstack-0.4.0", compose_file: compose("old"), vcpu: 1, memory: 512, disk_size: 1 });
+    const r = await raw(sim, "CreateVm", {
+      name: "old",
+      image: "dstack-0.4.0",
+      compose_file: compose("old"),
+      vcpu: 1,
+      memory: 512,
+      disk_size: 1,
+    });
     expect(JSON.parse(r.text).error).toContain("Unsupported image version: (0.4.0)");
   });
 
   test("the KMS role: a BootInfo reaches the webhook; a denial exits the VM with Boot denied in the serial log", async () => {
     decisions = [];
     allow = false;
-    const { id } = await c.createVm({ name: "denied", image: "dstack-0.5.5", compose_file: compose("denied", true), vcpu: 1, memory: 512, disk_size: 1 });
+    const { id } = await c.createVm({
+      name: "denied",
+      image: "dstack-0.5.5",
+      compose_file: compose("denied", true),
+      vcpu: 1,
+      memory: 512,
+      disk_size: 1,
+    });
     const vm = await booted(c, id);
     expect(vm.status).toBe("exited");
     expect(vm.boot_error).toBe("Boot denied: compose hash not allowed");
     const b = decisions[0] as Record<string, unknown>;
-    expect(Object.keys(b).sort()).toEqual(["advisoryIds", "appId", "composeHash", "deviceId", "instanceId", "keyProviderInfo", "mrAggregated", "mrSystem", "osImageHash", "tcbStatus", "teeVariant"]);
+    expect(Object.keys(b).sort()).toEqual([
+      "advisoryIds",
+      "appId",
+      "composeHash",
+      "deviceId",
+      "instanceId",
+      "keyProviderInfo",
+      "mrAggregated",
+      "mrSystem",
+      "osImageHash",
+      "tcbStatus",
+      "teeVariant",
+    ]);
     expect(b.appId).toBe(vm.app_id);
     expect(b.osImageHash).toMatch(/^[0-9a-f]{64}$/);
     let log = "";
@@ -171,14 +260,30 @@ describe("dstack-vmm-sim wire contract", () => {
     expect(pk.public_key).toMatch(/^[0-9a-f]{64}$/);
     expect((await c.getAppEnvEncryptPubKey(built.appId)).public_key).toBe(pk.public_key);
     const env = encryptEnv([{ key: "A_KEY", value: "s3cr3t-value" }], pk.public_key);
-    const { id } = await c.createVm({ name: "envy", image: "dstack-0.5.5", compose_file: built.composeFile, vcpu: 1, memory: 512, disk_size: 1, encrypted_env: env });
+    const { id } = await c.createVm({
+      name: "envy",
+      image: "dstack-0.5.5",
+      compose_file: built.composeFile,
+      vcpu: 1,
+      memory: 512,
+      disk_size: 1,
+      encrypted_env: env,
+    });
     expect((await booted(c, id)).boot_progress).toBe("done");
     let log = "";
     for await (const s of c.logs(id, { lines: 100 })) log += s;
     expect(log).toContain("decrypted env variables: A_KEY");
     expect(log).not.toContain("s3cr3t-value");
     const other = buildAppCompose({ name: "envx", dockerCompose: "services:\n  a:\n    image: y\n", kms: true, allowedEnvs: ["A_KEY"] });
-    const { id: bad } = await c.createVm({ name: "envx", image: "dstack-0.5.5", compose_file: other.composeFile, vcpu: 1, memory: 512, disk_size: 1, encrypted_env: env });
+    const { id: bad } = await c.createVm({
+      name: "envx",
+      image: "dstack-0.5.5",
+      compose_file: other.composeFile,
+      vcpu: 1,
+      memory: 512,
+      disk_size: 1,
+      encrypted_env: env,
+    });
     expect((await booted(c, bad)).boot_error).toContain("cannot decrypt the encrypted env");
   });
 
@@ -271,8 +376,17 @@ describe("capacity and policy", () => {
     const c = await connectVmm({ host: sim.host });
     try {
       await c.createVm({ name: "a", image: "dstack-0.5.5", compose_file: compose("a"), vcpu: 1, memory: 256, disk_size: 1 });
-      await expect(c.createVm({ name: "b", image: "dstack-0.5.5", compose_file: compose("b"), vcpu: 1, memory: 256, disk_size: 1 })).rejects.toThrow("Failed to load VM: CID pool exhausted");
-      await expect(c.createVm({ name: "c", image: "dstack-0.5.5", compose_file: compose("c"), ports: [{ protocol: "tcp", host_port: 80, vm_port: 80, host_address: "" }] })).rejects.toThrow("Port mapping is disabled");
+      await expect(
+        c.createVm({ name: "b", image: "dstack-0.5.5", compose_file: compose("b"), vcpu: 1, memory: 256, disk_size: 1 }),
+      ).rejects.toThrow("Failed to load VM: CID pool exhausted");
+      await expect(
+        c.createVm({
+          name: "c",
+          image: "dstack-0.5.5",
+          compose_file: compose("c"),
+          ports: [{ protocol: "tcp", host_port: 80, vm_port: 80, host_address: "" }],
+        }),
+      ).rejects.toThrow("Port mapping is disabled");
     } finally {
       c.close();
       await sim.stop();
@@ -283,7 +397,14 @@ describe("capacity and policy", () => {
     const sim = startSim();
     const c = await connectVmm({ host: sim.host });
     try {
-      const { id } = await c.createVm({ name: "k", image: "dstack-0.5.5", compose_file: compose("k", true), vcpu: 1, memory: 256, disk_size: 1 });
+      const { id } = await c.createVm({
+        name: "k",
+        image: "dstack-0.5.5",
+        compose_file: compose("k", true),
+        vcpu: 1,
+        memory: 256,
+        disk_size: 1,
+      });
       const vm = await booted(c, id);
       expect(vm.boot_error).toContain("no KMS auth webhook configured");
     } finally {

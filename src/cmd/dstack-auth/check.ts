@@ -1,6 +1,6 @@
-import { defineCommand } from "citty";
 import { readFileSync } from "node:fs";
-import { AllowlistError, parseAllowlist } from "../../auth/allowlist.ts";
+import { defineCommand } from "citty";
+import { type AllowlistError, parseAllowlist } from "../../auth/allowlist.ts";
 import { NotFoundError, RefusedError } from "../../core/errors.ts";
 import { formatJson } from "../../core/output.ts";
 import { out } from "../shared/log.ts";
@@ -30,7 +30,9 @@ export default defineCommand({
       return;
     }
     const lines = [`${path}: valid`, `os images: ${list.osImages.length ? list.osImages.join(", ") : "any (not pinned)"}`];
-    lines.push(`kms: ${list.kms.mrAggregated.length ? `mrAggregated ${list.kms.mrAggregated.join(", ")}` : "no KMS may boot (no mrAggregated)"}`);
+    lines.push(
+      `kms: ${list.kms.mrAggregated.length ? `mrAggregated ${list.kms.mrAggregated.join(", ")}` : "no KMS may boot (no mrAggregated)"}`,
+    );
     if (list.allowedTcbStatuses) lines.push(`tcb statuses allowed: ${list.allowedTcbStatuses.join(", ") || "none"}`);
     if (list.allowedAdvisoryIds) lines.push(`advisory ids allowed: ${list.allowedAdvisoryIds.join(", ") || "none"}`);
     const apps = Object.entries(list.apps);

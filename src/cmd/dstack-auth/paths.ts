@@ -1,5 +1,5 @@
 import type { ArgsDef } from "citty";
-import { resolveLayout } from "../../host/layout.ts";
+import { resolveLayout } from "../../core/layout.ts";
 
 export const configArgs = {
   config: { type: "string", description: "Allowlist file (default: the install layout's auth-allowlist.json)", valueHint: "PATH" },

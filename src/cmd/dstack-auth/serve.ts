@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
-import { DstackError, ExitCode, UsageError } from "../../core/errors.ts";
 import { type DecisionLog, makeWebhook } from "../../auth/server.ts";
+import { DstackError, ExitCode, UsageError } from "../../core/errors.ts";
 import { allowlistPath, configArgs } from "./paths.ts";
 
 export default defineCommand({
@@ -51,8 +51,14 @@ export default defineCommand({
       onDecision: decisionLine,
       onAllowlistChange: (l) =>
         l.ok
-          ? line({ event: "allowlist", ok: true, path, apps: Object.keys(l.list.apps).length }, `allowlist ${path} loaded: ${Object.keys(l.list.apps).length} app(s), ${l.list.osImages.length} pinned os image(s)`)
-          : line({ event: "allowlist", ok: false, path, error: l.error }, `allowlist unavailable (denying every request until fixed): ${l.error}`),
+          ? line(
+              { event: "allowlist", ok: true, path, apps: Object.keys(l.list.apps).length },
+              `allowlist ${path} loaded: ${Object.keys(l.list.apps).length} app(s), ${l.list.osImages.length} pinned os image(s)`,
+            )
+          : line(
+              { event: "allowlist", ok: false, path, error: l.error },
+              `allowlist unavailable (denying every request until fixed): ${l.error}`,
+            ),
     });
     let server: ReturnType<typeof Bun.serve>;
     try {
@@ -64,20 +70,31 @@ export default defineCommand({
         // would answer a bigger body with an empty 413.
         maxRequestBodySize: Number.MAX_SAFE_INTEGER,
         fetch,
-        error: (e) => new Response(JSON.stringify({ error: `internal error: ${e.message}` }), { status: 500, headers: { "content-type": "application/json" } }),
+        error: (e) =>
+          new Response(JSON.stringify({ error: `internal error: ${e.message}` }), {
+            status: 500,
+            headers: { "content-type": "application/json" },
+          }),
       });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       const where = `http://${args.address}:${port}`;
-      throw new DstackError(`cannot listen on ${where}: ${code === "EADDRINUSE" ? "the port is in use" : (e as Error).message}`, ExitCode.failure, {
-        hint:
-          code === "EADDRINUSE"
-            ? `another process (maybe another dstack-auth) holds port ${port}: stop it or choose another --port`
-            : "--address must be an address of this host (default 127.0.0.1), --port a free port",
-        cause: e,
-      });
+      throw new DstackError(
+        `cannot listen on ${where}: ${code === "EADDRINUSE" ? "the port is in use" : (e as Error).message}`,
+        ExitCode.failure,
+        {
+          hint:
+            code === "EADDRINUSE"
+              ? `another process (maybe another dstack-auth) holds port ${port}: stop it or choose another --port`
+              : "--address must be an address of this host (default 127.0.0.1), --port a free port",
+          cause: e,
+        },
+      );
     }
-    line({ event: "listening", address: args.address, port: server.port, config: path }, `dstack-auth listening on http://${args.address}:${server.port} (allowlist ${path})`);
+    line(
+      { event: "listening", address: args.address, port: server.port, config: path },
+      `dstack-auth listening on http://${args.address}:${server.port} (allowlist ${path})`,
+    );
     if (!isLoopback(String(args.address))) {
       line(
         { event: "warning", message: "listening beyond loopback" },

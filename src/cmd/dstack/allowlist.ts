@@ -1,11 +1,11 @@
 import { defineCommand } from "citty";
-import { NotFoundError, UsageError } from "../../core/errors.ts";
-import { formatJson, formatTable } from "../../core/output.ts";
-import { readAllowlistFile, revokeApp } from "../../host/allowlist-file.ts";
-import { resolveLayout } from "../../host/layout.ts";
-import { readClientState } from "../../host/state.ts";
-import { selectVm } from "../../core/vm-select.ts";
 import { normalizeHex } from "../../auth/allowlist.ts";
+import { readAllowlistFile, revokeApp } from "../../auth/allowlist-file.ts";
+import { NotFoundError, UsageError } from "../../core/errors.ts";
+import { resolveLayout } from "../../core/layout.ts";
+import { formatJson, formatTable } from "../../core/output.ts";
+import { selectVm } from "../../core/vmm/vm-select.ts";
+import { readClientState } from "../../host/install/state.ts";
 import { log, out } from "../shared/log.ts";
 import { clientArgs, openClient } from "./common.ts";
 
@@ -42,7 +42,11 @@ async function vmNamesByApp(args: Parameters<typeof openClient>[0]): Promise<{ n
 }
 
 const ls = defineCommand({
-  meta: { name: "ls", alias: ["list"], description: "What may get keys: pinned OS images, apps and their compose hashes, and the VMs running them" },
+  meta: {
+    name: "ls",
+    alias: ["list"],
+    description: "What may get keys: pinned OS images, apps and their compose hashes, and the VMs running them",
+  },
   args: { ...allowlistArg, ...clientArgs },
   async run({ args }) {
     const path = pathOf(args);
@@ -54,10 +58,15 @@ const ls = defineCommand({
       return;
     }
     if (!names) log.info(`VM names left out: the VMM could not be asked (${why})`);
-    const rows = Object.entries(l.apps).flatMap(([id, r]) => (r.composeHashes.length ? r.composeHashes : ["(none)"]).map((h) => ({ id, h, vms: vmsOf(id).join(",") || "-" })));
-    const cols = [{ header: "APP ID", get: (r: (typeof rows)[number]) => r.id }, { header: "COMPOSE HASH", get: (r: (typeof rows)[number]) => r.h }];
+    const rows = Object.entries(l.apps).flatMap(([id, r]) =>
+      (r.composeHashes.length ? r.composeHashes : ["(none)"]).map((h) => ({ id, h, vms: vmsOf(id).join(",") || "-" })),
+    );
+    const cols = [
+      { header: "APP ID", get: (r: (typeof rows)[number]) => r.id },
+      { header: "COMPOSE HASH", get: (r: (typeof rows)[number]) => r.h },
+    ];
     if (names) cols.push({ header: "VMS", get: (r) => r.vms });
-    out(`${path}\nos images: ${l.osImages.join(", ") || "any (not pinned)"}\n` + formatTable(rows, cols));
+    out(`${path}\nos images: ${l.osImages.join(", ") || "any (not pinned)"}\n${formatTable(rows, cols)}`);
   },
 });
 
@@ -67,7 +76,9 @@ const APP_ID = /^(0x)?[0-9a-f]{40}$/i;
 async function appIdOf(ref: string, args: Parameters<typeof openClient>[0]): Promise<{ appId: string; vm?: string }> {
   if (APP_ID.test(ref.trim())) return { appId: ref.trim() };
   if (/^(0x)?[0-9a-f]{41,}$/i.test(ref.trim())) {
-    throw new UsageError(`APP ${JSON.stringify(ref)}: an app id has 40 hex characters (a compose hash goes in --hash)`, { hint: "see `dstack allowlist ls`" });
+    throw new UsageError(`APP ${JSON.stringify(ref)}: an app id has 40 hex characters (a compose hash goes in --hash)`, {
+      hint: "see `dstack allowlist ls`",
+    });
   }
   const { c } = await openClient(args);
   try {
@@ -77,11 +88,16 @@ async function appIdOf(ref: string, args: Parameters<typeof openClient>[0]): Pro
       vm = selectVm(vms, ref);
     } catch (e) {
       if (e instanceof NotFoundError) {
-        throw new NotFoundError(`"${ref}" is neither an app id (40 hex characters) nor the name or id prefix of a VM`, { hint: "see `dstack allowlist ls` and `dstack ps -a`" });
+        throw new NotFoundError(`"${ref}" is neither an app id (40 hex characters) nor the name or id prefix of a VM`, {
+          hint: "see `dstack allowlist ls` and `dstack ps -a`",
+        });
       }
       throw e;
     }
-    if (!vm.app_id) throw new NotFoundError(`VM ${vm.name} (${vm.id.slice(0, 8)}) has no app id`, { hint: "give the app id (see `dstack allowlist ls`)" });
+    if (!vm.app_id)
+      throw new NotFoundError(`VM ${vm.name} (${vm.id.slice(0, 8)}) has no app id`, {
+        hint: "give the app id (see `dstack allowlist ls`)",
+      });
     return { appId: vm.app_id, vm: vm.name };
   } finally {
     c.close();
@@ -91,7 +107,12 @@ async function appIdOf(ref: string, args: Parameters<typeof openClient>[0]): Pro
 const revoke = defineCommand({
   meta: { name: "revoke", description: "Withdraw an app (or one compose hash of it): its next boot is denied keys" },
   args: {
-    app: { type: "positional", required: true, description: "App id, or the name or id prefix of a VM running the app", valueHint: "APP_ID|VM" },
+    app: {
+      type: "positional",
+      required: true,
+      description: "App id, or the name or id prefix of a VM running the app",
+      valueHint: "APP_ID|VM",
+    },
     hash: { type: "string", description: "Only this compose hash" },
     ...allowlistArg,
     ...clientArgs,
@@ -99,7 +120,9 @@ const revoke = defineCommand({
   async run({ args }) {
     const path = pathOf(args);
     if (args.hash !== undefined && !/^(0x)?[0-9a-f]{64}$/i.test(String(args.hash).trim())) {
-      throw new UsageError(`--hash ${JSON.stringify(args.hash)}: expected a compose hash of 64 hex characters (see \`dstack allowlist ls\`)`);
+      throw new UsageError(
+        `--hash ${JSON.stringify(args.hash)}: expected a compose hash of 64 hex characters (see \`dstack allowlist ls\`)`,
+      );
     }
     const { appId, vm } = await appIdOf(String(args.app), args);
     const what = `${args.hash ? `compose hash ${args.hash} of ` : ""}app ${appId}${vm ? ` (VM ${vm})` : ""}`;

@@ -1,8 +1,9 @@
 /** start, restart and upgrade --restart: wait for the boot as run does, and fail with the VM's reason. */
+
+import { waitBoot } from "../../client/deploy.ts";
 import { DstackError } from "../../core/errors.ts";
 import type { VmmClient } from "../../core/vmm/client.ts";
 import type { VmInfo } from "../../core/vmm/types.ts";
-import { waitBoot } from "../../host/deploy.ts";
 import { progressPrinter } from "./common.ts";
 
 export const detachArg = {
@@ -16,9 +17,13 @@ export async function waitBooted(c: VmmClient, vm: Pick<VmInfo, "id" | "name">, 
     const b = await waitBoot(c, vm.id, timeoutMs, (m) => pr.line(`${vm.name}: ${m}`));
     if (b.ok) return;
     if (b.timedOut) {
-      throw new DstackError(`started, but the boot has not finished within ${Math.round(timeoutMs / 1000)} s (${b.reason}); it keeps booting`, 1, {
-        hint: `follow it with \`dstack logs -f ${vm.name}\``,
-      });
+      throw new DstackError(
+        `started, but the boot has not finished within ${Math.round(timeoutMs / 1000)} s (${b.reason}); it keeps booting`,
+        1,
+        {
+          hint: `follow it with \`dstack logs -f ${vm.name}\``,
+        },
+      );
     }
     throw new DstackError(`boot failed: ${b.reason}`, 1, { hint: `dstack logs ${vm.name}` });
   } finally {

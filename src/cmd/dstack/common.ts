@@ -1,6 +1,6 @@
 /** Flags and helpers shared by the dstack verbs. */
 import type { ArgsDef } from "citty";
-import { type Endpoint, type EndpointFlags, connectEndpoint, resolveEndpoint } from "../../host/endpoint.ts";
+import { connectEndpoint, type Endpoint, type EndpointFlags, resolveEndpoint } from "../../client/endpoint.ts";
 import type { VmmClient } from "../../core/vmm/client.ts";
 import { endpointArgs, outputArgs } from "../shared/args.ts";
 import { log, setVerbosity } from "../shared/log.ts";
@@ -11,7 +11,10 @@ export const clientArgs = {
   ...outputArgs,
 } as const satisfies ArgsDef;
 
-export async function openClient(args: EndpointFlags & { quiet?: boolean; verbose?: boolean }, opts: { timeoutMs?: number } = {}): Promise<{ c: VmmClient; ep: Endpoint }> {
+export async function openClient(
+  args: EndpointFlags & { quiet?: boolean; verbose?: boolean },
+  opts: { timeoutMs?: number } = {},
+): Promise<{ c: VmmClient; ep: Endpoint }> {
   setVerbosity(args);
   const ep = resolveEndpoint(args);
   if (ep.tokenProblem) log.warn(ep.tokenProblem);

@@ -1,21 +1,32 @@
 /** The flags and flow `run` and `deploy` share: flags → plan (src/core/deploy-plan.ts) → deploy → wait. */
-import type { ArgsDef } from "citty";
+
 import { readFileSync } from "node:fs";
-import { type DeployFlags, type DeploySource, DEFAULTS, formatPlan, planDeploy, planSummary } from "../../core/deploy-plan.ts";
+import type { ArgsDef } from "citty";
+import { deploy, waitBoot } from "../../client/deploy.ts";
+import { resolveEndpoint } from "../../client/endpoint.ts";
+import { DEFAULTS, type DeployFlags, type DeploySource, formatPlan, planDeploy, planSummary } from "../../core/compose/deploy-plan.ts";
 import { DstackError, UsageError } from "../../core/errors.ts";
 import { formatJson } from "../../core/output.ts";
-import { checkPortPolicy } from "../../core/ports.ts";
-import { selectGpus } from "../../core/resources.ts";
-import { deploy, waitBoot } from "../../host/deploy.ts";
-import { resolveEndpoint } from "../../host/endpoint.ts";
+import { checkPortPolicy } from "../../core/specs/ports.ts";
+import { selectGpus } from "../../core/specs/resources.ts";
 import { dryRunArgs, negated, toList } from "../shared/args.ts";
 import { out } from "../shared/log.ts";
 import { clientArgs, openClient, progressPrinter } from "./common.ts";
 
 export const deployArgs = {
   name: { type: "string", alias: "n", description: "VM name (run: derived from the image; deploy: app)" },
-  port: { type: "string", alias: "p", description: "Port mapping, repeatable: VM | HOST:VM | PROTO:HOST:VM | PROTO:ADDR:HOST:VM (HOST auto/0 = pick)", valueHint: "SPEC" },
-  env: { type: "string", alias: "e", description: "Encrypted env var, repeatable: KEY=VALUE, or KEY to take it from your environment", valueHint: "KEY[=VALUE]" },
+  port: {
+    type: "string",
+    alias: "p",
+    description: "Port mapping, repeatable: VM | HOST:VM | PROTO:HOST:VM | PROTO:ADDR:HOST:VM (HOST auto/0 = pick)",
+    valueHint: "SPEC",
+  },
+  env: {
+    type: "string",
+    alias: "e",
+    description: "Encrypted env var, repeatable: KEY=VALUE, or KEY to take it from your environment",
+    valueHint: "KEY[=VALUE]",
+  },
   "env-file": { type: "string", description: "Read KEY=VALUE lines (encrypted like -e)", valueHint: "FILE" },
   vcpu: { type: "string", default: DEFAULTS.vcpu, description: "vCPUs" },
   memory: { type: "string", default: DEFAULTS.memory, description: "Memory: 2048 (MiB), 512MB, 2GB, 2GiB" },
@@ -31,7 +42,16 @@ export const deployArgs = {
   ...clientArgs,
 } as const satisfies ArgsDef;
 
-type A = Record<string, unknown> & { _: string[]; host?: string; token?: string; prefix?: string; allowlist?: string; quiet?: boolean; verbose?: boolean; json?: boolean };
+type A = Record<string, unknown> & {
+  _: string[];
+  host?: string;
+  token?: string;
+  prefix?: string;
+  allowlist?: string;
+  quiet?: boolean;
+  verbose?: boolean;
+  json?: boolean;
+};
 
 function readEnvFile(p: string): string {
   try {
@@ -65,7 +85,11 @@ export async function runDeploy(args: A, src: DeploySource): Promise<number> {
   // Fixed host ports against the VMM's allowed ranges, before anything is asked of it.
   if (ep.portPolicy) checkPortPolicy(plan.ports, ep.portPolicy);
   if (args["dry-run"]) {
-    out(args.json ? formatJson({ dryRun: true, ...planSummary(plan), manifest: plan.built.manifest, composeFile: plan.built.composeFile }) : formatPlan(plan, ep.allowlistPath));
+    out(
+      args.json
+        ? formatJson({ dryRun: true, ...planSummary(plan), manifest: plan.built.manifest, composeFile: plan.built.composeFile })
+        : formatPlan(plan, ep.allowlistPath),
+    );
     return 0;
   }
   const { c } = await openClient(args);
@@ -108,7 +132,12 @@ export async function runDeploy(args: A, src: DeploySource): Promise<number> {
     };
     if (args.json) out(formatJson(result));
     else {
-      const lines = [`vm:           ${res.vmId}`, `name:         ${res.name}`, `app id:       ${res.appId}`, `compose hash: ${res.composeHash}`];
+      const lines = [
+        `vm:           ${res.vmId}`,
+        `name:         ${res.name}`,
+        `app id:       ${res.appId}`,
+        `compose hash: ${res.composeHash}`,
+      ];
       for (const p of res.ports) lines.push(`port:         ${p.url}  (→ ${p.vm_port} in the CVM)`);
       if (res.encryptedEnv.length) lines.push(`env:          ${res.encryptedEnv.join(", ")} (encrypted for this app)`);
       lines.push(
@@ -124,9 +153,13 @@ export async function runDeploy(args: A, src: DeploySource): Promise<number> {
     }
     if (booted && !booted.ok) {
       if (timedOut) {
-        throw new DstackError(`${res.name} has not finished booting within --timeout ${args.timeout ?? DEFAULTS.timeout} (${booted.reason}); it keeps booting`, 1, {
-          hint: `follow it with \`dstack logs -f ${res.name}\` or \`dstack ps\``,
-        });
+        throw new DstackError(
+          `${res.name} has not finished booting within --timeout ${args.timeout ?? DEFAULTS.timeout} (${booted.reason}); it keeps booting`,
+          1,
+          {
+            hint: `follow it with \`dstack logs -f ${res.name}\` or \`dstack ps\``,
+          },
+        );
       }
       throw new DstackError(`${res.name} did not boot: ${booted.reason}`, 1, { hint: `dstack logs ${res.name}` });
     }

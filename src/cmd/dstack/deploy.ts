@@ -1,6 +1,6 @@
-import { defineCommand } from "citty";
 import { readFileSync } from "node:fs";
-import { validateDockerCompose } from "../../core/compose.ts";
+import { defineCommand } from "citty";
+import { validateDockerCompose } from "../../core/compose/app-compose.ts";
 import { UsageError } from "../../core/errors.ts";
 import { deployArgs, runDeploy } from "./deploy-common.ts";
 

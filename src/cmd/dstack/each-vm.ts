@@ -1,13 +1,16 @@
 /** What stop, start, restart and rm share: one VM or several, by name or id prefix; one result line each. */
 import { DstackError, RefusedError } from "../../core/errors.ts";
 import { formatJson } from "../../core/output.ts";
-import { selectVm } from "../../core/vm-select.ts";
 import type { VmmClient } from "../../core/vmm/client.ts";
 import type { VmInfo } from "../../core/vmm/types.ts";
+import { selectVm } from "../../core/vmm/vm-select.ts";
 import { out } from "../shared/log.ts";
 import { openClient } from "./common.ts";
 
-export async function forEachVm(args: Record<string, unknown> & { _: string[] }, fn: (c: VmmClient, vm: VmInfo) => Promise<string>): Promise<number> {
+export async function forEachVm(
+  args: Record<string, unknown> & { _: string[] },
+  fn: (c: VmmClient, vm: VmInfo) => Promise<string>,
+): Promise<number> {
   const refs = args._.map(String);
   if (refs.length === 0) throw new DstackError("name at least one VM (name or id prefix)", 2);
   const { c } = await openClient(args as never);

@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { formatJson } from "../../core/output.ts";
-import { selectVm } from "../../core/vm-select.ts";
+import { selectVm } from "../../core/vmm/vm-select.ts";
 import { out } from "../shared/log.ts";
 import { clientArgs, openClient } from "./common.ts";
 

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { UsageError } from "../../core/errors.ts";
-import { selectVm } from "../../core/vm-select.ts";
 import type { LogChannel } from "../../core/vmm/types.ts";
+import { selectVm } from "../../core/vmm/vm-select.ts";
 import { clientArgs, openClient } from "./common.ts";
 
 export default defineCommand({
@@ -26,7 +26,8 @@ export default defineCommand({
       process.once("SIGINT", onInt);
     });
     const pump = (async () => {
-      for await (const chunk of c.logs(vm.id, { follow: args.follow === true, lines: Number(args.lines), ch: ch as LogChannel })) process.stdout.write(chunk);
+      for await (const chunk of c.logs(vm.id, { follow: args.follow === true, lines: Number(args.lines), ch: ch as LogChannel }))
+        process.stdout.write(chunk);
       return "done" as const;
     })();
     try {

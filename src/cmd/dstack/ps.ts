@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { formatJson } from "../../core/output.ts";
-import { formatPs } from "../../core/ps-format.ts";
+import { formatPs } from "../../core/vmm/ps-format.ts";
 import { out } from "../shared/log.ts";
 import { clientArgs, openClient } from "./common.ts";
 

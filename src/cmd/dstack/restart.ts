@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { DEFAULTS, parseDuration } from "../../core/deploy-plan.ts";
+import { DEFAULTS, parseDuration } from "../../core/compose/deploy-plan.ts";
 import { detachArg, waitBooted } from "./boot-wait.ts";
 import { clientArgs } from "./common.ts";
 import { forEachVm, vmArg } from "./each-vm.ts";
@@ -9,7 +9,11 @@ export default defineCommand({
   meta: { name: "restart", description: "Stop CVMs (as `dstack stop`), start them and wait for the boot" },
   args: { ...vmArg, ...stopArgs, ...detachArg, ...clientArgs },
   run: ({ args }) => {
-    const o = { force: args.force === true, timeoutMs: parseDuration(String(args.timeout), "--timeout"), timeoutText: String(args.timeout) };
+    const o = {
+      force: args.force === true,
+      timeoutMs: parseDuration(String(args.timeout), "--timeout"),
+      timeoutText: String(args.timeout),
+    };
     return forEachVm(args, async (c, vm) => {
       const how = await stopVmNote(c, vm, o);
       await c.startVm(vm.id);

@@ -12,7 +12,8 @@ export default defineCommand({
     const dd = rawArgs.indexOf("--");
     const command = dd >= 0 ? rawArgs.slice(dd + 1) : [];
     const positionals = (dd >= 0 ? args._.slice(0, args._.length - command.length) : args._).map(String);
-    if (positionals.length > 1) throw new UsageError(`dstack run takes one IMAGE (got ${positionals.join(" ")}); put the container's command after --`);
+    if (positionals.length > 1)
+      throw new UsageError(`dstack run takes one IMAGE (got ${positionals.join(" ")}); put the container's command after --`);
     return runDeploy(args as never, { kind: "image", image: String(args.image_ref), command });
   },
 });

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { DEFAULTS, parseDuration } from "../../core/deploy-plan.ts";
+import { DEFAULTS, parseDuration } from "../../core/compose/deploy-plan.ts";
 import { detachArg, waitBooted } from "./boot-wait.ts";
 import { clientArgs } from "./common.ts";
 import { forEachVm, vmArg } from "./each-vm.ts";

@@ -1,11 +1,11 @@
-import { defineCommand } from "citty";
 import { readFileSync } from "node:fs";
-import { buildAppCompose, composeHashOf, parseAppCompose, validateDockerCompose } from "../../core/compose.ts";
-import { DEFAULTS, parseDuration } from "../../core/deploy-plan.ts";
+import { defineCommand } from "citty";
+import { registerAppHash, unregisterAppHash } from "../../auth/allowlist-file.ts";
+import { buildAppCompose, composeHashOf, parseAppCompose, validateDockerCompose } from "../../core/compose/app-compose.ts";
+import { DEFAULTS, parseDuration } from "../../core/compose/deploy-plan.ts";
 import { UsageError } from "../../core/errors.ts";
 import { formatJson } from "../../core/output.ts";
-import { selectVm } from "../../core/vm-select.ts";
-import { registerAppHash, unregisterAppHash } from "../../host/allowlist-file.ts";
+import { selectVm } from "../../core/vmm/vm-select.ts";
 import { out } from "../shared/log.ts";
 import { waitBooted } from "./boot-wait.ts";
 import { clientArgs, openClient } from "./common.ts";
@@ -34,7 +34,12 @@ export default defineCommand({
   meta: { name: "upgrade", description: "Give an app a new compose (UpgradeApp): registers the new hash, prints old → new" },
   args: {
     vm: { type: "positional", required: true, description: "VM name or id prefix", valueHint: "NAME|ID" },
-    image_ref: { type: "positional", required: false, description: "New container image (for apps made by `dstack run`)", valueHint: "IMAGE" },
+    image_ref: {
+      type: "positional",
+      required: false,
+      description: "New container image (for apps made by `dstack run`)",
+      valueHint: "IMAGE",
+    },
     compose: { type: "string", alias: "c", description: "New docker-compose file", valueHint: "FILE" },
     allowlist: { type: "string", description: "Allowlist to register the new hash in (default: the install's)", valueHint: "PATH" },
     restart: { type: "boolean", description: "Restart the VM so the new compose runs now, and wait for the boot" },
@@ -61,7 +66,12 @@ export default defineCommand({
       const oldText = info.configuration!.compose_file;
       const old = parseAppCompose(oldText);
       const docker = newCompose ?? (await withImage(old.docker_compose_file ?? "", image!, vm.name));
-      const built = buildAppCompose({ name: old.name, dockerCompose: docker, kms: old.kms_enabled !== false, allowedEnvs: old.allowed_envs ?? [] });
+      const built = buildAppCompose({
+        name: old.name,
+        dockerCompose: docker,
+        kms: old.kms_enabled !== false,
+        allowedEnvs: old.allowed_envs ?? [],
+      });
       const oldHash = composeHashOf(oldText);
       if (built.composeHash === oldHash) {
         out(args.json ? formatJson({ vm: vm.id, changed: false, composeHash: oldHash }) : `${vm.name}: compose unchanged (${oldHash})`);
@@ -91,7 +101,10 @@ export default defineCommand({
         }
       }
       if (args.json) out(formatJson({ vm: vm.id, appId: vm.app_id, oldComposeHash: oldHash, newComposeHash: built.composeHash, status }));
-      else out(`${vm.name}: compose hash ${oldHash} → ${built.composeHash} (app ${vm.app_id}); ${status}${args.restart ? "" : ` — \`dstack restart ${vm.name}\``}`);
+      else
+        out(
+          `${vm.name}: compose hash ${oldHash} → ${built.composeHash} (app ${vm.app_id}); ${status}${args.restart ? "" : ` — \`dstack restart ${vm.name}\``}`,
+        );
       return bootFailed ? 1 : 0;
     } finally {
       c.close();

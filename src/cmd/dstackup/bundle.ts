@@ -1,7 +1,7 @@
-import { defineCommand } from "citty";
 import { resolve } from "node:path";
+import { defineCommand } from "citty";
 import { formatBytes, formatJson } from "../../core/output.ts";
-import { createBundle } from "../../host/bundle.ts";
+import { createBundle } from "../../host/install/bundle.ts";
 import { outputArgs } from "../shared/args.ts";
 import { out } from "../shared/log.ts";
 
@@ -25,7 +25,10 @@ const create = defineCommand({
       keyProviderSrc: args["key-provider-src"],
     });
     if (args.json) out(formatJson({ file, sha256: r.sha256, files: r.files, bytes: r.bytes }));
-    else out(`${file} (${formatBytes(r.bytes)}, ${r.files} files, sha256 ${r.sha256})\ninstall on the target with: sudo dstackup install --bundle ${file}`);
+    else
+      out(
+        `${file} (${formatBytes(r.bytes)}, ${r.files} files, sha256 ${r.sha256})\ninstall on the target with: sudo dstackup install --bundle ${file}`,
+      );
   },
 });
 

@@ -1,10 +1,10 @@
-import { defineCommand } from "citty";
 import { createInterface } from "node:readline/promises";
+import { defineCommand } from "citty";
 import { UsageError } from "../../core/errors.ts";
+import { resolveLayout } from "../../core/layout.ts";
 import { formatJson } from "../../core/output.ts";
-import { destroyInstall, purgeTargets } from "../../host/destroy.ts";
-import { resolveLayout } from "../../host/layout.ts";
-import { readInstallState } from "../../host/state.ts";
+import { destroyInstall, purgeTargets } from "../../host/install/destroy.ts";
+import { readInstallState } from "../../host/install/state.ts";
 import { dryRunArgs, outputArgs, prefixArgs, yesArgs } from "../shared/args.ts";
 import { out } from "../shared/log.ts";
 import { stderrProgress } from "./progress.ts";

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { formatJson } from "../../core/output.ts";
-import { planInstall } from "../../host/install-plan.ts";
-import { blocking, formatCheck } from "../../host/preflight.ts";
+import { planInstall } from "../../host/install/plan.ts";
+import { blocking, formatCheck } from "../../host/install/preflight.ts";
 import { outputArgs } from "../shared/args.ts";
 import { out } from "../shared/log.ts";
 import { installArgs, installFlagsFrom } from "./install-args.ts";
@@ -13,7 +13,11 @@ export default defineCommand({
     const plan = await planInstall(installFlagsFrom(args));
     const failed = blocking(plan.checks);
     if (args.json) out(formatJson({ ok: failed.length === 0, checks: plan.checks }));
-    else out(plan.checks.map(formatCheck).join("\n") + `\n${failed.length ? `${failed.length} check(s) failed: ${failed.map((c) => c.name).join(", ")}` : "all checks passed"}`);
+    else
+      out(
+        plan.checks.map(formatCheck).join("\n") +
+          `\n${failed.length ? `${failed.length} check(s) failed: ${failed.map((c) => c.name).join(", ")}` : "all checks passed"}`,
+      );
     return failed.length ? 4 : 0;
   },
 });

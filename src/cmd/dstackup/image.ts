@@ -1,12 +1,12 @@
-import { defineCommand } from "citty";
 import { rmSync } from "node:fs";
+import { defineCommand } from "citty";
 import { DstackError, NotFoundError, RefusedError } from "../../core/errors.ts";
+import { DEFAULT_RELEASE_API } from "../../core/images/release.ts";
+import { resolveLayout } from "../../core/layout.ts";
 import { formatBytes, formatJson, formatTable } from "../../core/output.ts";
-import { DEFAULT_RELEASE_API } from "../../core/release.ts";
-import { pullImage } from "../../host/image-pull.ts";
-import { checkImageName, listImages, readImage } from "../../host/images.ts";
-import { resolveLayout } from "../../host/layout.ts";
-import { readInstallState } from "../../host/state.ts";
+import { pullImage } from "../../host/images/image-pull.ts";
+import { checkImageName, listImages, readImage } from "../../host/images/images.ts";
+import { readInstallState } from "../../host/install/state.ts";
 import { outputArgs, prefixArgs, toList } from "../shared/args.ts";
 import { out } from "../shared/log.ts";
 
@@ -61,7 +61,17 @@ const pull = defineCommand({
         } else if (tty) process.stderr.write(`\r  ${formatBytes(done)}`);
       },
     });
-    if (args.json) out(formatJson({ name: r.image.name, version: r.image.version, digest: r.image.digest ?? null, downloaded: r.downloaded, resumed: r.resumed, release: r.tag }));
+    if (args.json)
+      out(
+        formatJson({
+          name: r.image.name,
+          version: r.image.version,
+          digest: r.image.digest ?? null,
+          downloaded: r.downloaded,
+          resumed: r.resumed,
+          release: r.tag,
+        }),
+      );
     else out(`${r.image.name}\nuse it with: dstackup install --image ${r.image.name}`);
   },
 });
@@ -73,11 +83,25 @@ const list = defineCommand({
     const { dir, pinned } = where(args);
     const imgs = listImages(dir);
     if (args.json) {
-      out(formatJson(imgs.map((i) => ({ name: i.name, version: i.version, digest: i.digest ?? null, size: i.size, pinned: i.name === pinned, simulated: i.simulated, dir: i.dir }))));
+      out(
+        formatJson(
+          imgs.map((i) => ({
+            name: i.name,
+            version: i.version,
+            digest: i.digest ?? null,
+            size: i.size,
+            pinned: i.name === pinned,
+            simulated: i.simulated,
+            dir: i.dir,
+          })),
+        ),
+      );
       return;
     }
     if (imgs.length === 0) {
-      process.stderr.write(`no guest image found in ${dir}\ndownload the latest with: dstackup image pull${args["image-path"] ? ` --image-path ${dir}` : ""}\n`);
+      process.stderr.write(
+        `no guest image found in ${dir}\ndownload the latest with: dstackup image pull${args["image-path"] ? ` --image-path ${dir}` : ""}\n`,
+      );
       return;
     }
     out(

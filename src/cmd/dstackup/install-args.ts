@@ -1,14 +1,18 @@
 /** Flags of `dstackup install` (and the subset `doctor` shares). */
 import type { ArgsDef } from "citty";
-import { negated } from "../shared/args.ts";
+import { DEFAULT_KMS_IMAGE } from "../../core/compose/kms-compose.ts";
 import { UsageError } from "../../core/errors.ts";
-import { DEFAULT_KMS_IMAGE } from "../../core/kms-compose.ts";
-import { DEFAULT_PORT_POLICY, inRanges } from "../../core/ports.ts";
-import type { InstallFlags } from "../../host/install-plan.ts";
+import { DEFAULT_PORT_POLICY, inRanges } from "../../core/specs/ports.ts";
+import type { InstallFlags } from "../../host/install/plan.ts";
+import { negated } from "../shared/args.ts";
 
 export const installArgs = {
   simulate: { type: "boolean", description: "Use the VMM simulator (dstack-vmm-sim): no TDX/SGX/KVM needed, works unprivileged" },
-  prefix: { type: "string", description: "Install root (default: /usr/local, /etc/dstack, /var/lib/dstack, /run/dstack)", valueHint: "DIR" },
+  prefix: {
+    type: "string",
+    description: "Install root (default: /usr/local, /etc/dstack, /var/lib/dstack, /run/dstack)",
+    valueHint: "DIR",
+  },
   instance: { type: "string", description: "systemd unit suffix (default: derived from --prefix)" },
   "bin-dir": { type: "string", description: "Override <prefix>/bin" },
   "libexec-dir": { type: "string", description: "Override <prefix>/libexec/dstack" },
@@ -30,11 +34,23 @@ export const installArgs = {
   "use-existing-key-provider": { type: "string", description: "TDX: use the key provider at ADDR:PORT", valueHint: "ADDR:PORT" },
   "key-provider-port": { type: "string", default: "3443", description: "TDX: port of our own key provider" },
   "key-provider-src": { type: "string", description: "TDX: directory with the key provider's docker-compose.yaml" },
-  "service-manager": { type: "string", default: "auto", description: "auto | systemd | detached (detached: pidfiles under the run dir; --simulate only)" },
+  "service-manager": {
+    type: "string",
+    default: "auto",
+    description: "auto | systemd | detached (detached: pidfiles under the run dir; --simulate only)",
+  },
   "ignore-preflight-errors": { type: "string", description: "Comma-separated checks to demote to warnings, or all", valueHint: "NAMES" },
   "build-from-source": { type: "boolean", description: "Build dstack-vmm and supervisor with cargo (as the sudo user) into libexec" },
-  source: { type: "string", description: "--build-from-source: a dstack checkout to build (default: clone into the cache)", valueHint: "DIR" },
-  "source-repo": { type: "string", default: "https://github.com/Dstack-TEE/dstack", description: "--build-from-source: repository to clone" },
+  source: {
+    type: "string",
+    description: "--build-from-source: a dstack checkout to build (default: clone into the cache)",
+    valueHint: "DIR",
+  },
+  "source-repo": {
+    type: "string",
+    default: "https://github.com/Dstack-TEE/dstack",
+    description: "--build-from-source: repository to clone",
+  },
   "source-ref": { type: "string", default: "next", description: "--build-from-source: branch, tag or commit" },
   bundle: { type: "string", description: "Install the binaries, guest image and key provider from an offline bundle", valueHint: "FILE" },
   expose: { type: "string", description: "Refused: the control plane stays on 127.0.0.1 (use an SSH tunnel)", valueHint: "IP" },
@@ -42,13 +58,15 @@ export const installArgs = {
 
 function port(flag: string, v: unknown): number {
   const n = Number(v);
-  if (!/^\d+$/.test(String(v)) || n < 1 || n > 65535) throw new UsageError(`${flag} must be between 1 and 65535 (got ${JSON.stringify(v)})`);
+  if (!/^\d+$/.test(String(v)) || n < 1 || n > 65535)
+    throw new UsageError(`${flag} must be between 1 and 65535 (got ${JSON.stringify(v)})`);
   return n;
 }
 
 function uint(flag: string, v: unknown, min: number, max: number): number {
   const n = Number(v);
-  if (!/^\d+$/.test(String(v)) || n < min || n > max) throw new UsageError(`${flag} must be an integer between ${min} and ${max} (got ${JSON.stringify(v)})`);
+  if (!/^\d+$/.test(String(v)) || n < min || n > max)
+    throw new UsageError(`${flag} must be an integer between ${min} and ${max} (got ${JSON.stringify(v)})`);
   return n;
 }
 
@@ -59,7 +77,9 @@ function kmsPort(v: unknown): number {
   const p = port("--kms-port", v);
   if (!inRanges("tcp", p, DEFAULT_PORT_POLICY.ranges)) {
     const r = DEFAULT_PORT_POLICY.ranges.map((x) => `${x.protocol} ${x.from}-${x.to}`).join(", ");
-    throw new UsageError(`--kms-port ${p} is outside the VMM's port-mapping range (${r}): the KMS CVM's port is mapped through it; pick a port in that range`);
+    throw new UsageError(
+      `--kms-port ${p} is outside the VMM's port-mapping range (${r}): the KMS CVM's port is mapped through it; pick a port in that range`,
+    );
   }
   return p;
 }
@@ -72,7 +92,8 @@ export function installFlagsFrom(a: Record<string, unknown>): InstallFlags {
     );
   }
   const sm = String(a["service-manager"] ?? "auto");
-  if (!["auto", "systemd", "detached"].includes(sm)) throw new UsageError(`--service-manager must be auto, systemd or detached (got ${sm})`);
+  if (!["auto", "systemd", "detached"].includes(sm))
+    throw new UsageError(`--service-manager must be auto, systemd or detached (got ${sm})`);
   return {
     prefix: str(a.prefix),
     instance: str(a.instance),
@@ -100,7 +121,14 @@ export function installFlagsFrom(a: Record<string, unknown>): InstallFlags {
     serviceManager: sm as InstallFlags["serviceManager"],
     ignorePreflightErrors: str(a["ignore-preflight-errors"]),
     bundle: str(a.bundle),
-    buildFromSource: a["build-from-source"] === true ? { source: str(a.source), repo: String(a["source-repo"] ?? "https://github.com/Dstack-TEE/dstack"), ref: String(a["source-ref"] ?? "next") } : undefined,
+    buildFromSource:
+      a["build-from-source"] === true
+        ? {
+            source: str(a.source),
+            repo: String(a["source-repo"] ?? "https://github.com/Dstack-TEE/dstack"),
+            ref: String(a["source-ref"] ?? "next"),
+          }
+        : undefined,
     devRoot: process.env.DSTACK_DEV_ROOT,
     cpuinfo: process.env.DSTACK_CPUINFO,
   };

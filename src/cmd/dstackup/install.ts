@@ -1,12 +1,12 @@
-import { defineCommand } from "citty";
 import { existsSync, readFileSync, readlinkSync, rmSync } from "node:fs";
-import { formatJson } from "../../core/output.ts";
+import { defineCommand } from "citty";
 import { lineDiff } from "../../core/diff.ts";
 import { DstackError, RefusedError, UsageError } from "../../core/errors.ts";
-import { applyInstall, NothingStartedError } from "../../host/install-apply.ts";
-import { type InstallPlan, planInstall } from "../../host/install-plan.ts";
-import { blocking, formatCheck } from "../../host/preflight.ts";
-import { dryRunArgs, outputArgs, yesArgs, negated } from "../shared/args.ts";
+import { formatJson } from "../../core/output.ts";
+import { applyInstall, NothingStartedError } from "../../host/install/apply.ts";
+import { type InstallPlan, planInstall } from "../../host/install/plan.ts";
+import { blocking, formatCheck } from "../../host/install/preflight.ts";
+import { dryRunArgs, negated, outputArgs, yesArgs } from "../shared/args.ts";
 import { out } from "../shared/log.ts";
 import { installArgs, installFlagsFrom } from "./install-args.ts";
 import { stderrProgress } from "./progress.ts";
@@ -31,7 +31,9 @@ function describePlan(plan: InstallPlan, actions: Record<string, string>): strin
       if (!f.secret) lines.push(lineDiff(f.before, f.content).replace(/^/gm, "      "));
     }
   }
-  lines.push(`  allowlist ${plan.layout.allowlistPath}: set os image pin to ${plan.pin ?? (plan.createImage ? "the generated image's digest" : "none")}, keep registered apps`);
+  lines.push(
+    `  allowlist ${plan.layout.allowlistPath}: set os image pin to ${plan.pin ?? (plan.createImage ? "the generated image's digest" : "none")}, keep registered apps`,
+  );
   if (plan.manager.kind === "systemd") {
     for (const spec of [plan.auth, plan.vmm]) {
       const path = plan.manager.unitPath(spec.name);
@@ -42,10 +44,15 @@ function describePlan(plan: InstallPlan, actions: Record<string, string>): strin
     }
   }
   lines.push(`  services (${plan.manager.kind}):`);
-  for (const [name, a] of Object.entries(actions)) lines.push(`    ${name}: ${a === "unchanged" ? "keep running (unchanged)" : a === "started" ? "start" : "restart"}`);
-  lines.push(`  ports: dashboard 127.0.0.1:${plan.cfg.dashboardPort}, auth 127.0.0.1:${plan.cfg.authPort}${plan.cfg.kmsPort ? `, kms 127.0.0.1:${plan.cfg.kmsPort}` : ""}`);
-  lines.push(`  kms: ${plan.flags.noKms ? "skipped (--no-kms)" : plan.prev?.kms_vm_id ? `reuse vm ${plan.prev.kms_vm_id} if it exists (updated and restarted if its image, port or kms.toml differs from this plan), else deploy dstack-kms` : "deploy the dstack-kms CVM"}`);
-  return lines.join("\n") + "\n";
+  for (const [name, a] of Object.entries(actions))
+    lines.push(`    ${name}: ${a === "unchanged" ? "keep running (unchanged)" : a === "started" ? "start" : "restart"}`);
+  lines.push(
+    `  ports: dashboard 127.0.0.1:${plan.cfg.dashboardPort}, auth 127.0.0.1:${plan.cfg.authPort}${plan.cfg.kmsPort ? `, kms 127.0.0.1:${plan.cfg.kmsPort}` : ""}`,
+  );
+  lines.push(
+    `  kms: ${plan.flags.noKms ? "skipped (--no-kms)" : plan.prev?.kms_vm_id ? `reuse vm ${plan.prev.kms_vm_id} if it exists (updated and restarted if its image, port or kms.toml differs from this plan), else deploy dstack-kms` : "deploy the dstack-kms CVM"}`,
+  );
+  return `${lines.join("\n")}\n`;
 }
 
 export default defineCommand({
@@ -61,11 +68,12 @@ export default defineCommand({
   async run({ args }) {
     const flags = installFlagsFrom(args);
     const timeout = Number(args.timeout);
-    if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout must be a positive number of seconds (got ${args.timeout})`);
+    if (!Number.isFinite(timeout) || timeout <= 0)
+      throw new UsageError(`--timeout must be a positive number of seconds (got ${args.timeout})`);
     const json = args.json === true;
     const quiet = args.quiet === true;
     const say = (s: string) => {
-      if (!quiet) process.stderr.write(s + "\n");
+      if (!quiet) process.stderr.write(`${s}\n`);
     };
     say(`dstackup install${flags.simulate ? " --simulate" : ""} — preflight`);
     const plan = await planInstall(flags);
@@ -85,79 +93,82 @@ async function runPlan(
   timeout: number,
   say: (s: string) => void,
 ): Promise<number> {
-    for (const c of plan.checks) say(formatCheck(c));
-    const failed = blocking(plan.checks);
-    if (failed.length) {
-      if (json) out(formatJson({ ok: false, refused: failed.map((c) => ({ check: c.name, detail: c.detail, fix: c.fix })) }));
-      throw new RefusedError(`preflight failed (${failed.map((c) => c.name).join(", ")}); nothing was changed`, {
-        hint: `fix the above, or demote a check with --ignore-preflight-errors ${failed.map((c) => c.name).join(",")}`,
-      });
-    }
-    const actions = {
-      [plan.auth.name]: await plan.manager.wouldChange(plan.auth, plan.restartAuth),
-      [plan.vmm.name]: await plan.manager.wouldChange(plan.vmm, plan.restartVmm),
-    };
-    if (args["dry-run"]) {
-      if (json) {
-        out(
-          formatJson({
-            dryRun: true,
-            files: plan.files.map((f) => ({ path: f.path, action: f.before === f.content ? "keep" : f.before === undefined ? "create" : "update" })),
-            units:
-              plan.manager.kind === "systemd"
-                ? [plan.auth, plan.vmm].map((u) => {
-                    const path = plan.manager.unitPath(u.name);
-                    const before = existsSync(path) ? readFileSync(path, "utf8") : undefined;
-                    return { path, action: before === u.unitText ? "keep" : before === undefined ? "create" : "update" };
-                  })
-                : [],
-            services: actions,
-            createImage: plan.createImage ?? null,
-            ports: { dashboard: plan.cfg.dashboardPort, auth: plan.cfg.authPort, kms: plan.cfg.kmsPort || null },
-          }),
-        );
-      } else out(describePlan(plan, actions));
-      return 0;
-    }
-    say("dstackup install — apply");
-    let r: Awaited<ReturnType<typeof applyInstall>>;
-    try {
-      r = await applyInstall(plan, stderrProgress(quiet), { timeoutMs: timeout * 1000, noStart: negated(args, "start") });
-    } catch (e) {
-      if (e instanceof NothingStartedError) throw e; // its hint already says there is nothing to undo
-      // Past preflight, a failure can leave daemons running: say how to see and undo it.
-      const p = plan.layout.prefix ? ` --prefix ${plan.layout.prefix}` : "";
-      const next = `what was started keeps running (\`dstackup status${p}\`): fix the cause and run the same install again, or undo it with \`dstackup destroy${p}\``;
-      const err = e instanceof Error ? e : new Error(String(e));
-      const hint = e instanceof DstackError && e.hint ? `${e.hint}\n  then: ${next}` : next;
-      throw new DstackError(err.message, e instanceof DstackError ? e.exitCode : 1, { hint, cause: e });
-    }
-    const nothing = r.changed.length === 0 && Object.values(r.services).every((a) => a === "unchanged");
+  for (const c of plan.checks) say(formatCheck(c));
+  const failed = blocking(plan.checks);
+  if (failed.length) {
+    if (json) out(formatJson({ ok: false, refused: failed.map((c) => ({ check: c.name, detail: c.detail, fix: c.fix })) }));
+    throw new RefusedError(`preflight failed (${failed.map((c) => c.name).join(", ")}); nothing was changed`, {
+      hint: `fix the above, or demote a check with --ignore-preflight-errors ${failed.map((c) => c.name).join(",")}`,
+    });
+  }
+  const actions = {
+    [plan.auth.name]: await plan.manager.wouldChange(plan.auth, plan.restartAuth),
+    [plan.vmm.name]: await plan.manager.wouldChange(plan.vmm, plan.restartVmm),
+  };
+  if (args["dry-run"]) {
     if (json) {
       out(
         formatJson({
-          ok: true,
-          changed: r.changed,
-          services: r.services,
-          noChange: nothing,
-          clientUrl: r.clientUrl,
-          tokenPath: plan.layout.tokenPath,
-          kms: r.kms ?? null,
-          state: plan.layout.stateFile,
+          dryRun: true,
+          files: plan.files.map((f) => ({
+            path: f.path,
+            action: f.before === f.content ? "keep" : f.before === undefined ? "create" : "update",
+          })),
+          units:
+            plan.manager.kind === "systemd"
+              ? [plan.auth, plan.vmm].map((u) => {
+                  const path = plan.manager.unitPath(u.name);
+                  const before = existsSync(path) ? readFileSync(path, "utf8") : undefined;
+                  return { path, action: before === u.unitText ? "keep" : before === undefined ? "create" : "update" };
+                })
+              : [],
+          services: actions,
+          createImage: plan.createImage ?? null,
+          ports: { dashboard: plan.cfg.dashboardPort, auth: plan.cfg.authPort, kms: plan.cfg.kmsPort || null },
         }),
       );
-      return r.kms && r.kms.boot !== "booted" ? 1 : 0;
-    }
-    if (nothing) say("  no change: everything was already installed as asked (nothing written, nothing restarted)");
-    const dstack = plan.layout.prefix ? `dstack --prefix ${plan.layout.prefix}` : "dstack";
-    const lines = [
-      "",
-      `dashboard: ${r.clientUrl}  (localhost only — from elsewhere: ssh -L ${plan.cfg.dashboardPort}:127.0.0.1:${plan.cfg.dashboardPort} <this-host>)`,
-      `token:     ${plan.layout.tokenPath}`,
-      r.kmsUrl ? `kms:       ${r.kmsUrl}  (apps reach it via this address)` : `kms:       none (--no-kms)`,
-      `status:    dstackup status${plan.layout.prefix ? ` --prefix ${plan.layout.prefix}` : ""}`,
-      `deploy an app with: ${dstack} run nginx -p 8080:80`,
-    ];
-    out(lines.join("\n"));
+    } else out(describePlan(plan, actions));
+    return 0;
+  }
+  say("dstackup install — apply");
+  let r: Awaited<ReturnType<typeof applyInstall>>;
+  try {
+    r = await applyInstall(plan, stderrProgress(quiet), { timeoutMs: timeout * 1000, noStart: negated(args, "start") });
+  } catch (e) {
+    if (e instanceof NothingStartedError) throw e; // its hint already says there is nothing to undo
+    // Past preflight, a failure can leave daemons running: say how to see and undo it.
+    const p = plan.layout.prefix ? ` --prefix ${plan.layout.prefix}` : "";
+    const next = `what was started keeps running (\`dstackup status${p}\`): fix the cause and run the same install again, or undo it with \`dstackup destroy${p}\``;
+    const err = e instanceof Error ? e : new Error(String(e));
+    const hint = e instanceof DstackError && e.hint ? `${e.hint}\n  then: ${next}` : next;
+    throw new DstackError(err.message, e instanceof DstackError ? e.exitCode : 1, { hint, cause: e });
+  }
+  const nothing = r.changed.length === 0 && Object.values(r.services).every((a) => a === "unchanged");
+  if (json) {
+    out(
+      formatJson({
+        ok: true,
+        changed: r.changed,
+        services: r.services,
+        noChange: nothing,
+        clientUrl: r.clientUrl,
+        tokenPath: plan.layout.tokenPath,
+        kms: r.kms ?? null,
+        state: plan.layout.stateFile,
+      }),
+    );
     return r.kms && r.kms.boot !== "booted" ? 1 : 0;
+  }
+  if (nothing) say("  no change: everything was already installed as asked (nothing written, nothing restarted)");
+  const dstack = plan.layout.prefix ? `dstack --prefix ${plan.layout.prefix}` : "dstack";
+  const lines = [
+    "",
+    `dashboard: ${r.clientUrl}  (localhost only — from elsewhere: ssh -L ${plan.cfg.dashboardPort}:127.0.0.1:${plan.cfg.dashboardPort} <this-host>)`,
+    `token:     ${plan.layout.tokenPath}`,
+    r.kmsUrl ? `kms:       ${r.kmsUrl}  (apps reach it via this address)` : `kms:       none (--no-kms)`,
+    `status:    dstackup status${plan.layout.prefix ? ` --prefix ${plan.layout.prefix}` : ""}`,
+    `deploy an app with: ${dstack} run nginx -p 8080:80`,
+  ];
+  out(lines.join("\n"));
+  return r.kms && r.kms.boot !== "booted" ? 1 : 0;
 }

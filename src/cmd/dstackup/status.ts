@@ -1,9 +1,9 @@
 import { defineCommand } from "citty";
 import { NotFoundError } from "../../core/errors.ts";
+import { resolveLayout } from "../../core/layout.ts";
 import { formatJson } from "../../core/output.ts";
-import { checkHealth } from "../../host/health.ts";
-import { resolveLayout } from "../../host/layout.ts";
-import { readInstallState } from "../../host/state.ts";
+import { readInstallState } from "../../host/install/state.ts";
+import { checkHealth } from "../../host/services/health.ts";
 import { outputArgs, prefixArgs } from "../shared/args.ts";
 import { out } from "../shared/log.ts";
 
@@ -20,7 +20,16 @@ export default defineCommand({
     }
     const h = await checkHealth(layout, st);
     if (args.json) {
-      out(formatJson({ ...h, platform: st.platform, simulate: st.simulate ?? false, clientUrl: st.client_url, kmsVmId: st.kms_vm_id ?? null, image: st.image ?? null }));
+      out(
+        formatJson({
+          ...h,
+          platform: st.platform,
+          simulate: st.simulate ?? false,
+          clientUrl: st.client_url,
+          kmsVmId: st.kms_vm_id ?? null,
+          image: st.image ?? null,
+        }),
+      );
     } else {
       const lines = [`platform: ${st.platform}${st.simulate ? " (simulated, no TEE)" : ""}   image: ${st.image ?? "none"}`];
       for (const c of h.components) {

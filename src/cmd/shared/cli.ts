@@ -28,11 +28,11 @@ function flagNames(args: ArgsDef): { valued: Set<string>; all: Set<string> } {
   for (const [name, def] of Object.entries(args)) {
     if (def.type === "positional") continue;
     const aliases = ([] as string[]).concat((def as { alias?: string | string[] }).alias ?? []);
-    const kebab = name.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+    const kebab = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
     for (const n of [name, kebab, ...aliases]) {
       all.add(n);
       if (def.type === "string" || def.type === "enum") valued.add(n);
-      if (def.type === "boolean" || def.type === undefined) all.add("no-" + n);
+      if (def.type === "boolean" || def.type === undefined) all.add(`no-${n}`);
     }
   }
   return { valued, all };
@@ -68,8 +68,7 @@ async function resolveChain(root: AnyCommand, rawArgs: string[], toolName: strin
     const keys = new Set(Object.keys((await resolve(cmd.subCommands)) ?? {}));
     let full: Map<string, string> | undefined;
     const current = cmd;
-    const lookup = async (t: string): Promise<string | undefined> =>
-      keys.has(t) ? t : (full ??= await subCommandMap(current)).get(t);
+    const lookup = async (t: string): Promise<string | undefined> => (keys.has(t) ? t : (full ??= await subCommandMap(current)).get(t));
     const { valued, all } = flagNames(await resolve(cmd.args ?? {}));
     // Find the first positional token: it names the subcommand. Flags before it
     // (`dstack --json ps`, `dstack --host H ps`) are moved after it, so the leaf
@@ -152,7 +151,7 @@ async function checkFlags(leaf: AnyCommand, rawArgs: string[], start: number, na
     if (!tok.startsWith("--") && tok.length > 2 && !tok.includes("=")) {
       // -abc: a cluster of short flags
       for (const c of tok.slice(1)) {
-        if (!all.has(c)) throw unknownFlag("-" + c, all, names);
+        if (!all.has(c)) throw unknownFlag(`-${c}`, all, names);
       }
       continue;
     }
@@ -160,7 +159,11 @@ async function checkFlags(leaf: AnyCommand, rawArgs: string[], start: number, na
     if (!all.has(name)) throw unknownFlag(tok.split("=")[0]!, all, names);
     if (valued.has(name) && !hasValue) {
       const next = rawArgs[j + 1];
-      if (next === undefined || next === "--" || (next.startsWith("-") && next !== "-" && !/^-\d/.test(next) && all.has(splitFlag(next).name))) {
+      if (
+        next === undefined ||
+        next === "--" ||
+        (next.startsWith("-") && next !== "-" && !/^-\d/.test(next) && all.has(splitFlag(next).name))
+      ) {
         throw new UsageError(`flag ${tok} needs a value`, { hint: `run \`${names.join(" ")} --help\`` });
       }
       j++;
@@ -180,7 +183,7 @@ function stringFlagValues(args: ArgsDef, rawArgs: string[]): [string[], string |
     if (def.type !== "string" && def.type !== "enum") continue;
     const aliases = ([] as string[]).concat((def as { alias?: string | string[] }).alias ?? []);
     const camel = name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-    const kebab = name.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+    const kebab = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
     const keys = [...new Set([name, camel, kebab, ...aliases])];
     const values: string[] = [];
     for (let j = 0; j < rawArgs.length; j++) {
@@ -202,7 +205,10 @@ function stringFlagValues(args: ArgsDef, rawArgs: string[]): [string[], string |
 
 function unknownFlag(flag: string, known: Set<string>, names: string[]): UsageError {
   const bare = flag.replace(/^--?/, "");
-  const guess = nearest(bare, [...known].filter((k) => k.length > 1));
+  const guess = nearest(
+    bare,
+    [...known].filter((k) => k.length > 1),
+  );
   return new UsageError(`unknown flag ${flag} for "${names.join(" ")}"${guess ? ` — did you mean --${guess}?` : ""}`, {
     hint: `run \`${names.join(" ")} --help\` to see the flags`,
   });
@@ -241,7 +247,7 @@ export async function runTool(toolName: string, root: AnyCommand, argv: string[]
     const dashdash = rawArgs.indexOf("--");
     const before = dashdash >= 0 ? rawArgs.slice(0, dashdash) : rawArgs;
     if (before[0] === "--version" || before[0] === "-V" || (before.length === 1 && before[0] === "version")) {
-      io.stdout(versionString(toolName) + "\n");
+      io.stdout(`${versionString(toolName)}\n`);
       return ExitCode.ok;
     }
     const wantHelp = before.includes("--help") || before.includes("-h");
@@ -252,12 +258,14 @@ export async function runTool(toolName: string, root: AnyCommand, argv: string[]
     const leafArgs = dashdash >= 0 ? rawArgs.slice(0, rawArgs.indexOf("--")) : rawArgs;
     if (leafArgs.slice(r.leafStart).some((a) => a === "--help" || a === "-h") || (!leaf.run && !leaf.subCommands)) {
       const def = leaf.default ? await resolve(leaf.default) : undefined;
-      const note = def ? `\nWith no command, ${names.join(" ")} runs \`${def}\`: see \`${names.join(" ")} ${def} --help\` for its flags.\n` : "";
-      io.stdout((await usageOf(chain)) + "\n" + note);
+      const note = def
+        ? `\nWith no command, ${names.join(" ")} runs \`${def}\`: see \`${names.join(" ")} ${def} --help\` for its flags.\n`
+        : "";
+      io.stdout(`${await usageOf(chain)}\n${note}`);
       return ExitCode.ok;
     }
     if (!leaf.run) {
-      io.stdout((await usageOf(chain)) + "\n");
+      io.stdout(`${await usageOf(chain)}\n`);
       return ExitCode.usage;
     }
     await checkFlags(leaf, rawArgs, r.leafStart, names);
@@ -282,7 +290,7 @@ export async function runTool(toolName: string, root: AnyCommand, argv: string[]
 async function reportError(err: unknown, chain: AnyCommand[], names: string[], io: Io, debug: boolean): Promise<number> {
   const tool = names[0]!;
   if (err instanceof MissingCommand) {
-    io.stderr((await usageOf(err.chain)) + "\n");
+    io.stderr(`${await usageOf(err.chain)}\n`);
     return ExitCode.usage;
   }
   if (err instanceof UsageError) {
@@ -293,7 +301,7 @@ async function reportError(err: unknown, chain: AnyCommand[], names: string[], i
   if (err instanceof DstackError) {
     io.stderr(`${tool}: ${err.message}\n`);
     if (err.hint) io.stderr(`  next: ${err.hint}\n`);
-    if (debug && err.stack) io.stderr(err.stack + "\n");
+    if (debug && err.stack) io.stderr(`${err.stack}\n`);
     return err.exitCode;
   }
   // citty's own argument errors (missing positional, bad enum value)
@@ -303,7 +311,7 @@ async function reportError(err: unknown, chain: AnyCommand[], names: string[], i
   }
   const msg = err instanceof Error ? err.message : String(err);
   io.stderr(`${tool}: ${msg}\n`);
-  if (debug && err instanceof Error && err.stack) io.stderr(err.stack + "\n");
+  if (debug && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
   else io.stderr(`  (run again with --debug for details)\n`);
   return ExitCode.failure;
 }

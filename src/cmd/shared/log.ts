@@ -2,7 +2,7 @@
  * The one logger: consola with every level routed to stderr, so stdout carries
  * only data (tables, --json). Level from -q/-v.
  */
-import { createConsola, type ConsolaInstance } from "consola";
+import { type ConsolaInstance, createConsola } from "consola";
 
 export const log: ConsolaInstance = createConsola({
   stdout: process.stderr,
@@ -17,5 +17,5 @@ export function setVerbosity(opts: { quiet?: boolean | undefined; verbose?: bool
 
 /** Write data to stdout (never logs). */
 export function out(s: string): void {
-  process.stdout.write(s.endsWith("\n") ? s : s + "\n");
+  process.stdout.write(s.endsWith("\n") ? s : `${s}\n`);
 }

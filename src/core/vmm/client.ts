@@ -17,6 +17,9 @@
  * the endpoint and the next step.
  */
 import { DstackError } from "../errors.ts";
+import type { ConnectOptions, Transport } from "./transport.ts";
+import { httpTransport } from "./transport-http.ts";
+import { unixTransport } from "./transport-unix.ts";
 import type {
   GetInfoResponse,
   GetMetaResponse,
@@ -30,33 +33,16 @@ import type {
   VersionResponse,
   VmConfiguration,
 } from "./types.ts";
-import { httpTransport } from "./transport-http.ts";
-import { unixTransport } from "./transport-unix.ts";
 import { defaultVmConfiguration } from "./types.ts";
 
-export interface ConnectOptions {
-  host: string;
-  token?: string | undefined;
-  timeoutMs?: number;
-  insecureHostKey?: boolean;
-  knownHostsPath?: string;
-  identityFile?: string;
-  /** core never prints: warnings (e.g. an unchecked host key) come here */
-  onWarning?: (msg: string) => void;
-}
-
-/** How bytes reach the VMM: a fetch bound to one endpoint. */
-export interface Transport {
-  /** human name of the endpoint for messages */
-  endpoint: string;
-  fetch(path: string, init: RequestInit): Promise<Response>;
-  close(): void;
-}
+export type { ConnectOptions, Transport } from "./transport.ts";
 
 /** The VMM could not be reached at all. */
 export class VmmUnreachableError extends DstackError {
   constructor(endpoint: string, detail: string) {
-    super(`no VMM answers at ${endpoint} — is it running? try \`dstackup status\` (${detail})`, 1, { hint: "start it (`dstackup status` shows the services), or point --host / DSTACK_HOST at the right endpoint" });
+    super(`no VMM answers at ${endpoint} — is it running? try \`dstackup status\` (${detail})`, 1, {
+      hint: "start it (`dstackup status` shows the services), or point --host / DSTACK_HOST at the right endpoint",
+    });
     this.name = "VmmUnreachableError";
   }
 }
@@ -113,16 +99,27 @@ export class VmmClient {
   private async request(path: string, init: RequestInit, what: string, timeout = true): Promise<Response> {
     let r: Response;
     try {
-      r = await this.t.fetch(path, { ...init, headers: { ...this.headers, ...(init.headers as Record<string, string>) }, ...(timeout ? { signal: AbortSignal.timeout(this.timeoutMs) } : {}) });
+      r = await this.t.fetch(path, {
+        ...init,
+        headers: { ...this.headers, ...(init.headers as Record<string, string>) },
+        ...(timeout ? { signal: AbortSignal.timeout(this.timeoutMs) } : {}),
+      });
     } catch (e) {
       const d = networkDetail(e);
-      if (d === "timed out") throw new DstackError(`the VMM at ${this.endpoint} did not answer ${what} within ${Math.round(this.timeoutMs / 1000)} s`, 1, { hint: "is it overloaded or hung? try `dstackup status`" });
+      if (d === "timed out")
+        throw new DstackError(`the VMM at ${this.endpoint} did not answer ${what} within ${Math.round(this.timeoutMs / 1000)} s`, 1, {
+          hint: "is it overloaded or hung? try `dstackup status`",
+        });
       throw new VmmUnreachableError(this.endpoint, d);
     }
     if (r.status === 401) {
-      throw new DstackError(`the VMM at ${this.endpoint} refused the request: 401 unauthorized (${this.headers.authorization ? "wrong token" : "no token"})`, 1, {
-        hint: "pass --token, set DSTACK_TOKEN, or run as a user who can read the install's token file (sudo)",
-      });
+      throw new DstackError(
+        `the VMM at ${this.endpoint} refused the request: 401 unauthorized (${this.headers.authorization ? "wrong token" : "no token"})`,
+        1,
+        {
+          hint: "pass --token, set DSTACK_TOKEN, or run as a user who can read the install's token file (sudo)",
+        },
+      );
     }
     return r;
   }
@@ -192,7 +189,13 @@ export class VmmClient {
 
   /** Log text chunks of a VM (serial by default); with follow, until the caller stops iterating. */
   async *logs(id: string, o: { follow?: boolean; lines?: number; ch?: LogChannel } = {}): AsyncGenerator<string> {
-    const q = new URLSearchParams({ id, follow: o.follow ? "true" : "false", ansi: "false", lines: String(o.lines ?? 10000), ch: o.ch ?? "serial" });
+    const q = new URLSearchParams({
+      id,
+      follow: o.follow ? "true" : "false",
+      ansi: "false",
+      lines: String(o.lines ?? 10000),
+      ch: o.ch ?? "serial",
+    });
     const r = await this.request(`/logs?${q}`, { method: "GET" }, "logs", !o.follow);
     if (r.status === 404) throw new DstackError(`VM ${id} not found at ${this.endpoint}`, 3);
     if (r.status !== 200) throw new DstackError(`vmm /logs returned status ${r.status}: ${(await r.text()).trim()}`);

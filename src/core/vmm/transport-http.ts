@@ -1,5 +1,5 @@
 /** `http(s)://host:port`: plain fetch against a base URL (the token travels as a Bearer header). */
-import type { Transport } from "./client.ts";
+import type { Transport } from "./transport.ts";
 
 export function httpTransport(base: string): Transport {
   const b = base.replace(/\/+$/, "");

@@ -11,7 +11,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { DstackError } from "../errors.ts";
-import type { ConnectOptions, Transport } from "./client.ts";
+import type { ConnectOptions, Transport } from "./transport.ts";
 import { unixTransport } from "./transport-unix.ts";
 
 export interface SshTarget {
@@ -75,15 +75,18 @@ export async function sshTransport(url: string, o: ConnectOptions): Promise<Tran
   const knownPath = o.knownHostsPath ?? join(homedir(), ".ssh", "known_hosts");
   const known = existsSync(knownPath) ? readFileSync(knownPath, "utf8") : "";
   let hostKeyProblem = "";
-  const keyFile =
-    o.identityFile ?? ["id_ed25519", "id_ecdsa", "id_rsa"].map((k) => join(homedir(), ".ssh", k)).find((p) => existsSync(p));
+  const keyFile = o.identityFile ?? ["id_ed25519", "id_ecdsa", "id_rsa"].map((k) => join(homedir(), ".ssh", k)).find((p) => existsSync(p));
   await new Promise<void>((resolve, reject) => {
     client.once("ready", () => resolve());
     client.once("error", (e: Error) =>
       reject(
         hostKeyProblem
-          ? new DstackError(hostKeyProblem, 4, { hint: `check the host key, update ${knownPath}, or pass --insecure-host-key to skip the check (not recommended)` })
-          : new DstackError(`ssh to ${t.user}@${t.host}:${t.port} failed: ${e.message}`, 1, { hint: "check the host, user and key (ssh-agent or ~/.ssh/id_*)" }),
+          ? new DstackError(hostKeyProblem, 4, {
+              hint: `check the host key, update ${knownPath}, or pass --insecure-host-key to skip the check (not recommended)`,
+            })
+          : new DstackError(`ssh to ${t.user}@${t.host}:${t.port} failed: ${e.message}`, 1, {
+              hint: "check the host, user and key (ssh-agent or ~/.ssh/id_*)",
+            }),
       ),
     );
     client.connect({

@@ -1,5 +1,5 @@
 /** `unix:PATH`: HTTP/1.1 over the VMM's unix socket (Bun's fetch `unix` option). */
-import type { Transport } from "./client.ts";
+import type { Transport } from "./transport.ts";
 
 export function unixTransport(path: string): Transport {
   const endpoint = `unix:${path}`;

@@ -17,7 +17,21 @@ const allowlist = () => JSON.parse(readFileSync(allowPath(), "utf8"));
 beforeAll(async () => {
   prefix = mkdtempSync(join(tmpdir(), "dstack-client-"));
   const base = 24000 + Math.floor(Math.random() * 6000);
-  const r = await runBin("dstackup", ["install", "--simulate", "--service-manager", "detached", "--prefix", prefix, "--dashboard-port", String(base), "--auth-port", String(base + 1), "--kms-port", String(11000 + Math.floor(Math.random() * 5000)), "-q"]);
+  const r = await runBin("dstackup", [
+    "install",
+    "--simulate",
+    "--service-manager",
+    "detached",
+    "--prefix",
+    prefix,
+    "--dashboard-port",
+    String(base),
+    "--auth-port",
+    String(base + 1),
+    "--kms-port",
+    String(11000 + Math.floor(Math.random() * 5000)),
+    "-q",
+  ]);
   if (r.code !== 0) throw new Error(`install failed: ${r.stderr}`);
 }, 60_000);
 
@@ -33,11 +47,15 @@ describe("dstack run → booted → rm", () => {
     expect(out).toMatchObject({ name: "nginx", status: "running", registered: "added" });
     expect(out.vmId).toMatch(/^[0-9a-f-]{36}$/);
     expect(out.appId).toBe(out.composeHash.slice(0, 40));
-    expect(out.ports).toEqual([{ protocol: "tcp", host_address: "127.0.0.1", host_port: 18080, vm_port: 80, url: "http://127.0.0.1:18080/" }]);
+    expect(out.ports).toEqual([
+      { protocol: "tcp", host_address: "127.0.0.1", host_port: 18080, vm_port: 80, url: "http://127.0.0.1:18080/" },
+    ]);
     expect(allowlist().apps[out.appId].composeHashes).toEqual([out.composeHash]);
     const ps = await dstack(["ps"]);
     expect(ps.stdout).toMatch(/^NAME\s+ID\s+APP ID\s+STATUS\s+PORTS\s+UPTIME\s+IMAGE$/m);
-    expect(ps.stdout).toMatch(new RegExp(`^nginx\\s+${out.vmId.slice(0, 8)}\\s+${out.appId.slice(0, 12)}\\s+running\\s+127\\.0\\.0\\.1:18080->80/tcp`, "m"));
+    expect(ps.stdout).toMatch(
+      new RegExp(`^nginx\\s+${out.vmId.slice(0, 8)}\\s+${out.appId.slice(0, 12)}\\s+running\\s+127\\.0\\.0\\.1:18080->80/tcp`, "m"),
+    );
     const json = JSON.parse((await dstack(["ls", "--json"])).stdout);
     expect(json.find((v: { name: string }) => v.name === "nginx").configuration.compose_file).toContain("nginx:1.27");
     const ins = JSON.parse((await dstack(["inspect", out.vmId.slice(0, 6)])).stdout);
@@ -135,10 +153,12 @@ describe("the security path", () => {
   }, 60_000);
 
   test("env secrets are encrypted for the app: names reach the VM, the value never lands on disk or in output", async () => {
-    const secret = "s3cret-" + crypto.randomUUID();
+    const secret = `s3cret-${crypto.randomUUID()}`;
     const envFile = join(mkdtempSync(join(tmpdir(), "env-")), "app.env");
     writeFileSync(envFile, `DB_URL="postgres://u:${secret}@db/x"\n# comment\nTOKEN=plain\n`);
-    const r = await dstack(["run", "myapp", "-e", `API_KEY=${secret}`, "-e", "FROM_ENV", "--env-file", envFile, "--json"], { FROM_ENV: secret });
+    const r = await dstack(["run", "myapp", "-e", `API_KEY=${secret}`, "-e", "FROM_ENV", "--env-file", envFile, "--json"], {
+      FROM_ENV: secret,
+    });
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.encryptedEnv.sort()).toEqual(["API_KEY", "DB_URL", "FROM_ENV", "TOKEN"]);
@@ -194,7 +214,7 @@ describe("other verbs", () => {
     expect(u.status).toBe("upgraded and restarted");
     expect(allowlist().apps[r.appId].composeHashes).toEqual([r.composeHash, u.newComposeHash]);
     const dir = mkdtempSync(join(tmpdir(), "compose-"));
-    writeFileSync(join(dir, "docker-compose.yaml"), "services:\n  web:\n    image: nginx\n    ports:\n      - \"80:80\"\n");
+    writeFileSync(join(dir, "docker-compose.yaml"), 'services:\n  web:\n    image: nginx\n    ports:\n      - "80:80"\n');
     const d = await dstack(["deploy", "-c", join(dir, "docker-compose.yaml"), "-n", "composed", "-p", "18090:80", "--json"]);
     expect(d.code).toBe(0);
     expect(JSON.parse(d.stdout).status).toBe("running");
@@ -205,9 +225,12 @@ describe("other verbs", () => {
     expect(amb.code).toBe(2);
     expect(amb.stderr).toContain("pair runs 2 services (web, db): a new IMAGE is ambiguous");
     // a new IMAGE keeps the command, the ports and the env names of a `dstack run` app
-    const cmd = JSON.parse((await dstack(["run", "busybox", "-n", "cmdapp", "-p", "0:8080", "--detach", "--json", "--", "sleep", "100"])).stdout);
+    const cmd = JSON.parse(
+      (await dstack(["run", "busybox", "-n", "cmdapp", "-p", "0:8080", "--detach", "--json", "--", "sleep", "100"])).stdout,
+    );
     expect((await dstack(["upgrade", "cmdapp", "busybox:2"])).code).toBe(0);
-    const docker = JSON.parse(JSON.parse((await dstack(["inspect", "cmdapp"])).stdout).configuration.compose_file).docker_compose_file as string;
+    const docker = JSON.parse(JSON.parse((await dstack(["inspect", "cmdapp"])).stdout).configuration.compose_file)
+      .docker_compose_file as string;
     expect(docker).toContain('image: "busybox:2"');
     expect(docker).toContain('command:\n      - "sleep"\n      - "100"');
     expect(docker).toContain('- "8080:8080"');
@@ -287,7 +310,10 @@ describe("logs -f", () => {
   test("follows new lines and exits 0 on Ctrl-C (SIGINT)", async () => {
     const r = JSON.parse((await dstack(["run", "tail-me", "--json"])).stdout);
     const { join: j } = await import("node:path");
-    const p = Bun.spawn([j(import.meta.dir, "../../../dist/dstack"), "--prefix", prefix, "logs", "-f", "-n", "1", r.name], { stdout: "pipe", stderr: "pipe" });
+    const p = Bun.spawn([j(import.meta.dir, "../../../dist/dstack"), "--prefix", prefix, "logs", "-f", "-n", "1", r.name], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     await Bun.sleep(300);
     await dstack(["stop", r.name]); // writes "shutdown requested" to the serial log
     await Bun.sleep(400);
@@ -300,7 +326,9 @@ describe("logs -f", () => {
 describe("progress", () => {
   test("on a TTY: one spinner line rewritten in place; without one: plain lines", async () => {
     const bin = join(import.meta.dir, "../../../dist/dstack");
-    const tty = Bun.spawnSync(["script", "-qec", `${bin} --prefix ${prefix} run tty-img -n ttyapp`, "/dev/null"], { env: { ...process.env, NO_COLOR: "1" } });
+    const tty = Bun.spawnSync(["script", "-qec", `${bin} --prefix ${prefix} run tty-img -n ttyapp`, "/dev/null"], {
+      env: { ...process.env, NO_COLOR: "1" },
+    });
     const text = tty.stdout.toString();
     expect(tty.exitCode).toBe(0);
     expect(text).toContain("\r\x1b[K⠋ ");
@@ -308,8 +336,8 @@ describe("progress", () => {
     const plain = await dstack(["run", "plain-img", "-n", "plainapp"]);
     expect(plain.code).toBe(0);
     expect(plain.stderr).not.toContain("\x1b");
-    expect(plain.stderr).toMatch(/^  created VM [0-9a-f-]{36}$/m);
-    expect(plain.stderr).toMatch(/^  plainapp: running \((done|running)\)$/m);
+    expect(plain.stderr).toMatch(/^ {2}created VM [0-9a-f-]{36}$/m);
+    expect(plain.stderr).toMatch(/^ {2}plainapp: running \((done|running)\)$/m);
   }, 30_000);
 });
 

@@ -4,9 +4,9 @@
  * shutdown, or with --force.
  */
 import { describe, expect, test } from "bun:test";
+import { stopVm } from "../../../src/cmd/dstack/graceful-stop.ts";
 import type { VmmClient } from "../../../src/core/vmm/client.ts";
 import type { VmInfo } from "../../../src/core/vmm/types.ts";
-import { stopVm } from "../../../src/cmd/dstack/graceful-stop.ts";
 
 function fakeVmm(o: { downAfterPolls: number; refuseShutdown?: boolean }) {
   const calls: string[] = [];
@@ -44,7 +44,9 @@ describe("graceful stop", () => {
   test("a guest slower than --timeout: the power is cut and the report says so", async () => {
     const f = fakeVmm({ downAfterPolls: 1_000_000 });
     const t0 = performance.now();
-    expect(await stopVm(f.client, vm, { force: false, timeoutMs: 200, timeoutText: "200ms" })).toBe("stopped (no shutdown within 200ms: power cut)");
+    expect(await stopVm(f.client, vm, { force: false, timeoutMs: 200, timeoutText: "200ms" })).toBe(
+      "stopped (no shutdown within 200ms: power cut)",
+    );
     expect(performance.now() - t0).toBeGreaterThanOrEqual(200);
     expect(f.calls).toEqual(["shutdown", "stop"]);
   });

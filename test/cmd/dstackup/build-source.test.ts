@@ -53,8 +53,26 @@ describe("dstackup install --build-from-source", () => {
     const cpu = join(prefix, "..", `cpuinfo-${Date.now()}`);
     writeFileSync(cpu, "flags\t\t: fpu tdx_host_platform\n");
     const base = 28000 + Math.floor(Math.random() * 1000);
-    const args = ["install", "--build-from-source", "--source-repo", "https://example.invalid/dstack.git", "--source-ref", "v0.6.0", "--no-kms", "--no-start", "--service-manager", "systemd",
-        "--ignore-preflight-errors", "platform,kvm,qemu,service-manager", "--prefix", prefix, "--dashboard-port", String(base), "--auth-port", String(base + 1)];
+    const args = [
+      "install",
+      "--build-from-source",
+      "--source-repo",
+      "https://example.invalid/dstack.git",
+      "--source-ref",
+      "v0.6.0",
+      "--no-kms",
+      "--no-start",
+      "--service-manager",
+      "systemd",
+      "--ignore-preflight-errors",
+      "platform,kvm,qemu,service-manager",
+      "--prefix",
+      prefix,
+      "--dashboard-port",
+      String(base),
+      "--auth-port",
+      String(base + 1),
+    ];
     const env = { DSTACK_TOOL_PATH: bin, DSTACK_CPUINFO: cpu, SUDO_USER: "" };
     const r = await runBin("dstackup", args, { env });
     expect(r.stderr).toContain("will be built from https://example.invalid/dstack.git (v0.6.0)");
@@ -62,7 +80,11 @@ describe("dstackup install --build-from-source", () => {
     const calls = readFileSync(log, "utf8");
     expect(calls).toContain(`git clone https://example.invalid/dstack.git ${join(prefix, "var/cache/dstack/source")}`);
     expect(calls).toContain("git checkout --detach v0.6.0");
-    expect(calls).toMatch(new RegExp(`cargo build --release --target-dir ${join(prefix, "var/cache/dstack/target")} -p dstack-vmm -p supervisor \\(cwd ${join(prefix, "var/cache/dstack/source")}\\)`));
+    expect(calls).toMatch(
+      new RegExp(
+        `cargo build --release --target-dir ${join(prefix, "var/cache/dstack/target")} -p dstack-vmm -p supervisor \\(cwd ${join(prefix, "var/cache/dstack/source")}\\)`,
+      ),
+    );
     for (const b of ["dstack-vmm", "supervisor"]) {
       const p = join(prefix, "libexec/dstack", b);
       expect(statSync(p).mode & 0o755).toBe(0o755);
@@ -72,7 +94,11 @@ describe("dstackup install --build-from-source", () => {
     expect(r.stderr).toContain("--no-start");
 
     // the same commit again: no rebuild; a branch ref builds what the remote has now
-    const again = await runBin("dstackup", args.map((a) => (a === "v0.6.0" ? "main" : a)), { env });
+    const again = await runBin(
+      "dstackup",
+      args.map((a) => (a === "v0.6.0" ? "main" : a)),
+      { env },
+    );
     expect(again.code).toBe(0);
     expect(again.stderr).toContain("already built from 0123456789ab (unchanged, not rebuilt)");
     const calls2 = readFileSync(log, "utf8").slice(calls.length);
@@ -85,7 +111,9 @@ describe("dstackup install --build-from-source", () => {
     const { bin, log } = standIns();
     // stand-ins for getent (the user's home) and sudo (logs, then runs the command as given)
     for (const f of ["getent", "sudo"]) Bun.spawnSync(["rm", "-f", join(bin, f)]);
-    writeFileSync(join(bin, "getent"), `#!/bin/sh\n[ "$2" = builder ] && echo "builder:x:1000:1000::/home/builder:/bin/sh"\n`, { mode: 0o755 });
+    writeFileSync(join(bin, "getent"), `#!/bin/sh\n[ "$2" = builder ] && echo "builder:x:1000:1000::/home/builder:/bin/sh"\n`, {
+      mode: 0o755,
+    });
     writeFileSync(join(bin, "sudo"), `#!/bin/sh\necho "sudo $*" >> ${log}\nshift 3\nexec "$@"\n`, { mode: 0o755 });
     const prefix = mkdtempSync(join(tmpdir(), "bfs-"));
     const cpu = join(prefix, "..", `cpuinfo-sudo-${Date.now()}`);
@@ -93,8 +121,26 @@ describe("dstackup install --build-from-source", () => {
     const base = 29000 + Math.floor(Math.random() * 1000);
     const r = await runBin(
       "dstackup",
-      ["install", "--build-from-source", "--source-repo", "https://example.invalid/dstack.git", "--source-ref", "v0.6.0", "--no-kms", "--no-start", "--service-manager", "systemd",
-        "--ignore-preflight-errors", "platform,kvm,qemu,service-manager", "--prefix", prefix, "--dashboard-port", String(base), "--auth-port", String(base + 1)],
+      [
+        "install",
+        "--build-from-source",
+        "--source-repo",
+        "https://example.invalid/dstack.git",
+        "--source-ref",
+        "v0.6.0",
+        "--no-kms",
+        "--no-start",
+        "--service-manager",
+        "systemd",
+        "--ignore-preflight-errors",
+        "platform,kvm,qemu,service-manager",
+        "--prefix",
+        prefix,
+        "--dashboard-port",
+        String(base),
+        "--auth-port",
+        String(base + 1),
+      ],
       { env: { DSTACK_TOOL_PATH: bin, DSTACK_CPUINFO: cpu, SUDO_USER: "builder" } },
     );
     expect(r.code).toBe(0);
@@ -112,9 +158,25 @@ describe("dstackup install --build-from-source", () => {
     const cpu = join(prefix, "..", `cpuinfo-${Date.now()}`);
     writeFileSync(cpu, "flags\t\t: fpu tdx_host_platform\n");
     const base = 28000 + Math.floor(Math.random() * 1000);
-    const common = ["--no-kms", "--service-manager", "systemd", "--ignore-preflight-errors", "platform,kvm,qemu,service-manager", "--prefix", prefix, "--dashboard-port", String(base), "--auth-port", String(base + 1)];
+    const common = [
+      "--no-kms",
+      "--service-manager",
+      "systemd",
+      "--ignore-preflight-errors",
+      "platform,kvm,qemu,service-manager",
+      "--prefix",
+      prefix,
+      "--dashboard-port",
+      String(base),
+      "--auth-port",
+      String(base + 1),
+    ];
     const env = { DSTACK_TOOL_PATH: bin, DSTACK_CPUINFO: cpu, SUDO_USER: "" };
-    const r = await runBin("dstackup", ["install", "--build-from-source", "--source-repo", "https://example.invalid/dstack.git", ...common], { env });
+    const r = await runBin(
+      "dstackup",
+      ["install", "--build-from-source", "--source-repo", "https://example.invalid/dstack.git", ...common],
+      { env },
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("cargo build");
     expect(r.stderr).toContain("nothing was configured or started");
@@ -133,9 +195,23 @@ describe("dstackup install --build-from-source", () => {
   test("without git or cargo, preflight refuses and names what is missing", async () => {
     const empty = mkdtempSync(join(tmpdir(), "nobin-"));
     const prefix = mkdtempSync(join(tmpdir(), "bfs-"));
-    const r = await runBin("dstackup", ["install", "--build-from-source", "--no-kms", "--service-manager", "systemd", "--ignore-preflight-errors", "platform,kvm,qemu,service-manager", "--prefix", prefix], {
-      env: { DSTACK_TOOL_PATH: empty },
-    });
+    const r = await runBin(
+      "dstackup",
+      [
+        "install",
+        "--build-from-source",
+        "--no-kms",
+        "--service-manager",
+        "systemd",
+        "--ignore-preflight-errors",
+        "platform,kvm,qemu,service-manager",
+        "--prefix",
+        prefix,
+      ],
+      {
+        env: { DSTACK_TOOL_PATH: empty },
+      },
+    );
     expect(r.code).toBe(4);
     expect(r.stderr).toContain("--build-from-source needs git and cargo");
   });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { releaseUrls, normalizeVersion, pickAsset } from "../../../src/core/release.ts";
+import { normalizeVersion, pickAsset, releaseUrls } from "../../../src/core/images/release.ts";
 import { runBin } from "../../helpers/run.ts";
 
 interface Served {
@@ -79,7 +79,12 @@ beforeAll(async () => {
   });
   api = `http://127.0.0.1:${server.port}/repos`;
   const meta = JSON.stringify({ kernel: "bzImage", initrd: "initramfs.cpio.gz", version: "0.6.1" });
-  const good = await makeTarball("dstack-0.6.1", { "metadata.json": meta, "digest.txt": "ab".repeat(32) + "\n", bzImage: "k", "initramfs.cpio.gz": "i" });
+  const good = await makeTarball("dstack-0.6.1", {
+    "metadata.json": meta,
+    "digest.txt": `${"ab".repeat(32)}\n`,
+    bzImage: "k",
+    "initramfs.cpio.gz": "i",
+  });
   const nodigest = await makeTarball("dstack-0.6.2", { "metadata.json": meta, bzImage: "k", "initramfs.cpio.gz": "i" });
   assets.set("dstack-0.6.1.tar.gz", { body: good, digest: `sha256:${sha(good)}` });
   assets.set("dstack-0.6.2.tar.gz", { body: nodigest, digest: `sha256:${sha(nodigest)}` });
@@ -94,8 +99,8 @@ beforeAll(async () => {
     releases.set(`/repos/Dstack-TEE/dstack/releases/tags/guest-os-v${v}`, {
       tag_name: `guest-os-v${v}`,
       assets: [
-        { name: `dstack-dev-${v}.tar.gz`, browser_download_url: base + "x" },
-        { name: `dstack-${v}.tar.gz`, browser_download_url: base + `dstack-${v}.tar.gz`, ...(a.digest ? { digest: a.digest } : {}) },
+        { name: `dstack-dev-${v}.tar.gz`, browser_download_url: `${base}x` },
+        { name: `dstack-${v}.tar.gz`, browser_download_url: `${base}dstack-${v}.tar.gz`, ...(a.digest ? { digest: a.digest } : {}) },
       ],
     });
   }
@@ -105,11 +110,19 @@ afterAll(() => server.stop(true));
 
 describe("release lookup (pure)", () => {
   test("version URLs and asset choice follow the upstream rules", () => {
-    expect(releaseUrls("  http://127.0.0.1:1234/api/  ", "0.6.0").tag).toBe("http://127.0.0.1:1234/api/Dstack-TEE/dstack/releases/tags/guest-os-v0.6.0");
+    expect(releaseUrls("  http://127.0.0.1:1234/api/  ", "0.6.0").tag).toBe(
+      "http://127.0.0.1:1234/api/Dstack-TEE/dstack/releases/tags/guest-os-v0.6.0",
+    );
     expect(releaseUrls("http://x", "v0.5.5").tag).toBe("http://x/Dstack-TEE/meta-dstack/releases/tags/v0.5.5");
     expect(normalizeVersion("guest-os-v0.6.0")).toBe("0.6.0");
     expect(() => normalizeVersion("latest")).toThrow(/MAJOR.MINOR.PATCH/);
-    const rel = { tag_name: "t", assets: ["dstack-dev-1.tar.gz", "dstack-nvidia-1.tar.gz", "dstack-1-uki.tar.gz", "dstack-1.tar.gz"].map((name) => ({ name, browser_download_url: "" })) };
+    const rel = {
+      tag_name: "t",
+      assets: ["dstack-dev-1.tar.gz", "dstack-nvidia-1.tar.gz", "dstack-1-uki.tar.gz", "dstack-1.tar.gz"].map((name) => ({
+        name,
+        browser_download_url: "",
+      })),
+    };
     expect(pickAsset(rel, false).name).toBe("dstack-1.tar.gz");
     expect(pickAsset(rel, true).name).toBe("dstack-nvidia-1.tar.gz");
   });
@@ -120,7 +133,17 @@ describe("dstackup image", () => {
   const common = () => ["--image-path", dir, "--release-api-base-url", api];
 
   test("pull verifies the digest, adopts the image and leaves no temp files; a second pull is a no-op", async () => {
-    const r = await runBin("dstackup", ["image", "pull", "--version", "0.6.1", "--json", "--image-path", dir, "--release-api-base-url", api]);
+    const r = await runBin("dstackup", [
+      "image",
+      "pull",
+      "--version",
+      "0.6.1",
+      "--json",
+      "--image-path",
+      dir,
+      "--release-api-base-url",
+      api,
+    ]);
     expect(r.stderr).toContain("sha256 verified");
     // no TTY: progress is plain lines on stderr (no carriage returns), stdout holds only the JSON
     expect(r.stderr).toMatch(/downloading: 100% of \d/);
@@ -137,11 +160,14 @@ describe("dstackup image", () => {
     const d = mkdtempSync(join(tmpdir(), "images-"));
     const bin = join(import.meta.dir, "../../../dist/dstackup");
     // async: the release server runs in this process
-    const p = Bun.spawn(["script", "-qec", `${bin} image pull --version 0.6.1 --image-path ${d} --release-api-base-url ${api}`, "/dev/null"], {
-      env: { ...process.env, NO_COLOR: "1" },
-      stdout: "pipe",
-      stderr: "pipe",
-    });
+    const p = Bun.spawn(
+      ["script", "-qec", `${bin} image pull --version 0.6.1 --image-path ${d} --release-api-base-url ${api}`, "/dev/null"],
+      {
+        env: { ...process.env, NO_COLOR: "1" },
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
     const text = await new Response(p.stdout).text();
     expect(await p.exited).toBe(0);
     expect(text).toMatch(/\r {2}\[#{30}\] 100% /);
@@ -176,7 +202,8 @@ describe("dstackup image", () => {
     const d = mkdtempSync(join(tmpdir(), "images-"));
     const good = assets.get("dstack-0.6.1.tar.gz")!.body;
     const partial = join(d, ".dstack-0.6.1.tar.gz.partial");
-    const pull = (...extra: string[]) => runBin("dstackup", ["image", "pull", "--version", "0.6.1", "--image-path", d, "--release-api-base-url", api, ...extra]);
+    const pull = (...extra: string[]) =>
+      runBin("dstackup", ["image", "pull", "--version", "0.6.1", "--image-path", d, "--release-api-base-url", api, ...extra]);
     writeFileSync(partial, good);
     const complete = await pull();
     expect(complete.stderr).toContain("an earlier download was already complete; verifying it");
@@ -220,7 +247,17 @@ describe("dstackup image", () => {
     expect(truncated.code).toBe(4);
     expect(truncated.stderr).toContain("failed to unpack dstack-0.6.5.tar.gz");
     expect(readdirSync(d)).toEqual([]);
-    const unverified = await runBin("dstackup", ["image", "pull", "--version", "0.6.4", "--insecure", "--image-path", d, "--release-api-base-url", api]);
+    const unverified = await runBin("dstackup", [
+      "image",
+      "pull",
+      "--version",
+      "0.6.4",
+      "--insecure",
+      "--image-path",
+      d,
+      "--release-api-base-url",
+      api,
+    ]);
     expect(unverified.code).toBe(0);
     expect(unverified.stderr).toContain("integrity not verified (--insecure)");
     expect(readdirSync(d)).toEqual(["dstack-0.6.1"]);
@@ -236,7 +273,10 @@ describe("dstackup image", () => {
     const p = await runBin("dstackup", ["image", "pull", "--version", "0.6.1", "--prefix", prefix, "--release-api-base-url", api]);
     expect(p.code).toBe(0);
     mkdirSync(join(prefix, "var/lib/dstack"), { recursive: true });
-    writeFileSync(join(prefix, "var/lib/dstack/dstackup-state.json"), JSON.stringify({ prefix: "x", client_url: "http://127.0.0.1:1", auth_port: 1, image: "dstack-0.6.1" }));
+    writeFileSync(
+      join(prefix, "var/lib/dstack/dstackup-state.json"),
+      JSON.stringify({ prefix: "x", client_url: "http://127.0.0.1:1", auth_port: 1, image: "dstack-0.6.1" }),
+    );
     const l = await runBin("dstackup", ["image", "list", "--json", "--prefix", prefix]);
     const rows = JSON.parse(l.stdout);
     expect(rows).toEqual([expect.objectContaining({ name: "dstack-0.6.1", version: "0.6.1", digest: "ab".repeat(32), pinned: true })]);

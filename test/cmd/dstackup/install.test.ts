@@ -23,7 +23,21 @@ function newPrefix(): { prefix: string; p: ReturnType<typeof ports>; flags: stri
   return {
     prefix,
     p,
-    flags: ["--simulate", "--service-manager", "detached", "--prefix", prefix, "--dashboard-port", p.dashboard, "--auth-port", p.auth, "--kms-port", p.kms, "--timeout", "30"],
+    flags: [
+      "--simulate",
+      "--service-manager",
+      "detached",
+      "--prefix",
+      prefix,
+      "--dashboard-port",
+      p.dashboard,
+      "--auth-port",
+      p.auth,
+      "--kms-port",
+      p.kms,
+      "--timeout",
+      "30",
+    ],
   };
 }
 
@@ -78,7 +92,7 @@ describe("dstackup install --simulate (detached daemons)", () => {
     const r = await runBin("dstackup", ["install", ...s.flags, "--host-api-port", "10077", "--dry-run"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("nothing was changed");
-    expect(r.stdout).toContain("update " + join(s.prefix, "etc/dstack/vmm.toml"));
+    expect(r.stdout).toContain(`update ${join(s.prefix, "etc/dstack/vmm.toml")}`);
     expect(r.stdout).toContain("+ port = 10077");
     expect(r.stdout).toMatch(/dstack-vmm-\S+: restart/);
     expect(r.stdout).toMatch(/dstack-auth-\S+: keep running/);
@@ -221,7 +235,10 @@ describe("refusals leave the host unchanged", () => {
     const dir = mkdtempSync(join(tmpdir(), "other-vmm-"));
     writeFileSync(join(dir, "other.toml"), "[cvm]\ncid_start = 3000\ncid_pool_size = 1000\n[host_api]\nport = 10400\n");
     writeFileSync(join(dir, "idle.js"), "setTimeout(() => {}, 60_000);\n");
-    const other = Bun.spawn(["bash", "-c", `exec -a dstack-vmm ${process.execPath} ${join(dir, "idle.js")} -c ${join(dir, "other.toml")}`], { stdout: "ignore", stderr: "ignore" });
+    const other = Bun.spawn(
+      ["bash", "-c", `exec -a dstack-vmm ${process.execPath} ${join(dir, "idle.js")} -c ${join(dir, "other.toml")}`],
+      { stdout: "ignore", stderr: "ignore" },
+    );
     try {
       await Bun.sleep(200);
       const s = newPrefix();
@@ -235,7 +252,13 @@ describe("refusals leave the host unchanged", () => {
       expect(api.stderr).toContain("pass --host-api-port 10401");
       expect(treeHash(s.prefix)).toBe(before);
       // a window clear of the other VMM's is fine
-      const clear = await runBin("dstackup", ["doctor", "--json", ...s.flags.filter((f, i, a) => f !== "--timeout" && a[i - 1] !== "--timeout"), "--cid-start", "1000"]);
+      const clear = await runBin("dstackup", [
+        "doctor",
+        "--json",
+        ...s.flags.filter((f, i, a) => f !== "--timeout" && a[i - 1] !== "--timeout"),
+        "--cid-start",
+        "1000",
+      ]);
       expect(JSON.parse(clear.stdout).checks.find((c: { name: string }) => c.name === "cids").ok).toBe(true);
     } finally {
       other.kill();
@@ -259,34 +282,43 @@ describe("refusals leave the host unchanged", () => {
     const failed = rep.checks.filter((c: { ok: boolean }) => !c.ok).map((c: { name: string }) => c.name);
     expect(failed).toEqual(expect.arrayContaining(["platform", "kvm", "binaries"]));
     // the default service manager too: on a host without systemd the report is still whole
-    const auto = await runBin("dstackup", ["doctor", "--json", "--prefix", join(dir, "p")], { env: { DSTACK_CPUINFO: join(dir, "cpuinfo"), DSTACK_DEV_ROOT: dir } });
+    const auto = await runBin("dstackup", ["doctor", "--json", "--prefix", join(dir, "p")], {
+      env: { DSTACK_CPUINFO: join(dir, "cpuinfo"), DSTACK_DEV_ROOT: dir },
+    });
     const names = JSON.parse(auto.stdout).checks.map((c: { name: string }) => c.name);
     expect(names).toEqual(expect.arrayContaining(["service-manager", "root", "platform", "qemu", "binaries", "ports", "image"]));
   });
 
-  test.skipIf(existsSync("/run/systemd/system"))("--service-manager systemd where systemd is not running: refused before any unit or file is written", async () => {
-    const s = newPrefix();
-    const units = mkdtempSync(join(tmpdir(), "units-"));
-    const flags = s.flags.map((f, i, a) => (a[i - 1] === "--service-manager" ? "systemd" : f));
-    const before = treeHash(s.prefix);
-    const r = await runBin("dstackup", ["install", ...flags], { env: { DSTACK_SYSTEMD_DIR: units } });
-    expect(r.code).toBe(4);
-    expect(r.stderr).toContain("--service-manager systemd, but systemd is not running here");
-    expect(treeHash(s.prefix)).toBe(before);
-    expect(readdirSync(units)).toEqual([]);
-  });
+  test.skipIf(existsSync("/run/systemd/system"))(
+    "--service-manager systemd where systemd is not running: refused before any unit or file is written",
+    async () => {
+      const s = newPrefix();
+      const units = mkdtempSync(join(tmpdir(), "units-"));
+      const flags = s.flags.map((f, i, a) => (a[i - 1] === "--service-manager" ? "systemd" : f));
+      const before = treeHash(s.prefix);
+      const r = await runBin("dstackup", ["install", ...flags], { env: { DSTACK_SYSTEMD_DIR: units } });
+      expect(r.code).toBe(4);
+      expect(r.stderr).toContain("--service-manager systemd, but systemd is not running here");
+      expect(treeHash(s.prefix)).toBe(before);
+      expect(readdirSync(units)).toEqual([]);
+    },
+  );
 
   test("--dry-run with systemd lists the unit files it would write, with their text; nothing is written", async () => {
     const s = newPrefix();
     const units = mkdtempSync(join(tmpdir(), "units-"));
     const flags = s.flags.map((f, i, a) => (a[i - 1] === "--service-manager" ? "systemd" : f));
     const before = treeHash(s.prefix);
-    const r = await runBin("dstackup", ["install", ...flags, "--ignore-preflight-errors", "service-manager", "--dry-run"], { env: { DSTACK_SYSTEMD_DIR: units } });
+    const r = await runBin("dstackup", ["install", ...flags, "--ignore-preflight-errors", "service-manager", "--dry-run"], {
+      env: { DSTACK_SYSTEMD_DIR: units },
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`create ${units}/dstack-vmm-\\S+\\.service`));
     expect(r.stdout).toMatch(new RegExp(`create ${units}/dstack-auth-\\S+\\.service`));
     expect(r.stdout).toContain("+ Restart=always");
-    const j = await runBin("dstackup", ["install", ...flags, "--ignore-preflight-errors", "service-manager", "--dry-run", "--json"], { env: { DSTACK_SYSTEMD_DIR: units } });
+    const j = await runBin("dstackup", ["install", ...flags, "--ignore-preflight-errors", "service-manager", "--dry-run", "--json"], {
+      env: { DSTACK_SYSTEMD_DIR: units },
+    });
     expect(JSON.parse(j.stdout).units.map((u: { action: string }) => u.action)).toEqual(["create", "create"]);
     expect(readdirSync(units)).toEqual([]);
     expect(treeHash(s.prefix)).toBe(before);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { defineCommand } from "citty";
-import { runTool, type Io } from "../../../src/cmd/shared/cli.ts";
+import { type Io, runTool } from "../../../src/cmd/shared/cli.ts";
 import { DstackError, LockTimeoutError, NotFoundError, UsageError } from "../../../src/core/errors.ts";
 
 let last: Record<string, unknown> = {};
@@ -153,7 +153,12 @@ describe("runTool", () => {
     expect(calls).toEqual([]);
   });
   test("a flag missing its value → 2", async () => {
-    for (const argv of [["run", "nginx", "--name"], ["run", "nginx", "-n"], ["run", "nginx", "--name", "--detach"], ["run", "nginx", "-p", "--", "x"]]) {
+    for (const argv of [
+      ["run", "nginx", "--name"],
+      ["run", "nginx", "-n"],
+      ["run", "nginx", "--name", "--detach"],
+      ["run", "nginx", "-p", "--", "x"],
+    ]) {
       const r = await cli(...argv);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/flag (--name|-n|-p) needs a value/);

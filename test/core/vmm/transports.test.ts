@@ -8,8 +8,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { utils as sshUtils, Server as SshServer } from "ssh2";
-import { buildAppCompose } from "../../../src/core/compose.ts";
+import { Server as SshServer, utils as sshUtils } from "ssh2";
+import { buildAppCompose } from "../../../src/core/compose/app-compose.ts";
 import { connectVmm } from "../../../src/core/vmm/client.ts";
 import { knownHostMatch, parseSshHost } from "../../../src/core/vmm/transport-ssh.ts";
 import { startSim, type TestSim } from "../../helpers/sim.ts";
@@ -118,7 +118,12 @@ describe("ssh transport", () => {
   });
 
   test("host parsing and known_hosts matching (plain, [host]:port, hashed)", () => {
-    expect(parseSshHost("ssh://op@h.example:2222/run/dstack/vmm.sock")).toEqual({ user: "op", host: "h.example", port: 2222, remote: { kind: "unix", path: "/run/dstack/vmm.sock" } });
+    expect(parseSshHost("ssh://op@h.example:2222/run/dstack/vmm.sock")).toEqual({
+      user: "op",
+      host: "h.example",
+      port: 2222,
+      remote: { kind: "unix", path: "/run/dstack/vmm.sock" },
+    });
     expect(parseSshHost("ssh://op@h?target=tcp:127.0.0.1:9080").remote).toEqual({ kind: "tcp", host: "127.0.0.1", port: 9080 });
     const b64 = hostKeyBlob.toString("base64");
     expect(knownHostMatch(`[127.0.0.1]:${port} ssh-ed25519 ${b64}\n`, "127.0.0.1", port, hostKeyBlob)).toBe("match");
@@ -134,7 +139,12 @@ describe("ssh transport", () => {
     const kh = join(dir, "known_hosts");
     writeFileSync(kh, `[127.0.0.1]:${port} ssh-ed25519 ${hostKeyBlob.toString("base64")}\n`);
     const simPort = new URL(sim.host).port;
-    const c = await connectVmm({ host: `ssh://tester@127.0.0.1:${port}?target=tcp:127.0.0.1:${simPort}`, token: "tk", knownHostsPath: kh, identityFile: idFile });
+    const c = await connectVmm({
+      host: `ssh://tester@127.0.0.1:${port}?target=tcp:127.0.0.1:${simPort}`,
+      token: "tk",
+      knownHostsPath: kh,
+      identityFile: idFile,
+    });
     expect(c.endpoint).toContain("ssh://tester@127.0.0.1");
     expect((await c.status()).total).toBe(0);
     expect((await c.version()).rev).toContain("simulated");
@@ -146,12 +156,23 @@ describe("ssh transport", () => {
     const host = `ssh://tester@127.0.0.1:${port}?target=tcp:127.0.0.1:${simPort}`;
     const bad = join(dir, "bad_known_hosts");
     writeFileSync(bad, `[127.0.0.1]:${port} ssh-ed25519 ${Buffer.alloc(51, 1).toString("base64")}\n`);
-    await expect(connectVmm({ host, token: "tk", knownHostsPath: bad, identityFile: idFile })).rejects.toThrow(/does not match .*man-in-the-middle/);
+    await expect(connectVmm({ host, token: "tk", knownHostsPath: bad, identityFile: idFile })).rejects.toThrow(
+      /does not match .*man-in-the-middle/,
+    );
     const empty = join(dir, "empty_known_hosts");
     writeFileSync(empty, "");
-    await expect(connectVmm({ host, token: "tk", knownHostsPath: empty, identityFile: idFile })).rejects.toThrow(/refusing an unknown host key/);
+    await expect(connectVmm({ host, token: "tk", knownHostsPath: empty, identityFile: idFile })).rejects.toThrow(
+      /refusing an unknown host key/,
+    );
     const warnings: string[] = [];
-    const c = await connectVmm({ host, token: "tk", knownHostsPath: empty, identityFile: idFile, insecureHostKey: true, onWarning: (m) => warnings.push(m) });
+    const c = await connectVmm({
+      host,
+      token: "tk",
+      knownHostsPath: empty,
+      identityFile: idFile,
+      insecureHostKey: true,
+      onWarning: (m) => warnings.push(m),
+    });
     expect((await c.status()).total).toBe(0);
     expect(warnings[0]).toContain("not checking the host key");
     c.close();
@@ -165,7 +186,11 @@ describe("ssh transport", () => {
     writeFileSync(join(home, ".ssh", "known_hosts"), `[127.0.0.1]:${port} ssh-ed25519 ${hostKeyBlob.toString("base64")}\n`);
     const simPort = new URL(sim.host).port;
     const { runBin } = await import("../../helpers/run.ts");
-    const r = await runBin("dstack", ["ps", "-a", "--json", "--host", `ssh://tester@127.0.0.1:${port}?target=tcp:127.0.0.1:${simPort}`, "--token", "tk"], { env: { HOME: home, SSH_AUTH_SOCK: "" } });
+    const r = await runBin(
+      "dstack",
+      ["ps", "-a", "--json", "--host", `ssh://tester@127.0.0.1:${port}?target=tcp:127.0.0.1:${simPort}`, "--token", "tk"],
+      { env: { HOME: home, SSH_AUTH_SOCK: "" } },
+    );
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([]);
@@ -175,4 +200,3 @@ describe("ssh transport", () => {
     return require("node:fs").readFileSync(idFile, "utf8");
   }
 });
-

@@ -1,0 +1,110 @@
+/**
+ * The allowlist file: every read-modify-write holds the exclusive flock on
+ * `<allowlist>.lock` (interlocking with upstream tools and flock(1)) and ends
+ * with an atomic replace, so the webhook never reads a torn file.
+ */
+
+import { DstackError, NotFoundError } from "../core/errors.ts";
+import { readTextIfExists, withLock, writeAtomic } from "../core/fsutil.ts";
+import {
+  type Allowlist,
+  AllowlistError,
+  emptyAllowlist,
+  parseAllowlist,
+  serializeAllowlist,
+  withAppHash,
+  withoutApp,
+} from "./allowlist.ts";
+
+export function readAllowlistFile(path: string): Allowlist {
+  let text: string | undefined;
+  try {
+    text = readTextIfExists(path);
+  } catch (e) {
+    throw new DstackError(`reading allowlist ${path}: ${(e as Error).message}`, 1, { hint: "it is usually root-owned — run with sudo" });
+  }
+  if (text === undefined)
+    throw new NotFoundError(`allowlist ${path} does not exist`, { hint: "run `dstackup install` first, or check the --allowlist path" });
+  try {
+    return parseAllowlist(text);
+  } catch (e) {
+    if (e instanceof AllowlistError) throw new AllowlistError(`allowlist ${path}: ${e.message}`, e.path);
+    throw e;
+  }
+}
+
+/**
+ * Apply `fn` to the allowlist under the lock; write only if it changed.
+ * A missing file starts from the empty allowlist unless `mustExist`.
+ */
+export async function updateAllowlist(
+  path: string,
+  fn: (list: Allowlist) => Allowlist,
+  opts: { mustExist?: boolean; timeoutMs?: number } = {},
+): Promise<{ list: Allowlist; changed: boolean; created: boolean }> {
+  return withLock(
+    path,
+    () => {
+      const text = readTextIfExists(path);
+      if (text === undefined && opts.mustExist)
+        throw new NotFoundError(`allowlist ${path} does not exist`, {
+          hint: "run `dstackup install` first, or check the --allowlist path",
+        });
+      const cur = text === undefined ? emptyAllowlist() : parseAllowlistAt(path, text);
+      const next = fn(cur);
+      const out = serializeAllowlist(next);
+      if (text !== undefined && out === text) return { list: next, changed: false, created: false };
+      if (text !== undefined && JSON.stringify(cur) === JSON.stringify(next)) return { list: next, changed: false, created: false };
+      writeAtomic(path, out, { mode: 0o644 });
+      return { list: next, changed: true, created: text === undefined };
+    },
+    { timeoutMs: opts.timeoutMs ?? 10_000 },
+  );
+}
+
+function parseAllowlistAt(path: string, text: string): Allowlist {
+  try {
+    return parseAllowlist(text);
+  } catch (e) {
+    if (e instanceof AllowlistError) {
+      throw new AllowlistError(
+        `allowlist ${path} is invalid (${e.message}); fix it by hand — every app is denied keys until it is valid`,
+        e.path,
+      );
+    }
+    throw e;
+  }
+}
+
+export async function registerAppHash(path: string, appId: string, hash: string): Promise<{ added: boolean }> {
+  let added = false;
+  await updateAllowlist(
+    path,
+    (l) => {
+      const r = withAppHash(l, appId, hash);
+      added = r.added;
+      return r.list;
+    },
+    { mustExist: true },
+  );
+  return { added };
+}
+
+/** Remove one hash again (the roll-back of a registration whose CreateVm failed). */
+export async function unregisterAppHash(path: string, appId: string, hash: string): Promise<{ removed: boolean }> {
+  return { removed: (await revokeApp(path, appId, hash)).removed > 0 };
+}
+
+export async function revokeApp(path: string, appId: string, hash?: string): Promise<{ removed: number }> {
+  let removed = 0;
+  await updateAllowlist(
+    path,
+    (l) => {
+      const r = withoutApp(l, appId, hash);
+      removed = r.removed;
+      return r.list;
+    },
+    { mustExist: true },
+  );
+  return { removed };
+}

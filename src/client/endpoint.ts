@@ -1,0 +1,90 @@
+/**
+ * Where the client finds the VMM, its token and the allowlist:
+ * flags (--host, --token, --allowlist) → environment (DSTACK_HOST, DSTACK_TOKEN;
+ * upstream's DSTACK_VMM_URL, DSTACK_VMM_TOKEN) → the install state file of the
+ * layout (--prefix) → its token file.
+ */
+import { readFileSync } from "node:fs";
+import { DstackError } from "../core/errors.ts";
+import { resolveLayout } from "../core/layout.ts";
+import type { PortPolicy } from "../core/specs/ports.ts";
+import { portPolicyFromVmmToml } from "../core/specs/vmm-port-policy.ts";
+import { connectVmm, type VmmClient } from "../core/vmm/client.ts";
+import { readClientState } from "../host/install/state.ts";
+
+export interface EndpointFlags {
+  host?: string | undefined;
+  token?: string | undefined;
+  prefix?: string | undefined;
+  allowlist?: string | undefined;
+  "insecure-host-key"?: boolean | undefined;
+}
+
+export interface Endpoint {
+  host: string;
+  token: string | undefined;
+  /** where the host came from, for messages */
+  source: string;
+  allowlistPath: string;
+  image: string | undefined;
+  tokenProblem?: string;
+  /** The VMM's port-mapping policy, when the VMM is this host's install (its vmm.toml is readable). */
+  portPolicy?: PortPolicy;
+}
+
+const env = (k: string) => (process.env[k] && process.env[k] !== "" ? process.env[k] : undefined);
+
+export function resolveEndpoint(f: EndpointFlags): Endpoint {
+  const layout = resolveLayout({ prefix: f.prefix });
+  const st = readClientState(layout.stateFile);
+  let host = f.host;
+  let source = "--host";
+  if (!host && env("DSTACK_HOST")) [host, source] = [env("DSTACK_HOST"), "DSTACK_HOST"];
+  if (!host && env("DSTACK_VMM_URL")) [host, source] = [env("DSTACK_VMM_URL"), "DSTACK_VMM_URL"];
+  if (!host && st?.clientUrl) [host, source] = [st.clientUrl, layout.stateFile];
+  if (!host) {
+    throw new DstackError(`no VMM endpoint: no --host, no DSTACK_HOST, and no install state at ${layout.stateFile}`, 1, {
+      hint: `run \`dstackup install\` (or \`dstackup install --simulate --prefix DIR\` and pass --prefix DIR), or pass --host unix:/path/vmm.sock | http://HOST:PORT | ssh://user@host`,
+    });
+  }
+  let token = f.token ?? env("DSTACK_TOKEN") ?? env("DSTACK_VMM_TOKEN");
+  let tokenProblem: string | undefined;
+  if (token === undefined && st?.tokenPath && source === layout.stateFile) {
+    try {
+      token = readFileSync(st.tokenPath, "utf8").trim() || undefined;
+    } catch (e) {
+      tokenProblem = `cannot read the VMM token ${st.tokenPath}: ${(e as Error).message} (run with sudo, or pass --token)`;
+    }
+  }
+  const out: Endpoint = {
+    host,
+    token,
+    source,
+    allowlistPath: f.allowlist ?? st?.allowlistPath ?? layout.allowlistPath,
+    image: st?.image,
+  };
+  if (tokenProblem) out.tokenProblem = tokenProblem;
+  if (source === layout.stateFile) {
+    try {
+      out.portPolicy = portPolicyFromVmmToml(readFileSync(layout.vmmConfig, "utf8"), layout.vmmConfig);
+    } catch {
+      /* not readable (not root) or not there: the VMM checks the ports itself */
+    }
+  }
+  return out;
+}
+
+export async function connectEndpoint(
+  e: Endpoint,
+  f: EndpointFlags,
+  onWarning?: (m: string) => void,
+  timeoutMs?: number,
+): Promise<VmmClient> {
+  return connectVmm({
+    host: e.host,
+    token: e.token,
+    insecureHostKey: f["insecure-host-key"] === true,
+    ...(onWarning ? { onWarning } : {}),
+    ...(timeoutMs ? { timeoutMs } : {}),
+  });
+}

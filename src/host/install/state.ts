@@ -1,0 +1,105 @@
+/**
+ * The install state file <state>/dstackup-state.json (reference/dstackup-cli.md
+ * §2.17), written by `dstackup install`, read by `dstack` and `dstackup`.
+ * Upstream's keys are kept (snake_case, same meaning) so either tool reads the
+ * other's file; our extra keys are additive.
+ */
+import * as v from "valibot";
+import { readTextIfExists, writeAtomic } from "../../core/fsutil.ts";
+
+const nullableString = v.nullish(v.string());
+
+export const InstallStateSchema = v.object({
+  // upstream keys
+  prefix: v.string(),
+  install_prefix: nullableString,
+  config_dir: v.optional(v.string()),
+  state_dir: v.optional(v.string()),
+  cache_dir: v.optional(v.string()),
+  run_dir: v.optional(v.string()),
+  allowlist_path: v.optional(v.string()),
+  platform: v.optional(v.string()),
+  client_url: v.string(),
+  client_token_path: v.optional(v.string()),
+  auth_port: v.number(),
+  vmm_unit: v.optional(v.string()),
+  auth_unit: v.optional(v.string()),
+  kms_vm_id: nullableString,
+  kms_url: v.optional(v.string()),
+  image: nullableString,
+  kp_own_project: nullableString,
+  // ours
+  instance: nullableString,
+  simulate: v.optional(v.boolean()),
+  /** "systemd" or "detached" (simulate without systemd: pidfiles under run_dir) */
+  service_manager: v.optional(v.picklist(["systemd", "detached"])),
+  image_pin: nullableString,
+  dashboard_port: v.optional(v.number()),
+  kms_port: v.optional(v.number()),
+  host_api_port: v.optional(v.number()),
+  cid_start: v.optional(v.number()),
+  /** Symlinks to this binary that install created (removed by destroy --purge). */
+  links: v.optional(v.array(v.string())),
+  /** Directories that install created (destroy --purge removes them when empty). */
+  created_dirs: v.optional(v.array(v.string())),
+  /** sha256 of the vmm.toml the running VMM was last (re)started with. */
+  vmm_config_sha256: v.optional(v.string()),
+  /** Files and directories install put into place (a simulated image, bundle copies): destroy --purge removes them. */
+  created_paths: v.optional(v.array(v.string())),
+  /** What the purge targets held before the first install: destroy --purge keeps exactly those. */
+  preexisting_entries: v.optional(v.record(v.string(), v.array(v.string()))),
+  installed_at: v.optional(v.string()),
+  updated_at: v.optional(v.string()),
+});
+
+export type InstallState = v.InferOutput<typeof InstallStateSchema>;
+
+/** What the client needs, read loosely: empty strings count as absent. */
+export interface ClientState {
+  clientUrl?: string;
+  tokenPath?: string;
+  allowlistPath?: string;
+  image?: string;
+  kmsUrl?: string;
+}
+
+/** The full state, or undefined when the file is missing or not a dstackup state. */
+export function readInstallState(path: string): InstallState | undefined {
+  const text = readTextIfExists(path);
+  if (text === undefined) return undefined;
+  try {
+    const r = v.safeParse(InstallStateSchema, JSON.parse(text));
+    return r.success ? r.output : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The client's view of the state file (any JSON object), or undefined when missing/unparseable. */
+export function readClientState(path: string): ClientState | undefined {
+  const text = readTextIfExists(path);
+  if (text === undefined) return undefined;
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) return undefined;
+  const o = obj as Record<string, unknown>;
+  const s = (k: string) => (typeof o[k] === "string" && o[k] !== "" ? (o[k] as string) : undefined);
+  const out: ClientState = {};
+  const set = (key: keyof ClientState, val: string | undefined) => {
+    if (val !== undefined) out[key] = val;
+  };
+  set("clientUrl", s("client_url"));
+  set("tokenPath", s("client_token_path"));
+  set("allowlistPath", s("allowlist_path"));
+  set("image", s("image"));
+  set("kmsUrl", s("kms_url"));
+  return out;
+}
+
+export function writeInstallState(path: string, state: InstallState): void {
+  writeAtomic(path, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644 });
+}

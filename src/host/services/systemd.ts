@@ -1,0 +1,27 @@
+/** systemd through systemctl (sanitised PATH, argv arrays). */
+import { existsSync } from "node:fs";
+import { runTool } from "../runner.ts";
+
+/** systemd is PID 1 here (the usual test of sd_booted). */
+export function systemdRunning(): boolean {
+  return existsSync("/run/systemd/system");
+}
+
+/** Where unit files go: DSTACK_SYSTEMD_DIR (tests), else /etc/systemd/system. */
+export function unitDir(): string {
+  return process.env.DSTACK_SYSTEMD_DIR ?? "/etc/systemd/system";
+}
+
+export async function systemctl(...args: string[]) {
+  return runTool(["systemctl", ...args], { timeoutMs: 120_000 });
+}
+
+export async function isActive(unit: string): Promise<boolean> {
+  return (await systemctl("is-active", "--quiet", `${unit}.service`)).code === 0;
+}
+
+/** Monotonic start time of the unit's current activation (0 when inactive). */
+export async function activeSince(unit: string): Promise<string> {
+  const r = await systemctl("show", "-p", "ActiveEnterTimestampMonotonic", "--value", `${unit}.service`);
+  return r.stdout.trim();
+}
