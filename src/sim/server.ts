@@ -6,7 +6,8 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { appIdOf, composeHashOf, parseAppCompose } from "../core/compose/app-compose.ts";
+import { appIdOf, composeHashOf } from "../core/compose/app-compose.ts";
+import { parseAppCompose } from "../core/compose/app-compose-parse.ts";
 import { versionAtLeast } from "../core/images/image-version.ts";
 import { inRanges, mappingsOverlap } from "../core/specs/ports.ts";
 import type { PortMapping, UpdateVmRequest, VmConfiguration } from "../core/vmm/types.ts";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { defineCommand } from "citty";
-import { validateDockerCompose } from "../../core/compose/app-compose.ts";
+import { validateDockerCompose } from "../../core/compose/docker-compose-check.ts";
 import { UsageError } from "../../core/errors.ts";
 import { deployArgs, runDeploy } from "./deploy-common.ts";
 

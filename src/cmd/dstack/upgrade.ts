@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import { defineCommand } from "citty";
 import { registerAppHash, unregisterAppHash } from "../../auth/allowlist-file.ts";
-import { buildAppCompose, composeHashOf, parseAppCompose, validateDockerCompose } from "../../core/compose/app-compose.ts";
+import { buildAppCompose, composeHashOf } from "../../core/compose/app-compose.ts";
+import { parseAppCompose } from "../../core/compose/app-compose-parse.ts";
+import { validateDockerCompose } from "../../core/compose/docker-compose-check.ts";
 import { DEFAULTS, parseDuration } from "../../core/compose/deploy-plan.ts";
 import { UsageError } from "../../core/errors.ts";
 import { formatJson } from "../../core/output.ts";

@@ -12,7 +12,9 @@ import { UsageError } from "../errors.ts";
 import { formatPortSpec, type PortSpec, parsePortSpecs } from "../specs/ports.ts";
 import { type GpuSpec, parseDisk, parseGpu, parseMemory, parseVcpu } from "../specs/resources.ts";
 import { nameFromImage } from "../vmm/vm-select.ts";
-import { type BuiltAppCompose, buildAppCompose, checkAppName, checkImageRef, composeFromImage } from "./app-compose.ts";
+import { type BuiltAppCompose, buildAppCompose } from "./app-compose.ts";
+import { checkImageRef, composeFromImage } from "./image-compose.ts";
+import { checkAppName } from "./names.ts";
 
 export const DEFAULTS = { vcpu: "2", memory: "2048", disk: "20", timeout: "120s" } as const;
 

@@ -9,7 +9,7 @@
  * ends at ` #` (a comment) and is trimmed. `KEY` alone takes the value from the
  * environment (an error when unset: a secret must not silently go missing).
  */
-import { ENV_NAME_RE } from "../compose/app-compose.ts";
+import { ENV_NAME_RE } from "../compose/names.ts";
 import { UsageError } from "../errors.ts";
 import type { EnvVar } from "./envcrypt.ts";
 

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { buildAppCompose, composeFromImage } from "../../../src/core/compose/app-compose.ts";
+import { buildAppCompose } from "../../../src/core/compose/app-compose.ts";
+import { composeFromImage } from "../../../src/core/compose/image-compose.ts";
 import { formatPs, imageOf, portsText, statusText } from "../../../src/core/vmm/ps-format.ts";
 import type { VmInfo } from "../../../src/core/vmm/types.ts";
 

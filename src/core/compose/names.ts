@@ -1,0 +1,27 @@
+/**
+ * The names a CVM accepts: the VM (and app) name the VMM checks on CreateVm
+ * (vmm.md §7.1) and the env var names the guest takes from the encrypted env
+ * (kms-auth.md §6.3).
+ */
+import { UsageError } from "../errors.ts";
+
+/** VMM rule for VM names (vmm.md §7.1); the manifest name is the VM name. */
+const NAME_RE = /^[A-Za-z0-9\-_. @~!$^()]+$/;
+/** Env var names the guest accepts (kms-auth.md §6.3). */
+export const ENV_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** Throw a UsageError unless `name` is a valid app/VM name. */
+export function checkAppName(name: string, flag = "--name"): void {
+  if (!NAME_RE.test(name)) {
+    throw new UsageError(
+      `invalid ${flag} ${JSON.stringify(name)}: a name is 1 or more of the characters A-Z a-z 0-9 and - _ . space @ ~ ! $ ^ ( )`,
+    );
+  }
+}
+
+/** Throw a UsageError unless `key` is an env var name the guest accepts. */
+export function checkEnvName(key: string, flag = "--env"): void {
+  if (!ENV_NAME_RE.test(key) || key.length > 255) {
+    throw new UsageError(`invalid ${flag} name ${JSON.stringify(key)}: env names match [A-Za-z_][A-Za-z0-9_]* (at most 255 characters)`);
+  }
+}
