@@ -9,7 +9,8 @@ export default defineCommand({
   async run({ args }) {
     // loaded here, not at the top: `--version`/`--help` stay as fast as the other tools
     const { loadSimConfig } = await import("../../sim/config.ts");
-    const { serveSimulator, SIM_VERSION } = await import("../../sim/server.ts");
+    const { serveSimulator } = await import("../../sim/server.ts");
+    const { SIM_VERSION } = await import("../../sim/version.ts");
     const cfg = loadSimConfig(String(args.config));
     const running = serveSimulator(cfg);
     process.stderr.write(

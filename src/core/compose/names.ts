@@ -5,14 +5,16 @@
  */
 import { UsageError } from "../errors.ts";
 
-/** VMM rule for VM names (vmm.md §7.1); the manifest name is the VM name. */
-const NAME_RE = /^[A-Za-z0-9\-_. @~!$^()]+$/;
+/** The VMM's rule for VM names (vmm.md §7.1: these characters only, empty allowed); the manifest name is the VM name. */
+export function isVmName(name: string): boolean {
+  return /^[A-Za-z0-9\-_. @~!$^()]*$/.test(name);
+}
 /** Env var names the guest accepts (kms-auth.md §6.3). */
 export const ENV_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Throw a UsageError unless `name` is a valid app/VM name. */
 export function checkAppName(name: string, flag = "--name"): void {
-  if (!NAME_RE.test(name)) {
+  if (name === "" || !isVmName(name)) {
     throw new UsageError(
       `invalid ${flag} ${JSON.stringify(name)}: a name is 1 or more of the characters A-Z a-z 0-9 and - _ . space @ ~ ! $ ^ ( )`,
     );

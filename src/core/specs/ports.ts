@@ -191,6 +191,11 @@ export const DEFAULT_PORT_POLICY: PortPolicy = {
   ],
 };
 
+/** An IPv4 or IPv6 address as Rust's `IpAddr` parses it (the VMM's `host_address` check, vmm.md §7.2). */
+export function isIpAddress(addr: string): boolean {
+  return isIP(addr) !== 0;
+}
+
 /** Expand an IP address to a comparable canonical form. */
 export function canonicalAddress(addr: string): string {
   const a = addr.replace(/^\[|\]$/g, "").toLowerCase();

@@ -1,0 +1,299 @@
+/**
+ * The simulated VMM's state machine (reference/vmm.md §3, §5; Dstack-TEE/dstack: vmm/src/app.rs,
+ * main_service.rs): create, start, stop, shutdown, remove and update VMs, with the status
+ * model of `started` × `running`, and one dispatch of the RPC methods by name.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { appIdOf, composeHashOf } from "../core/compose/app-compose.ts";
+import { parseAppCompose } from "../core/compose/app-compose-parse.ts";
+import { versionAtLeast } from "../core/images/image-version.ts";
+import type { UpdateVmRequest, VmConfiguration } from "../core/vmm/types.ts";
+import { defaultVmConfiguration } from "../core/vmm/types.ts";
+import { imageVersion, readImage } from "../host/images/images.ts";
+import { bootVm, envKeyFor } from "./boot.ts";
+import type { SimConfig } from "./config.ts";
+import { statusOf, type VmRecord, VmStore, vmInfo } from "./store.ts";
+import { checkComposeJson, checkGpus, checkImageName, checkName, checkPorts, freeCid } from "./validate.ts";
+import { SIM_VERSION } from "./version.ts";
+import { imagesView, metaView, statusView } from "./views.ts";
+import { type Obj, RpcError, typed } from "./wire.ts";
+
+const CREATE_FIELDS = [
+  ["name", "string"],
+  ["image", "string"],
+  ["compose_file", "string"],
+  ["vcpu", "number"],
+  ["memory", "number"],
+  ["disk_size", "number"],
+  ["ports", "array"],
+  ["encrypted_env", "string"],
+  ["user_config", "string"],
+  ["stopped", "boolean"],
+  ["kms_urls", "array"],
+  ["gateway_urls", "array"],
+] as const;
+
+export class Simulator {
+  readonly store: VmStore;
+  readonly seed: Uint8Array;
+  private boots = new Set<Promise<void>>();
+
+  constructor(readonly cfg: SimConfig) {
+    this.store = new VmStore(cfg.runPath, cfg.eventBufferSize);
+    const seedPath = join(cfg.runPath, ".sim-kms-seed");
+    if (!existsSync(seedPath)) {
+      mkdirSync(cfg.runPath, { recursive: true });
+      writeFileSync(seedPath, randomBytes(32), { mode: 0o600 });
+    }
+    this.seed = new Uint8Array(readFileSync(seedPath));
+    this.store.load();
+  }
+
+  private startBoot(vm: VmRecord): void {
+    vm.generation++;
+    vm.running = true;
+    vm.started = true;
+    vm.startedAtMs = Date.now();
+    vm.stoppedAtMs = null;
+    vm.bootError = "";
+    vm.shutdownProgress = "";
+    vm.bootProgress = "booting";
+    this.store.persist(vm);
+    const p = bootVm(this.cfg, this.store, vm, this.seed).catch((e) => {
+      vm.bootError = `Boot failed: ${(e as Error).message}`;
+      this.store.log(vm.id, "serial", vm.bootError);
+      vm.running = false;
+    });
+    this.boots.add(p);
+    void p.finally(() => this.boots.delete(p));
+  }
+
+  private stop(vm: VmRecord): void {
+    vm.generation++;
+    vm.started = false;
+    if (vm.running) vm.stoppedAtMs = Date.now();
+    vm.running = false;
+    this.store.persist(vm);
+  }
+
+  private get(id: unknown, what = "VM not found"): VmRecord {
+    if (typeof id !== "string") throw new RpcError("invalid type: expected a string for field `id`");
+    const vm = this.store.vms.get(id);
+    if (!vm) throw new RpcError(what);
+    return vm;
+  }
+
+  createVm(body: Obj): { id: string } {
+    for (const [k, t] of CREATE_FIELDS) typed(body, k, t);
+    typed(body, "app_id", "string", true);
+    const cfg: VmConfiguration = { ...defaultVmConfiguration(), ...(body as Partial<VmConfiguration>) };
+    checkName(cfg.name);
+    const ports = checkPorts(this.cfg, cfg.ports, this.store.vms.values(), undefined, true);
+    checkGpus(cfg.gpus);
+    if (!/^[0-9a-fA-Fx]*$/.test(cfg.encrypted_env)) throw new RpcError("invalid hex in field `encrypted_env`");
+    checkComposeJson(cfg.compose_file);
+    const appId = cfg.app_id ? cfg.app_id.replace(/^(0x)+/i, "").toLowerCase() : appIdOf(composeHashOf(cfg.compose_file));
+    // load_vm: image, compose, CID
+    checkImageName(cfg.image);
+    const img = readImage(this.cfg.imagePath, cfg.image);
+    if (!img)
+      throw new RpcError(
+        `Failed to load VM: Failed to load image: ${join(this.cfg.imagePath, cfg.image, "metadata.json")}: No such file or directory (os error 2)`,
+      );
+    try {
+      parseAppCompose(cfg.compose_file);
+    } catch (e) {
+      throw new RpcError(`Failed to load VM: Failed to read compose file: ${(e as Error).message}`);
+    }
+    const cid = freeCid(this.cfg, this.store.vms.values());
+    const version = imageVersion(cfg.image, img.version);
+    if (!cfg.stopped && !versionAtLeast(version))
+      throw new RpcError(`failed to start process: Unsupported image version: (${version || "unknown"})`);
+    const id = randomUUID();
+    const vm: VmRecord = {
+      id,
+      config: { ...cfg, ports, app_id: appId, gpus: cfg.gpus ?? { gpus: [], attach_mode: "listed" } },
+      appId,
+      cid,
+      createdAtMs: Date.now(),
+      started: false,
+      running: false,
+      removing: false,
+      startedAtMs: null,
+      stoppedAtMs: null,
+      bootProgress: "",
+      bootError: "",
+      shutdownProgress: "",
+      instanceId: null,
+      imageVersion: version,
+      events: [],
+      generation: 0,
+    };
+    this.store.vms.set(id, vm);
+    this.store.persist(vm);
+    writeFileSync(join(this.store.dir(id), "shared", "app-compose.json"), cfg.compose_file);
+    if (!cfg.stopped) this.startBoot(vm);
+    return { id };
+  }
+
+  updateVm(body: Obj): { id: string } {
+    const req = body as unknown as UpdateVmRequest;
+    const vm = this.get(req.id, `The instance ${String(req.id)} not found`);
+    let out = "";
+    if (req.compose_file) {
+      try {
+        checkComposeJson(req.compose_file);
+        parseAppCompose(req.compose_file);
+      } catch {
+        throw new RpcError("Invalid compose file");
+      }
+      vm.config = { ...vm.config, compose_file: req.compose_file };
+      writeFileSync(join(this.store.dir(vm.id), "shared", "app-compose.json"), req.compose_file);
+      out = appIdOf(composeHashOf(req.compose_file));
+    }
+    if (req.encrypted_env) vm.config = { ...vm.config, encrypted_env: req.encrypted_env };
+    if (req.user_config) vm.config = { ...vm.config, user_config: req.user_config };
+    const resize = [req.vcpu, req.memory, req.disk_size, req.image].some((x) => x !== undefined && x !== null);
+    if (resize) {
+      if (!["stopped", "exited"].includes(statusOf(vm))) throw new RpcError(`vm should be stopped before resize: ${vm.id}`);
+      if (req.disk_size != null && req.disk_size < vm.config.disk_size) throw new RpcError("Cannot shrink disk size");
+      vm.config = {
+        ...vm.config,
+        ...(req.vcpu != null ? { vcpu: req.vcpu } : {}),
+        ...(req.memory != null ? { memory: req.memory } : {}),
+        ...(req.disk_size != null ? { disk_size: req.disk_size } : {}),
+        ...(req.image != null ? { image: req.image } : {}),
+      };
+    }
+    if (req.update_ports) vm.config = { ...vm.config, ports: checkPorts(this.cfg, req.ports ?? [], this.store.vms.values(), vm.id, false) };
+    if (req.update_kms_urls) vm.config = { ...vm.config, kms_urls: req.kms_urls ?? [] };
+    if (req.update_gateway_urls) vm.config = { ...vm.config, gateway_urls: req.gateway_urls ?? [] };
+    this.store.persist(vm);
+    return { id: out };
+  }
+
+  startVm(body: Obj): null {
+    const vm = this.get(body.id, "Failed to start VM: VM not found");
+    if (vm.removing) throw new RpcError("VM is being removed");
+    if (vm.running) {
+      vm.generation++; // a shutdown in flight no longer ends the process
+      vm.started = true;
+      vm.bootProgress = "running";
+      this.store.persist(vm);
+    } else this.startBoot(vm);
+    return null;
+  }
+
+  shutdownVm(body: Obj): null {
+    const vm = this.get(body.id, "vm not found");
+    vm.shutdownProgress = "powering off";
+    this.store.event(vm, "shutdown.progress", "powering off");
+    this.store.log(vm.id, "serial", "[dstack-vmm-sim] shutdown requested: powering off");
+    if (!vm.running) {
+      this.stop(vm);
+      return null;
+    }
+    // As on the real VMM: the guest's "powering off" clears `started` while the
+    // process still runs (status `stopping`); the process ends a moment later.
+    vm.started = false;
+    this.store.persist(vm);
+    const gen = ++vm.generation;
+    setTimeout(() => {
+      if (vm.generation !== gen || vm.removing) return;
+      this.store.log(vm.id, "serial", "[dstack-vmm-sim] powered off");
+      this.stop(vm);
+    }, this.cfg.bootStepMs * 3);
+    return null;
+  }
+
+  removeVm(body: Obj): null {
+    const vm = this.get(body.id, "Failed to remove VM: VM not found");
+    if (vm.removing) return null;
+    this.store.markRemoving(vm);
+    this.stop(vm);
+    vm.removing = true;
+    setTimeout(() => this.store.remove(vm.id), 50);
+    return null;
+  }
+
+  composeHash(body: Obj): { hash: string } {
+    const cfg = { ...defaultVmConfiguration(), ...(body as Partial<VmConfiguration>) };
+    checkName(cfg.name);
+    checkComposeJson(cfg.compose_file);
+    try {
+      parseAppCompose(cfg.compose_file);
+    } catch (e) {
+      throw new RpcError(`Invalid compose file: ${(e as Error).message}`);
+    }
+    return { hash: composeHashOf(cfg.compose_file) };
+  }
+
+  envPubKey(body: Obj) {
+    const appId = String(body.app_id ?? "")
+      .replace(/^(0x)+/i, "")
+      .toLowerCase();
+    if (!/^[0-9a-f]{40}$/.test(appId)) throw new RpcError("app_id must be 20 bytes");
+    return { public_key: envKeyFor(this.seed, appId).publicKey, signature: "", timestamp: Math.floor(Date.now() / 1000), signature_v1: "" };
+  }
+
+  /**
+   * Fault injection for tests of the callers: DSTACK_SIM_FAULTS=CreateVm,StartVm makes those
+   * methods fail with a 400 as a refusing VMM would.
+   */
+  private readonly faults = new Set(
+    (process.env.DSTACK_SIM_FAULTS ?? "")
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+
+  async dispatch(method: string, body: Obj): Promise<unknown> {
+    const name = method.replace(/^(Teepod\.)+/, "");
+    if (this.faults.has(name)) throw new RpcError(`simulated fault: ${name} refused (DSTACK_SIM_FAULTS)`);
+    switch (name) {
+      case "CreateVm":
+        return this.createVm(body);
+      case "StartVm":
+        return this.startVm(body);
+      case "StopVm":
+        this.stop(this.get(body.id, "Failed to stop VM: VM not found"));
+        return null;
+      case "ShutdownVm":
+        return this.shutdownVm(body);
+      case "RemoveVm":
+        return this.removeVm(body);
+      case "UpgradeApp":
+      case "UpdateVm":
+        return this.updateVm(body);
+      case "Status":
+        return statusView(this.cfg, this.store, body);
+      case "GetInfo": {
+        const vm = typeof body.id === "string" ? this.store.vms.get(body.id) : undefined;
+        return vm ? { found: true, info: vmInfo(vm, false) } : { found: false, info: null };
+      }
+      case "ListImages":
+        return imagesView(this.cfg);
+      case "GetMeta":
+        return metaView(this.cfg);
+      case "Version":
+        return SIM_VERSION;
+      case "ListGpus":
+        return { gpus: [], allow_attach_all: false };
+      case "GetComposeHash":
+        return this.composeHash(body);
+      case "GetAppEnvEncryptPubKey":
+        return this.envPubKey(body);
+      case "ReloadVms":
+        return { loaded: 0, updated: 0, removed: 0 };
+      default:
+        throw new RpcError(`Service not found: ${method}`);
+    }
+  }
+
+  /** Wait for boots in flight (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.boots.size) await Promise.all([...this.boots]);
+  }
+}
