@@ -160,11 +160,10 @@ export function createSimulatedImage(imageDir: string, name = "dstack-sim-0.5.5"
     simulated: true,
   };
   files["metadata.json"] = `${JSON.stringify(metadata, null, 2)}\n`;
-  const sums =
-    `${Object.keys(files)
-      .sort()
-      .map((f) => `${new Bun.CryptoHasher("sha256").update(files[f]!).digest("hex")}  ${f}`)
-      .join("\n")}\n`;
+  const sums = `${Object.keys(files)
+    .sort()
+    .map((f) => `${new Bun.CryptoHasher("sha256").update(files[f]!).digest("hex")}  ${f}`)
+    .join("\n")}\n`;
   files["sha256sum.txt"] = sums;
   files["digest.txt"] = `${new Bun.CryptoHasher("sha256").update(sums).digest("hex")}\n`;
   for (const [f, body] of Object.entries(files)) {

@@ -92,8 +92,7 @@ describe("offline bundle", () => {
         .split("\n")
         .map((f) => f.slice(2))
         .sort();
-      const sums =
-        `${files.map((f) => `${new Bun.CryptoHasher("sha256").update(readFileSync(join(x, f))).digest("hex")}  ${f}`).join("\n")}\n`;
+      const sums = `${files.map((f) => `${new Bun.CryptoHasher("sha256").update(readFileSync(join(x, f))).digest("hex")}  ${f}`).join("\n")}\n`;
       writeFileSync(join(x, "SHA256SUMS"), sums);
       const evil = join(dir, `evil-${Object.keys(patch)[0]}.tar.gz`);
       Bun.spawnSync(["tar", "-czf", evil, "-C", x, "."]);

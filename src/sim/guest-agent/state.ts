@@ -1,0 +1,77 @@
+/**
+ * One simulated CVM's attestation state: the event log (measured boot, then
+ * whatever the app emits), the RTMRs it replays to, the app key the simulated
+ * KMS released, and the quotes, info and keys built from them.
+ */
+import { hexOf } from "../../core/keys/hex.ts";
+import { k256PublicKey } from "../../core/keys/k256.ts";
+import { type AppKey, deriveAppKey } from "../../core/keys/key-chain.ts";
+import { replayRtmrs, runtimeEvent, type TdxEvent } from "../../core/tdx/eventlog.ts";
+import { mrAggregatedOf } from "../../core/tdx/measurements.ts";
+import { encodeSimulatedQuote } from "../../core/tdx/quote.ts";
+import { padReportData } from "../../core/tdx/report-data.ts";
+import type { KmsRootKeys } from "./key-root.ts";
+import { type MeasuredBoot, measuredBoot } from "./measured-boot.ts";
+import type { GuestVmInfo } from "./types.ts";
+
+export class GuestState {
+  readonly appKey: AppKey;
+  readonly boot: MeasuredBoot;
+  readonly events: TdxEvent[];
+
+  constructor(
+    readonly vm: GuestVmInfo,
+    readonly root: KmsRootKeys,
+  ) {
+    this.appKey = deriveAppKey(root.k256, Buffer.from(vm.appId, "hex"));
+    this.boot = measuredBoot(vm, hexOf(k256PublicKey(root.k256)));
+    this.events = [...this.boot.events];
+  }
+
+  /** EmitEvent: append to the log and so extend RTMR3. */
+  emit(name: string, payload: Uint8Array): void {
+    if (!name) throw new Error("event name must not be empty");
+    this.events.push(runtimeEvent(name, payload));
+  }
+
+  report() {
+    const [rtmr0, rtmr1, rtmr2, rtmr3] = replayRtmrs(this.events);
+    return { mrTd: this.boot.mrTd, rtmr0, rtmr1, rtmr2, rtmr3 };
+  }
+
+  /** A simulated TDX quote over report data of at most 64 bytes (zero-padded). */
+  quote(reportData: Uint8Array): { quote: Uint8Array; reportData: Uint8Array } {
+    const padded = padReportData(reportData);
+    const r = this.report();
+    return {
+      quote: encodeSimulatedQuote({ mrTd: r.mrTd, rtmrs: [r.rtmr0, r.rtmr1, r.rtmr2, r.rtmr3], reportData: padded }),
+      reportData: padded,
+    };
+  }
+
+  eventLogJson(): string {
+    return JSON.stringify(this.events);
+  }
+
+  /** tcb_info as the guest's Info gives it: pretty JSON, keys sorted. */
+  tcbInfo(): string {
+    const r = this.report();
+    return JSON.stringify(
+      {
+        app_compose: this.vm.appCompose,
+        compose_hash: this.vm.composeHash,
+        device_id: this.vm.deviceId,
+        event_log: this.events,
+        mr_aggregated: mrAggregatedOf(r),
+        mrtd: r.mrTd,
+        os_image_hash: this.vm.osImageHash,
+        rtmr0: r.rtmr0,
+        rtmr1: r.rtmr1,
+        rtmr2: r.rtmr2,
+        rtmr3: r.rtmr3,
+      },
+      null,
+      2,
+    );
+  }
+}
