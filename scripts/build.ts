@@ -22,6 +22,17 @@ const finalDist = join(root, "dist");
 const dist = join(root, `.dist-build-${process.pid}`);
 const arch = process.arch === "arm64" ? "arm64" : "x64";
 
+/** The compile flags (DESIGN.md "Build"); bench:startup builds its hello-world with the same. */
+export const BUILD_FLAGS = [
+  "--compile",
+  "--minify",
+  "--bytecode",
+  "--format=esm",
+  "--no-compile-autoload-dotenv",
+  "--no-compile-autoload-bunfig",
+  `--target=bun-linux-${arch}`,
+];
+
 async function gitCommit(): Promise<string> {
   if (process.env.DSTACK_COMMIT) return process.env.DSTACK_COMMIT;
   const r = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { cwd: root, stderr: "ignore" });
@@ -40,13 +51,7 @@ async function main(): Promise<void> {
     [
       process.execPath,
       "build",
-      "--compile",
-      "--minify",
-      "--bytecode",
-      "--format=esm",
-      "--no-compile-autoload-dotenv",
-      "--no-compile-autoload-bunfig",
-      `--target=bun-linux-${arch}`,
+      ...BUILD_FLAGS,
       `--define`,
       `__DSTACK_COMMIT__=${JSON.stringify(commit)}`,
       "--outfile",

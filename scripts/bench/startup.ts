@@ -12,6 +12,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { BUILD_FLAGS } from "../build.ts";
 
 const root = join(import.meta.dir, "..", "..");
 const argv = process.argv.slice(2);
@@ -23,17 +24,6 @@ const RUNS = Math.max(30, Number(opt("--runs") ?? 50));
 const WARMUP = 5;
 const bin = opt("--bin") ?? join(root, "dist", "dstack");
 const json = argv.includes("--json");
-
-/** The compile flags of scripts/build.ts (DESIGN.md "Build"). */
-export const BUILD_FLAGS = [
-  "--compile",
-  "--minify",
-  "--bytecode",
-  "--format=esm",
-  "--no-compile-autoload-dotenv",
-  "--no-compile-autoload-bunfig",
-  `--target=bun-linux-${process.arch === "arm64" ? "arm64" : "x64"}`,
-];
 
 function buildHello(dir: string): string {
   const src = join(dir, "hello.ts");

@@ -4,6 +4,7 @@
  */
 import { isAbsolute, join } from "node:path";
 import { UsageError } from "./errors.ts";
+import { fnv1a32 } from "./hash.ts";
 
 export interface Layout {
   /** The --prefix given, or undefined for the system layout. */
@@ -61,16 +62,6 @@ export function checkDir(label: string, p: string): string {
   return trimmed;
 }
 
-/** FNV-1a 32-bit over the UTF-8 bytes, as 8 lowercase hex digits. */
-export function fnv1a32(s: string): string {
-  let h = 0x811c9dc5;
-  for (const b of Buffer.from(s, "utf8")) {
-    h ^= b;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h.toString(16).padStart(8, "0");
-}
-
 /** The instance suffix upstream derives from a prefix: `<slug>-<fnv1a32(prefix)>`. */
 export function instanceForPrefix(prefix: string): string {
   const last = prefix.replace(/\/+$/, "").split("/").pop() ?? "";
@@ -79,7 +70,7 @@ export function instanceForPrefix(prefix: string): string {
       .toLowerCase()
       .replace(/[^a-z0-9]+/g, "-")
       .replace(/^-+|-+$/g, "") || "prefix";
-  return `${slug}-${fnv1a32(prefix)}`;
+  return `${slug}-${fnv1a32(prefix).toString(16).padStart(8, "0")}`;
 }
 
 export function resolveLayout(opts: LayoutOptions = {}): Layout {

@@ -1,7 +1,8 @@
 /**
  * External tools (systemctl, docker, git, cargo) run with argv arrays — never a
- * shell — and a fixed PATH, so a root install cannot be steered by the
- * caller's PATH or shell metacharacters.
+ * shell — and a PATH of our choosing, never the caller's: SANITISED_PATH, or
+ * DSTACK_TOOL_PATH when that is set (the tests put stand-in programs there),
+ * so shell metacharacters and the caller's PATH cannot steer a root install.
  */
 export const SANITISED_PATH = "/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -25,7 +26,7 @@ export async function runTool(argv: string[], opts: ToolOptions = {}): Promise<T
   for (const k of ["HOME", "SUDO_USER", "SUDO_UID", "SUDO_GID"]) {
     if (process.env[k] !== undefined && env[k] === undefined) env[k] = process.env[k]!;
   }
-  let proc;
+  let proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
   try {
     proc = Bun.spawn(argv, {
       env,

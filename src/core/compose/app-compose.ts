@@ -9,6 +9,7 @@
  * Deviations from upstream are listed in README.md, "App-compose manifest".
  */
 import { UsageError } from "../errors.ts";
+import { sha256Hex } from "../hash.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import { checkAppName, checkEnvName } from "./names.ts";
 
@@ -130,7 +131,7 @@ export function serializeAppCompose(manifest: AppCompose): BuiltAppCompose {
 
 /** sha256 hex of the UTF-8 bytes of `text` (the compose hash of a compose_file). */
 export function composeHashOf(text: string): string {
-  return new Bun.CryptoHasher("sha256").update(text).digest("hex");
+  return sha256Hex(text);
 }
 
 /** The app id the VMM derives from a compose hash: its first 40 hex characters. */

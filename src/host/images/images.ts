@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node
 import { join } from "node:path";
 import { NotFoundError, RefusedError, UsageError } from "../../core/errors.ts";
 import { writeAtomic } from "../../core/fsutil.ts";
+import { sha256Hex } from "../../core/hash.ts";
 
 export interface ImageEntry {
   name: string;
@@ -162,10 +163,10 @@ export function createSimulatedImage(imageDir: string, name = "dstack-sim-0.5.5"
   files["metadata.json"] = `${JSON.stringify(metadata, null, 2)}\n`;
   const sums = `${Object.keys(files)
     .sort()
-    .map((f) => `${new Bun.CryptoHasher("sha256").update(files[f]!).digest("hex")}  ${f}`)
+    .map((f) => `${sha256Hex(files[f]!)}  ${f}`)
     .join("\n")}\n`;
   files["sha256sum.txt"] = sums;
-  files["digest.txt"] = `${new Bun.CryptoHasher("sha256").update(sums).digest("hex")}\n`;
+  files["digest.txt"] = `${sha256Hex(sums)}\n`;
   for (const [f, body] of Object.entries(files)) {
     const p = join(dir, f);
     const cur = existsSync(p) ? readFileSync(p, "utf8") : undefined;

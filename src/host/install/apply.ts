@@ -21,6 +21,7 @@ import { withOsImages } from "../../auth/allowlist.ts";
 import { updateAllowlist } from "../../auth/allowlist-file.ts";
 import { DstackError, type ErrorOptions, ExitCode } from "../../core/errors.ts";
 import { writeAtomic } from "../../core/fsutil.ts";
+import { sha256Hex } from "../../core/hash.ts";
 import type { Progress } from "../../core/progress.ts";
 import { clientUrlFor, kmsUrlFor } from "../../core/render/host-config.ts";
 import { createSimulatedImage } from "../images/images.ts";
@@ -30,7 +31,7 @@ import { waitForAuth, waitForVmm } from "../services/readiness.ts";
 import type { ServiceAction } from "../services/services.ts";
 import { buildFromSource } from "./build-source.ts";
 import { purgeTargets } from "./destroy.ts";
-import { type InstallPlan, sha256 } from "./plan.ts";
+import type { InstallPlan } from "./plan.ts";
 import { type InstallState, writeInstallState } from "./state.ts";
 
 export interface InstallResult {
@@ -98,7 +99,7 @@ export async function applyInstall(plan: InstallPlan, p: Progress, opts: { timeo
   // state or service has been touched (only the source cache keeps what it fetched).
   let newVmmBinary = false;
   if (plan.flags.buildFromSource && !plan.flags.simulate) {
-    let b;
+    let b: Awaited<ReturnType<typeof buildFromSource>>;
     try {
       b = await buildFromSource({ ...plan.flags.buildFromSource, cacheDir: layout.cacheDir, libexecDir: layout.libexecDir }, p);
     } catch (e) {
@@ -223,7 +224,7 @@ export async function applyInstall(plan: InstallPlan, p: Progress, opts: { timeo
   services[plan.auth.name] = await plan.manager.ensure(plan.auth, plan.restartAuth);
   report(p, plan.auth.name, services[plan.auth.name]!, `on 127.0.0.1:${cfg.authPort}`);
   services[plan.vmm.name] = await plan.manager.ensure(plan.vmm, plan.restartVmm || newVmmBinary);
-  if (services[plan.vmm.name] !== "unchanged" || !state.vmm_config_sha256) state.vmm_config_sha256 = sha256(plan.files[0]!.content);
+  if (services[plan.vmm.name] !== "unchanged" || !state.vmm_config_sha256) state.vmm_config_sha256 = sha256Hex(plan.files[0]!.content);
   report(p, plan.vmm.name, services[plan.vmm.name]!, `at ${clientUrl}${cfg.simulate ? " (dstack-vmm-sim: simulated, no TEE)" : ""}`);
 
   await waitForAuth(cfg.authPort, opts.timeoutMs, plan.manager.logHint(plan.auth.name), p);

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join, relative } from "node:path";
 import { DstackError, NotFoundError, RefusedError } from "../../core/errors.ts";
 import { writeAtomic } from "../../core/fsutil.ts";
+import { sha256Hex } from "../../core/hash.ts";
 import { readImage } from "../images/images.ts";
 import { runTool } from "../runner.ts";
 
@@ -35,7 +36,7 @@ export interface BundleContents {
   keyProviderSrc?: string;
 }
 
-const sha256File = (p: string) => new Bun.CryptoHasher("sha256").update(readFileSync(p)).digest("hex");
+const sha256File = (p: string) => sha256Hex(readFileSync(p));
 
 function walk(root: string, dir = root): string[] {
   const out: string[] = [];
@@ -66,8 +67,14 @@ export async function createBundle(o: CreateOptions): Promise<{ files: number; s
       mkdirSync(dirname(join(stage, dest)), { recursive: true });
       cpSync(src, join(stage, dest), { recursive: true, dereference: true });
     };
-    if (o.vmmBin) add(o.vmmBin, "bin/dstack-vmm", "--vmm-bin"), (manifest.vmm_bin = "bin/dstack-vmm");
-    if (o.supervisorBin) add(o.supervisorBin, "bin/supervisor", "--supervisor-bin"), (manifest.supervisor_bin = "bin/supervisor");
+    if (o.vmmBin) {
+      add(o.vmmBin, "bin/dstack-vmm", "--vmm-bin");
+      manifest.vmm_bin = "bin/dstack-vmm";
+    }
+    if (o.supervisorBin) {
+      add(o.supervisorBin, "bin/supervisor", "--supervisor-bin");
+      manifest.supervisor_bin = "bin/supervisor";
+    }
     if (o.image) {
       const name = basename(o.image.replace(/\/+$/, ""));
       const img = readImage(dirname(o.image.replace(/\/+$/, "")), name);

@@ -1,44 +1,35 @@
 /**
  * `dstackup install`, phase 1: work out everything (paths, ports, CIDs, image,
  * token, rendered files, services) and run every preflight check — with no
- * side effect on the host. Phase 2 (install-apply.ts) carries the plan out.
+ * side effect on the host. Phase 2 (apply.ts) carries the plan out.
+ * The checks are preflight.ts; this file gathers the facts they judge and renders the files.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { parseAllowlist } from "../../auth/allowlist.ts";
 import { type DstackError, UsageError } from "../../core/errors.ts";
-import { MIN_IMAGE_VERSION, versionAtLeast } from "../../core/images/image-version.ts";
+import { readTextIfExists } from "../../core/fsutil.ts";
+import { seededRandom, sha256Hex } from "../../core/hash.ts";
 import { type Layout, resolveLayout } from "../../core/layout.ts";
-import { clientUrlFor, type HostConfig, kmsUrlFor, type Platform } from "../../core/render/host-config.ts";
+import type { HostConfig, Platform } from "../../core/render/host-config.ts";
 import { renderKmsToml } from "../../core/render/kms-toml.ts";
 import { renderAuthUnit, renderVmmUnit } from "../../core/render/units.ts";
 import { renderVmmToml } from "../../core/render/vmm-toml.ts";
+import { pickCidStart } from "../../core/specs/cid.ts";
 import { DEFAULT_PORT_POLICY } from "../../core/specs/ports.ts";
 import { pickFreePort } from "../free-port.ts";
 import { type ImageEntry, readImage, resolveImage } from "../images/images.ts";
-import { which } from "../runner.ts";
 import { type ManagerKind, type ServiceSpec, Services } from "../services/services.ts";
 import { systemdRunning } from "../services/systemd.ts";
-import { buildToolPath, coreDir } from "./build-source.ts";
 import { verifyAndExtractBundle } from "./bundle.ts";
 import { scanCoexistence } from "./coexist.ts";
 import { detectPlatform, parsePlatformFlag } from "./platform.ts";
-import {
-  applyIgnores,
-  type CheckResult,
-  checkCids,
-  checkExecutable,
-  checkHostApi,
-  checkKvm,
-  checkPlatform,
-  checkPorts,
-  checkPrefixWritable,
-  checkRoot,
-  type PortEntry,
-  parseIgnoreList,
-} from "./preflight.ts";
+import { type ImageChoice, imageTooOld } from "./preflight/inputs.ts";
+import type { CidChoice, PortEntry } from "./preflight/network.ts";
+import type { KeyProviderFacts } from "./preflight/programs.ts";
+import type { CheckResult } from "./preflight/result.ts";
+import { parseIgnoreList, runPreflight } from "./preflight.ts";
 import { type InstallState, readInstallState } from "./state.ts";
 
 export interface InstallFlags {
@@ -120,17 +111,10 @@ export interface InstallPlan {
 }
 
 const DEFAULT_SIM_IMAGE = "dstack-sim-0.5.5";
-
-function readIf(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return undefined;
-  }
-}
+const CID_POOL = 1000;
 
 /** How to run this same program under another tool name. */
-export function selfCommand(tool: string, libexecDir: string): { argv0: string[]; link?: [string, string] } {
+function selfCommand(tool: string, libexecDir: string): { argv0: string[]; link?: [string, string] } {
   const exe = realpathSync(process.execPath);
   if (/^bun(-debug)?$/.test(basename(exe))) {
     // running from source: bun src/main.ts <tool>
@@ -149,6 +133,51 @@ function parseHostPort(ep: string): { address: string; port: number } {
   return { address: ep.slice(0, i).replace(/^\[|\]$/g, ""), port };
 }
 
+function parsePlatform(flag: string): "auto" | Platform {
+  const p = parsePlatformFlag(flag);
+  if (!p) throw new UsageError(`unknown --platform '${flag}' (expected: auto | tdx | amd-sev-snp)`);
+  return p;
+}
+
+interface Unpacked {
+  /** [source in the verified unpacked bundle, destination in the layout] */
+  copies: [string, string][];
+  dir: string | undefined;
+  image: ImageEntry | undefined;
+}
+
+/** --bundle: unpacked and verified in a private temp dir; nothing reaches the layout before preflight passes. */
+async function unpackBundle(flags: InstallFlags, layout: Layout): Promise<Unpacked> {
+  const out: Unpacked = { copies: [], dir: undefined, image: undefined };
+  if (!flags.bundle) return out;
+  const dir = mkdtempSync(join(tmpdir(), "dstack-bundle-"));
+  let b: Awaited<ReturnType<typeof verifyAndExtractBundle>>;
+  try {
+    b = await verifyAndExtractBundle(flags.bundle, dir);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  out.dir = dir;
+  if (b.vmmBin && !flags.vmmBin) out.copies.push([b.vmmBin, join(layout.libexecDir, "dstack-vmm")]);
+  if (b.supervisorBin && !flags.supervisorBin) out.copies.push([b.supervisorBin, join(layout.libexecDir, "supervisor")]);
+  if (b.keyProviderSrc && !flags.keyProviderSrc) out.copies.push([b.keyProviderSrc, join(layout.shareDir, "local-key-provider", "build")]);
+  if (b.imageDir && b.imageName && !flags.image) {
+    out.image = readImage(b.imageDir, b.imageName);
+    out.copies.push([join(b.imageDir, b.imageName), join(layout.imageDir, b.imageName)]);
+  }
+  return out;
+}
+
+/** The CID window: the asked or recorded --cid-start, else the first block no other VMM holds. */
+function chooseCids(occupied: [number, number][], explicit: number | undefined): CidChoice {
+  try {
+    return { ...pickCidStart(occupied, CID_POOL, explicit), poolSize: CID_POOL };
+  } catch (e) {
+    return { start: explicit ?? 1000, moved: false, poolSize: CID_POOL, error: e as DstackError };
+  }
+}
+
 export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
   const layout = resolveLayout({
     prefix: flags.prefix,
@@ -159,136 +188,51 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
     imageDir: flags.imagePath,
   });
   const ignore = parseIgnoreList(flags.ignorePreflightErrors);
-  const bundleCopies: [string, string][] = [];
-  let bundleDir: string | undefined;
-  let bundleImage: ImageEntry | undefined;
-  if (flags.bundle) {
-    // Unpacked and verified in a private temp dir; nothing reaches the layout before preflight passes.
-    bundleDir = mkdtempSync(join(tmpdir(), "dstack-bundle-"));
-    let b: Awaited<ReturnType<typeof verifyAndExtractBundle>>;
-    try {
-      b = await verifyAndExtractBundle(flags.bundle, bundleDir);
-    } catch (e) {
-      rmSync(bundleDir, { recursive: true, force: true });
-      throw e;
-    }
-    if (b.vmmBin && !flags.vmmBin) {
-      bundleCopies.push([b.vmmBin, join(layout.libexecDir, "dstack-vmm")]);
-    }
-    if (b.supervisorBin && !flags.supervisorBin) bundleCopies.push([b.supervisorBin, join(layout.libexecDir, "supervisor")]);
-    if (b.keyProviderSrc && !flags.keyProviderSrc)
-      bundleCopies.push([b.keyProviderSrc, join(layout.shareDir, "local-key-provider", "build")]);
-    if (b.imageDir && b.imageName && !flags.image) {
-      bundleImage = readImage(b.imageDir, b.imageName);
-      bundleCopies.push([join(b.imageDir, b.imageName), join(layout.imageDir, b.imageName)]);
-    }
-  }
-  const fromBundle = (dest: string) => bundleCopies.find(([, d]) => d === dest)?.[0];
+  const bundle = await unpackBundle(flags, layout);
+  const fromBundle = (dest: string) => bundle.copies.find(([, d]) => d === dest)?.[0];
   const prev = readInstallState(layout.stateFile);
   const kmsMode = !flags.noKms;
-  const checks: CheckResult[] = [];
-
-  // --- service manager
-  // A named check like the others, so that doctor and a refused install still report everything.
-  const sdRunning = systemdRunning();
   const isRoot = (process.getuid?.() ?? 0) === 0;
+  // A file the install rewrites, as it is now. Without root (doctor, a refused install) a root-only
+  // file counts as absent: nothing is written then, and the root check says why.
+  const current = (path: string): string | undefined => {
+    try {
+      return readTextIfExists(path);
+    } catch (e) {
+      if (!isRoot && (e as NodeJS.ErrnoException).code === "EACCES") return undefined;
+      throw e;
+    }
+  };
+
+  // service manager
+  const sdRunning = systemdRunning();
   const kind: ManagerKind = flags.serviceManager === "auto" ? (sdRunning && isRoot ? "systemd" : "detached") : flags.serviceManager;
-  if (kind === "detached" && !flags.simulate) {
-    checks.push({
-      name: "service-manager",
-      ok: false,
-      detail: sdRunning
-        ? "systemd runs here, but only root can register its units; without them the daemons could only run detached, which is for --simulate"
-        : "systemd is not running (not PID 1): the daemons could only run detached, which is for --simulate",
-      fix: sdRunning ? "run with sudo" : "run on a host booted with systemd, or add --simulate",
-    });
-  } else if (kind === "systemd" && !sdRunning) {
-    checks.push({
-      name: "service-manager",
-      ok: false,
-      detail: "--service-manager systemd, but systemd is not running here (no /run/systemd/system)",
-      fix: "run on a host booted with systemd, or use --service-manager detached with --simulate",
-    });
-  } else {
-    checks.push({ name: "service-manager", ok: true, detail: kind === "systemd" ? "systemd" : "detached processes (--simulate)" });
-  }
   const manager = new Services(kind, layout.runDir);
 
-  // --- platform
-  let platform: Platform = "tdx";
-  if (flags.simulate) {
-    const p = parsePlatformFlag(flags.platform);
-    if (!p) throw new UsageError(`unknown --platform '${flags.platform}' (expected: auto | tdx | amd-sev-snp)`);
-    platform = p === "auto" ? "tdx" : p;
-    checks.push(checkRoot(true));
-  } else {
-    checks.push(checkRoot(false));
-    const p = parsePlatformFlag(flags.platform);
-    if (!p) throw new UsageError(`unknown --platform '${flags.platform}' (expected: auto | tdx | amd-sev-snp)`);
-    const detected = p === "auto" ? detectPlatform(flags.cpuinfo) : p;
-    checks.push(checkPlatform(detected, flags.platform, flags.devRoot));
-    platform = detected ?? "tdx";
-    checks.push(checkKvm(flags.devRoot));
-    checks.push(
-      checkExecutable("qemu", "qemu", flags.qemu, "install qemu-system-x86_64 (apt-get install qemu-system-x86), or pass --qemu PATH"),
-    );
-  }
-  checks.push(checkPrefixWritable([layout.configDir, layout.stateDir, layout.runDir, layout.libexecDir, layout.imageDir]));
+  // platform (looked for only on a real host)
+  const requested = parsePlatform(flags.platform);
+  const detected = flags.simulate ? undefined : requested === "auto" ? detectPlatform(flags.cpuinfo) : requested;
+  const platform: Platform = flags.simulate ? (requested === "auto" ? "tdx" : requested) : (detected ?? "tdx");
 
-  // --- binaries
+  // binaries: this program answers as dstack-auth (and as the simulated VMM)
   const auth = selfCommand("dstack-auth", layout.libexecDir);
   const links: [string, string][] = [];
   if (auth.link) links.push(auth.link);
   let vmmArgv0: string[];
-  let supervisorBin: string;
+  let supervisorBin = join(layout.libexecDir, "supervisor");
   if (flags.simulate) {
     const sim = selfCommand("dstack-vmm-sim", layout.libexecDir);
     if (sim.link) links.push(sim.link);
     vmmArgv0 = sim.argv0;
-    supervisorBin = join(layout.libexecDir, "supervisor");
   } else {
-    const vmmBin = flags.vmmBin ?? join(layout.libexecDir, "dstack-vmm");
-    supervisorBin = flags.supervisorBin ?? join(layout.libexecDir, "supervisor");
-    const fix =
-      "build dstack-vmm and supervisor from Dstack-TEE/dstack (cargo build --release -p dstack-vmm -p supervisor) and pass --vmm-bin/--supervisor-bin, or use an offline bundle";
-    if (flags.buildFromSource) {
-      // The PATH the build will run with (the sudo user's ~/.cargo/bin first): what is found here is what runs.
-      const missing = ["git", "cargo"].filter((t) => !which(t, buildToolPath()));
-      const src = flags.buildFromSource.source;
-      checks.push(
-        missing.length
-          ? {
-              name: "binaries",
-              ok: false,
-              detail: `--build-from-source needs ${missing.join(" and ")}`,
-              fix: "install git and Rust (rustup) for the build user, or pass --vmm-bin/--supervisor-bin",
-            }
-          : src !== undefined && !coreDir(src)
-            ? {
-                name: "binaries",
-                ok: false,
-                detail: `--source ${src} is not a dstack source checkout (no Cargo.toml with vmm/ and supervisor/)`,
-                fix: "point --source at a clone of Dstack-TEE/dstack, or leave it out to clone into the cache",
-              }
-            : {
-                name: "binaries",
-                ok: true,
-                detail: `dstack-vmm and supervisor will be built from ${src ?? `${flags.buildFromSource.repo} (${flags.buildFromSource.ref})`}`,
-              },
-      );
-    } else {
-      const a = checkExecutable("binaries", "dstack-vmm", fromBundle(vmmBin) ?? vmmBin, fix);
-      const b = checkExecutable("binaries", "supervisor", fromBundle(supervisorBin) ?? supervisorBin, fix);
-      checks.push(a.ok ? b : a);
-    }
-    vmmArgv0 = [vmmBin];
+    vmmArgv0 = [flags.vmmBin ?? join(layout.libexecDir, "dstack-vmm")];
+    supervisorBin = flags.supervisorBin ?? supervisorBin;
   }
 
-  // --- token (reuse a non-empty one)
-  const oldToken = readIf(layout.tokenPath)?.trim();
-  const token = oldToken || randomBytes(32).toString("hex");
+  // token (reuse a non-empty one)
+  const token = current(layout.tokenPath)?.trim() || randomBytes(32).toString("hex");
 
-  // --- ports
+  // ports
   const vmmActive = (await manager.state(layout.vmmUnit)).active;
   const authActive = (await manager.state(layout.authUnit)).active;
   let kmsPort = 0;
@@ -303,136 +247,70 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
       });
     }
   }
+
+  // key provider: the one the KMS CVM asks (TDX only)
   const keyProvider: KeyProviderPlan = { kind: "none", address: "127.0.0.1", port: flags.keyProviderPort };
+  let ownKeyProvider: KeyProviderFacts | undefined;
   if (!flags.simulate && platform === "tdx" && kmsMode) {
     if (flags.useExistingKeyProvider) {
-      const ep = parseHostPort(flags.useExistingKeyProvider);
-      Object.assign(keyProvider, { kind: "existing", ...ep });
+      Object.assign(keyProvider, { kind: "existing", ...parseHostPort(flags.useExistingKeyProvider) });
     } else {
       const src = flags.keyProviderSrc ?? join(layout.shareDir, "local-key-provider", "build");
       const project = `dstack-kp-${flags.keyProviderPort}`;
       Object.assign(keyProvider, { kind: "own", src, project });
-      const compose = join(fromBundle(src) ?? src, "docker-compose.yaml");
-      if (!existsSync(compose)) {
-        checks.push({
-          name: "key-provider",
-          ok: false,
-          detail: `no key provider: ${compose} does not exist`,
-          fix: "pass --use-existing-key-provider ADDR:PORT, or --key-provider-src DIR to run our own",
-        });
-      } else if (!which("docker")) {
-        checks.push({
-          name: "key-provider",
-          ok: false,
-          detail: "docker is not installed (needed to run the local key provider)",
-          fix: "install docker, or pass --use-existing-key-provider ADDR:PORT",
-        });
-      } else {
-        checks.push({ name: "key-provider", ok: true, detail: `own, from ${src} (docker compose project ${project})` });
-      }
+      ownKeyProvider = { src, project, compose: join(fromBundle(src) ?? src, "docker-compose.yaml") };
     }
   }
-  const portEntries: PortEntry[] = [
-    {
-      what: "dashboard",
-      flag: "--dashboard-port",
-      address: "127.0.0.1",
-      port: flags.dashboardPort,
-      owned: vmmActive && prev?.dashboard_port === flags.dashboardPort,
-    },
-    {
-      what: "auth webhook",
-      flag: "--auth-port",
-      address: "127.0.0.1",
-      port: flags.authPort,
-      owned: authActive && prev?.auth_port === flags.authPort,
-    },
+  const port = (what: string, flag: string, p: number, owned: boolean): PortEntry => ({ what, flag, address: "127.0.0.1", port: p, owned });
+  const ports = [
+    port("dashboard", "--dashboard-port", flags.dashboardPort, vmmActive && prev?.dashboard_port === flags.dashboardPort),
+    port("auth webhook", "--auth-port", flags.authPort, authActive && prev?.auth_port === flags.authPort),
   ];
-  if (kmsMode) {
-    portEntries.push({
-      what: "kms",
-      flag: "--kms-port",
-      address: "127.0.0.1",
-      port: kmsPort,
-      owned: vmmActive && prev?.kms_port === kmsPort && !!prev?.kms_vm_id,
-    });
+  if (kmsMode) ports.push(port("kms", "--kms-port", kmsPort, vmmActive && prev?.kms_port === kmsPort && !!prev?.kms_vm_id));
+  if (ownKeyProvider) {
+    ports.push(port("key provider", "--key-provider-port", flags.keyProviderPort, prev?.kp_own_project === ownKeyProvider.project));
   }
-  if (keyProvider.kind === "own") {
-    portEntries.push({
-      what: "key provider",
-      flag: "--key-provider-port",
-      address: "127.0.0.1",
-      port: flags.keyProviderPort,
-      owned: prev?.kp_own_project === keyProvider.project,
-    });
-  }
-  checks.push(await checkPorts(portEntries));
 
-  // --- CIDs and host-api port against other VMMs (ours excluded)
+  // CIDs and host-api port against other VMMs (ours excluded)
   const co = scanCoexistence(layout.vmmConfig);
-  const cid = checkCids(co.cidRanges, flags.cidStart ?? prev?.cid_start, 1000);
-  checks.push(cid.result);
-  if (kmsMode) checks.push(checkHostApi(flags.hostApiPort, co.hostApiPorts));
+  const cids = chooseCids(co.cidRanges, flags.cidStart ?? prev?.cid_start);
 
-  // --- the allowlist a re-run keeps: it must be valid, or the apply would stop half-way
-  if (existsSync(layout.allowlistPath)) {
-    try {
-      parseAllowlist(readFileSync(layout.allowlistPath, "utf8"));
-      checks.push({ name: "allowlist", ok: true, detail: `${layout.allowlistPath} is valid (its registered apps are kept)` });
-    } catch (e) {
-      checks.push({
-        name: "allowlist",
-        ok: false,
-        detail: `${layout.allowlistPath} is invalid: ${(e as Error).message}`,
-        fix: `fix it (\`dstack-auth check --config ${layout.allowlistPath}\` shows the bad field), or move it away to start with an empty one`,
-      });
-    }
-  }
-
-  // --- guest image and pin
-  let image: ImageEntry | undefined;
-  let createImage: string | undefined;
-  let pin: string | undefined;
-  const requireDigest = kmsMode && !flags.allowUnpinnedImage;
+  // guest image and pin
+  const imageChoice: ImageChoice = { kmsMode, requested: flags.image, imageDir: layout.imageDir };
   try {
-    image = bundleImage ?? resolveImage(layout.imageDir, flags.image, { requireDigest });
+    imageChoice.image = bundle.image ?? resolveImage(layout.imageDir, flags.image, { requireDigest: kmsMode && !flags.allowUnpinnedImage });
   } catch (e) {
-    if (flags.simulate && !(flags.image && readImage(layout.imageDir, flags.image))) {
-      createImage = flags.image ?? DEFAULT_SIM_IMAGE;
-    } else if (!kmsMode && !flags.image) {
-      checks.push({
-        name: "image",
-        ok: true,
-        warning: true,
-        detail: `no guest image in ${layout.imageDir}: deploying apps will need one (\`dstackup image pull\`)`,
-      });
-    } else {
-      const err = e as DstackError;
-      checks.push({ name: "image", ok: false, detail: err.message, fix: err.hint ?? "pull one with `dstackup image pull`" });
-    }
+    if (flags.simulate && !(flags.image && readImage(layout.imageDir, flags.image)))
+      imageChoice.createImage = flags.image ?? DEFAULT_SIM_IMAGE;
+    else imageChoice.error = e as DstackError;
   }
-  if (image && kmsMode && !versionAtLeast(image.version)) {
-    checks.push({
-      name: "image",
-      ok: false,
-      detail: `${image.name} is version ${image.version || "unknown"}: dstack-vmm starts CVMs only from images ${MIN_IMAGE_VERSION.join(".")} or newer`,
-      fix: "pull a newer one with `dstackup image pull`, or pass --image NAME of one",
-    });
-  } else if (image) {
-    pin = image.digest;
-    if (pin)
-      checks.push({ name: "image", ok: true, detail: `${image.name} (version ${image.version || "?"}), pinning app os image ${pin}` });
-    else if (!kmsMode) checks.push({ name: "image", ok: true, detail: `${image.name} (no digest.txt: apps are not pinned; --no-kms)` });
-    else
-      checks.push({
-        name: "image",
-        ok: true,
-        warning: true,
-        detail: `${image.name}: app os image not pinned (--allow-unpinned-image) - apps' image is unchecked`,
-      });
-  } else if (createImage) {
-    checks.push({ name: "image", ok: true, detail: `${createImage} (simulated guest image, generated at install)` });
-  }
+  const { image, createImage } = imageChoice;
+  const pin = image && !imageTooOld(image, kmsMode) ? image.digest : undefined;
+
+  const checks = await runPreflight(
+    {
+      simulate: flags.simulate,
+      serviceManager: { kind, systemdRunning: sdRunning },
+      platform: flags.simulate ? undefined : { requested: flags.platform, detected },
+      devRoot: flags.devRoot,
+      qemu: flags.qemu,
+      installDirs: [layout.configDir, layout.stateDir, layout.runDir, layout.libexecDir, layout.imageDir],
+      binaries: flags.simulate
+        ? undefined
+        : {
+            vmm: fromBundle(vmmArgv0[0]!) ?? vmmArgv0[0]!,
+            supervisor: fromBundle(supervisorBin) ?? supervisorBin,
+            buildFromSource: flags.buildFromSource,
+          },
+      keyProvider: ownKeyProvider,
+      ports,
+      cids,
+      hostApi: kmsMode ? { port: flags.hostApiPort, taken: co.hostApiPorts } : undefined,
+      allowlistPath: layout.allowlistPath,
+      image: imageChoice,
+    },
+    ignore,
+  );
 
   const cfg: HostConfig = {
     platform,
@@ -455,58 +333,30 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
     hostApiPort: flags.hostApiPort,
     keyProviderAddress: keyProvider.address,
     keyProviderPort: keyProvider.port,
-    cidStart: cid.start,
-    cidPoolSize: 1000,
+    cidStart: cids.start,
+    cidPoolSize: CID_POOL,
     token,
   };
 
   const vmmToml = renderVmmToml(cfg);
   const files: PlannedFile[] = [
-    { path: layout.vmmConfig, content: vmmToml, mode: 0o600, before: readIf(layout.vmmConfig) },
-    { path: layout.kmsConfig, content: renderKmsToml(cfg), mode: 0o644, before: readIf(layout.kmsConfig) },
-    { path: layout.tokenPath, content: `${token}\n`, mode: 0o600, forceMode: true, secret: true, before: readIf(layout.tokenPath) },
+    { path: layout.vmmConfig, content: vmmToml, mode: 0o600, before: current(layout.vmmConfig) },
+    { path: layout.kmsConfig, content: renderKmsToml(cfg), mode: 0o644, before: current(layout.kmsConfig) },
+    { path: layout.tokenPath, content: `${token}\n`, mode: 0o600, forceMode: true, secret: true, before: current(layout.tokenPath) },
   ];
-
-  const authArgv = [...auth.argv0, "serve", "--config", layout.allowlistPath, "--address", "127.0.0.1", "--port", String(flags.authPort)];
-  const vmmArgv = [...vmmArgv0, "-c", layout.vmmConfig];
-  const authSpec: ServiceSpec = {
-    name: layout.authUnit,
-    argv: authArgv,
-    cwd: layout.stateDir,
-    unitText: renderAuthUnit({
-      authBin: authArgv[0]!,
-      extraArgs: authArgv.slice(1, auth.argv0.length),
-      allowlistPath: layout.allowlistPath,
-      authPort: flags.authPort,
-      stateDir: layout.stateDir,
-    }),
-  };
-  const vmmSpec: ServiceSpec = {
-    name: layout.vmmUnit,
-    argv: vmmArgv,
-    cwd: layout.stateDir,
-    unitText: renderVmmUnit({
-      vmmBin: vmmArgv[0]!,
-      extraArgs: vmmArgv0.slice(1),
-      vmmConfig: layout.vmmConfig,
-      stateDir: layout.stateDir,
-      authUnit: layout.authUnit,
-    }),
-  };
 
   return {
     flags,
     layout,
     prev,
     cfg,
-    checks: applyIgnores(checks, ignore),
+    checks,
     image,
     createImage,
     pin,
     files,
     manager,
-    auth: authSpec,
-    vmm: vmmSpec,
+    ...serviceSpecs(layout, auth.argv0, vmmArgv0, flags.authPort),
     links,
     keyProvider,
     // the VMM reads vmm.toml only at start; the webhook re-reads the allowlist per request
@@ -514,27 +364,41 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
     // (an earlier apply wrote it and then stopped before the restart).
     restartVmm:
       (files[0]!.before !== undefined && files[0]!.before !== vmmToml) ||
-      (prev?.vmm_config_sha256 !== undefined && prev.vmm_config_sha256 !== sha256(vmmToml)),
+      (prev?.vmm_config_sha256 !== undefined && prev.vmm_config_sha256 !== sha256Hex(vmmToml)),
     restartAuth: false,
-    bundleCopies,
-    bundleDir,
+    bundleCopies: bundle.copies,
+    bundleDir: bundle.dir,
   };
 }
 
-export { clientUrlFor, kmsUrlFor };
-
-/** A deterministic [0, 1) sequence from a string (FNV-1a seed, mulberry32). */
-function seededRandom(seed: string): () => number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < seed.length; i++) h = Math.imul(h ^ seed.charCodeAt(i), 0x01000193);
-  return () => {
-    h = (h + 0x6d2b79f5) | 0;
-    let t = Math.imul(h ^ (h >>> 15), 1 | h);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+/** The two daemons: argv for a detached run, unit text for systemd. */
+function serviceSpecs(layout: Layout, authArgv0: string[], vmmArgv0: string[], authPort: number): { auth: ServiceSpec; vmm: ServiceSpec } {
+  const authArgv = [...authArgv0, "serve", "--config", layout.allowlistPath, "--address", "127.0.0.1", "--port", String(authPort)];
+  const vmmArgv = [...vmmArgv0, "-c", layout.vmmConfig];
+  return {
+    auth: {
+      name: layout.authUnit,
+      argv: authArgv,
+      cwd: layout.stateDir,
+      unitText: renderAuthUnit({
+        authBin: authArgv[0]!,
+        extraArgs: authArgv.slice(1, authArgv0.length),
+        allowlistPath: layout.allowlistPath,
+        authPort,
+        stateDir: layout.stateDir,
+      }),
+    },
+    vmm: {
+      name: layout.vmmUnit,
+      argv: vmmArgv,
+      cwd: layout.stateDir,
+      unitText: renderVmmUnit({
+        vmmBin: vmmArgv[0]!,
+        extraArgs: vmmArgv0.slice(1),
+        vmmConfig: layout.vmmConfig,
+        stateDir: layout.stateDir,
+        authUnit: layout.authUnit,
+      }),
+    },
   };
-}
-
-export function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
 }

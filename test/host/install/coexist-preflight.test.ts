@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { scanCoexistence } from "../../../src/host/install/coexist.ts";
 import { detectPlatform } from "../../../src/host/install/platform.ts";
-import { applyIgnores, blocking, checkHostApi, checkPlatform, checkPorts, parseIgnoreList } from "../../../src/host/install/preflight.ts";
+import { checkPlatform } from "../../../src/host/install/preflight/host.ts";
+import { checkHostApi, checkPorts } from "../../../src/host/install/preflight/network.ts";
+import { applyIgnores, blocking, parseIgnoreList } from "../../../src/host/install/preflight.ts";
 import { daemonPid, startDaemon, stopDaemon } from "../../../src/host/services/daemons.ts";
 
 function fakeProc(entries: Record<string, string[]>): string {

@@ -1,0 +1,81 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { NotFoundError } from "../../../src/core/errors.ts";
+import { CHECK_NAMES, type PreflightFacts, parseIgnoreList, runPreflight } from "../../../src/host/install/preflight.ts";
+
+function facts(over: Partial<PreflightFacts> = {}): PreflightFacts {
+  const dir = mkdtempSync(join(tmpdir(), "preflight-"));
+  writeFileSync(join(dir, "kvm"), "");
+  writeFileSync(join(dir, "auth-allowlist.json"), "not json");
+  return {
+    simulate: false,
+    serviceManager: { kind: "systemd", systemdRunning: false },
+    platform: { requested: "tdx", detected: "tdx" },
+    devRoot: dir,
+    qemu: "/bin/true",
+    installDirs: [join(dir, "etc")],
+    binaries: { vmm: "/bin/true", supervisor: join(dir, "no-supervisor") },
+    keyProvider: { src: dir, compose: join(dir, "docker-compose.yaml"), project: "dstack-kp-3443" },
+    ports: [{ what: "dashboard", flag: "--dashboard-port", address: "127.0.0.1", port: 9080, owned: true }],
+    cids: { start: 1000, moved: false, poolSize: 1000 },
+    hostApi: { port: 10000, taken: [] },
+    allowlistPath: join(dir, "auth-allowlist.json"),
+    image: { kmsMode: true, requested: undefined, imageDir: dir, error: new NotFoundError(`no guest image in ${dir}`) },
+    ...over,
+  };
+}
+
+describe("preflight", () => {
+  test("every check is named, in the order it runs", () => {
+    expect(CHECK_NAMES).toEqual([
+      "service-manager",
+      "root",
+      "platform",
+      "kvm",
+      "qemu",
+      "prefix",
+      "binaries",
+      "key-provider",
+      "ports",
+      "cids",
+      "host-api",
+      "allowlist",
+      "image",
+    ]);
+  });
+
+  test("a real host runs all thirteen, in that order, and says which failed", async () => {
+    const r = await runPreflight(facts(), new Set());
+    expect(r.map((c) => c.name)).toEqual(CHECK_NAMES);
+    const failed = r.filter((c) => !c.ok).map((c) => c.name);
+    expect(failed).toContain("service-manager");
+    expect(failed).toContain("binaries");
+    expect(failed).toContain("key-provider");
+    expect(failed).toContain("allowlist");
+    expect(failed).toContain("image");
+    expect(r.find((c) => c.name === "binaries")!.detail).toMatch(/supervisor not found or not executable/);
+  });
+
+  test("--simulate without the KMS skips what does not apply; ignores demote failures", async () => {
+    const r = await runPreflight(
+      facts({
+        simulate: true,
+        serviceManager: { kind: "detached", systemdRunning: false },
+        platform: undefined,
+        binaries: undefined,
+        keyProvider: undefined,
+        hostApi: undefined,
+        allowlistPath: "/nonexistent/auth-allowlist.json",
+      }),
+      parseIgnoreList("image"),
+    );
+    expect(r.map((c) => c.name)).toEqual(["service-manager", "root", "prefix", "ports", "cids", "image"]);
+    expect(r.find((c) => c.name === "image")!.ignored).toBe(true);
+  });
+
+  test("an unknown check name is a usage error listing them all", () => {
+    expect(() => parseIgnoreList("kvm,nope")).toThrow(`unknown check "nope" (checks: ${CHECK_NAMES.join(", ")}, or all)`);
+  });
+});
