@@ -187,7 +187,10 @@ describe("crash safety and concurrency (processes)", () => {
     writeAtomic(p, payload(0));
     const seen = new Set<number>();
     let rnd = 12345;
-    const rand = () => (rnd = (rnd * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const rand = () => {
+      rnd = (rnd * 1103515245 + 12345) & 0x7fffffff;
+      return rnd / 0x7fffffff;
+    };
     for (let i = 0; i < 200; i++) {
       const w = Bun.spawn([process.execPath, join(FIXTURES, "atomic-writer.ts"), p, String((i + 1) * 1_000_000)], {
         stdout: "ignore",

@@ -31,7 +31,11 @@ describe("seededRandom", () => {
 describe("sha256Hex", () => {
   test("matches node:crypto for text (UTF-8) and bytes", () => {
     for (const s of ["", "abc", "日本語 😀"]) expect(sha256Hex(s)).toBe(createHash("sha256").update(s, "utf8").digest("hex"));
-    expect(sha256Hex(new Uint8Array([0, 255]))).toBe(createHash("sha256").update(Buffer.from([0, 255])).digest("hex"));
+    expect(sha256Hex(new Uint8Array([0, 255]))).toBe(
+      createHash("sha256")
+        .update(Buffer.from([0, 255]))
+        .digest("hex"),
+    );
     expect(sha256Hex("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   });
 });

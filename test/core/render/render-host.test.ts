@@ -39,6 +39,24 @@ export const sampleCfg: HostConfig = {
   token: "0".repeat(64),
 };
 
+/** The parts of a parsed vmm.toml and kms.toml these tests look at. */
+interface VmmToml {
+  address: string;
+  run_path: string;
+  cvm: Record<string, unknown>;
+  auth: unknown;
+  host_api: { port: number };
+  simulator?: unknown;
+}
+interface KmsToml {
+  core: {
+    auth_api: { webhook: { url: string } };
+    enforce_self_authorization: boolean;
+    onboard: { auto_bootstrap_domain: string };
+    sev_snp_key_release?: boolean;
+  };
+}
+
 async function golden(name: string, text: string) {
   const f = Bun.file(join(GOLDEN, name));
   // UPDATE_GOLDEN=1 rewrites the files (review the diff); a missing golden file is a failure, not a pass.
@@ -51,7 +69,7 @@ describe("vmm.toml", () => {
   test("matches the golden file and parses back to the upstream keys", async () => {
     const text = renderVmmToml(sampleCfg);
     await golden("vmm.toml", text);
-    const t = parseToml(text) as any;
+    const t = parseToml(text) as unknown as VmmToml;
     expect(t.address).toBe("tcp:127.0.0.1:9080");
     expect(t.run_path).toBe("/var/lib/dstack/vm");
     expect(t.cvm.kms_urls).toEqual(["https://10.0.2.2:12001"]);
@@ -73,13 +91,13 @@ describe("vmm.toml", () => {
   });
 
   test("SNP, --no-kms and --simulate variants", async () => {
-    const snp = parseToml(renderVmmToml({ ...sampleCfg, platform: "amd-sev-snp", kmsPort: 0 })) as any;
+    const snp = parseToml(renderVmmToml({ ...sampleCfg, platform: "amd-sev-snp", kmsPort: 0 })) as unknown as VmmToml;
     expect(snp.cvm.use_mrconfigid).toBe(true);
     expect(snp.cvm.host_share_mode).toBe("vhd");
     expect(snp.cvm.kms_urls).toEqual([]);
     const simText = renderVmmToml({ ...sampleCfg, simulate: true, authPort: 18001 });
     await golden("vmm.simulate.toml", simText);
-    expect((parseToml(simText) as any).simulator).toEqual({ auth_url: "http://127.0.0.1:18001" });
+    expect((parseToml(simText) as unknown as VmmToml).simulator).toEqual({ auth_url: "http://127.0.0.1:18001" });
   });
 });
 
@@ -87,12 +105,12 @@ describe("kms.toml and the KMS CVM manifest", () => {
   test("kms.toml matches the golden file; webhook via 10.0.2.2", async () => {
     const text = renderKmsToml(sampleCfg);
     await golden("kms.toml", text);
-    const t = parseToml(text) as any;
+    const t = parseToml(text) as unknown as KmsToml;
     expect(t.core.auth_api.webhook.url).toBe("http://10.0.2.2:8001");
     expect(t.core.enforce_self_authorization).toBe(false);
     expect(t.core.onboard.auto_bootstrap_domain).toBe("10.0.2.2");
     expect(t.core.sev_snp_key_release).toBeUndefined();
-    expect((parseToml(renderKmsToml({ ...sampleCfg, platform: "amd-sev-snp" })) as any).core.sev_snp_key_release).toBe(true);
+    expect((parseToml(renderKmsToml({ ...sampleCfg, platform: "amd-sev-snp" })) as unknown as KmsToml).core.sev_snp_key_release).toBe(true);
   });
 
   test("the KMS manifest carries kms.toml through a quoted heredoc and asks for no KMS itself", () => {
