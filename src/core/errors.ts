@@ -7,7 +7,6 @@ export const ExitCode = {
   refused: 4,
   lockTimeout: 75,
 } as const;
-export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 export interface ErrorOptions {
   /** The next command or step the user should take. */
@@ -61,9 +60,4 @@ export class LockTimeoutError extends DstackError {
     this.name = "LockTimeoutError";
     this.lockPath = lockPath;
   }
-}
-
-/** The exit code an arbitrary thrown value maps to. */
-export function exitCodeOf(err: unknown): number {
-  return err instanceof DstackError ? err.exitCode : ExitCode.failure;
 }

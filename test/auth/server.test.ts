@@ -252,7 +252,10 @@ describe("bad input never crashes it", () => {
     const s = setup({ apps: { "0xapp123": { composeHashes: ["0xcompose456"] } } });
     const { p, url } = await serveBinary(s.path);
     let seed = 42;
-    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
     const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!;
     const bodies: (() => NonNullable<RequestInit["body"]>)[] = [
       () => JSON.stringify({ ...base, [pick(Object.keys(base))]: pick([null, 1, true, [], {}, "x", `0x${"f".repeat(64)}`]) }),
@@ -438,7 +441,9 @@ describe("AllowlistSource.nextLoad: one stat per event-loop turn, taken after ev
 
 describe("compiled binary", () => {
   const procs: Bun.Subprocess[] = [];
-  afterAll(() => procs.forEach((p) => p.kill("SIGKILL")));
+  afterAll(() => {
+    for (const p of procs) p.kill("SIGKILL");
+  });
 
   test("a port in use or an address not on this host: exit 1 saying where and what to do; beyond loopback: a warning", async () => {
     const s = setup({ apps: {} });

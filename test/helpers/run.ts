@@ -22,11 +22,6 @@ export async function runBin(tool: string, args: string[], opts: RunOptions = {}
   return spawnCapture([join(DIST, tool), ...args], opts);
 }
 
-/** Run the sources (bun src/main.ts <tool> …): faster to start from a test than a rebuild. */
-export async function runSrc(tool: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
-  return spawnCapture([process.execPath, join(ROOT, "src/main.ts"), tool, ...args], opts);
-}
-
 export async function spawnCapture(cmd: string[], opts: RunOptions = {}): Promise<RunResult> {
   const proc = Bun.spawn(cmd, {
     cwd: opts.cwd ?? ROOT,

@@ -59,9 +59,6 @@ export class VmmRpcError extends DstackError {
   }
 }
 
-export { httpTransport } from "./transport-http.ts";
-export { unixTransport } from "./transport-unix.ts";
-
 export async function transportFor(o: ConnectOptions): Promise<Transport> {
   const h = o.host.trim();
   if (h.startsWith("unix:")) return unixTransport(h.slice(5));
