@@ -2,12 +2,31 @@
  * Multi-call entry: the binary is `dstack`, `dstackup` or `dstack-auth`
  * depending on the name it was run as (hard links or symlinks to one file).
  * Run under any other name (e.g. `bun src/main.ts`), the first argument picks
- * the tool: `bun src/main.ts dstackup --help`.
+ * the tool: `bun src/main.ts dstackup --help`. The only place that binds the
+ * process's streams and environment, and calls process.exit.
  */
 import { basename } from "node:path";
 import { runTool } from "./cmd/shared/cli.ts";
+import type { Io } from "./core/io.ts";
 import { nearest } from "./core/suggest.ts";
 import { isTool, tools } from "./tools.ts";
+
+const processIo: Io = {
+  stdout: (s) => void process.stdout.write(s),
+  stderr: (s) => void process.stderr.write(s),
+  isTTY: { stdin: process.stdin.isTTY === true, stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true },
+  color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
+  readStdin: () => new Response(Bun.stdin.stream()).text(),
+  async prompt(question) {
+    const { createInterface } = await import("node:readline/promises");
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      return await rl.question(question);
+    } finally {
+      rl.close();
+    }
+  },
+};
 
 async function main(): Promise<number> {
   let name = basename(process.argv0);
@@ -20,7 +39,7 @@ async function main(): Promise<number> {
     } else {
       const known = Object.keys(tools);
       const guess = nearest(first, known);
-      process.stderr.write(
+      processIo.stderr(
         `${basename(process.argv0)}: run as one of ${known.join(", ")} (a link to this binary), or name the tool first: \`${basename(process.argv0)} dstack --help\`` +
           (first && guess ? ` — did you mean "${guess}"?` : "") +
           "\n",
@@ -30,7 +49,7 @@ async function main(): Promise<number> {
   }
   if (!isTool(name)) return 2;
   const root = await tools[name]();
-  return runTool(name, root, args);
+  return runTool(name, root, args, { io: processIo, env: process.env });
 }
 
 process.exit(await main());

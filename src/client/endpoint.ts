@@ -4,8 +4,10 @@
  * upstream's DSTACK_VMM_URL, DSTACK_VMM_TOKEN) → the install state file of the
  * layout (--prefix) → its token file.
  */
+
 import { readFileSync } from "node:fs";
 import { DstackError } from "../core/errors.ts";
+import type { Env } from "../core/io.ts";
 import { resolveLayout } from "../core/layout.ts";
 import type { PortPolicy } from "../core/specs/ports.ts";
 import { portPolicyFromVmmToml } from "../core/specs/vmm-port-policy.ts";
@@ -32,9 +34,8 @@ export interface Endpoint {
   portPolicy?: PortPolicy;
 }
 
-const env = (k: string) => (process.env[k] && process.env[k] !== "" ? process.env[k] : undefined);
-
-export function resolveEndpoint(f: EndpointFlags): Endpoint {
+export function resolveEndpoint(f: EndpointFlags, environ: Env): Endpoint {
+  const env = (k: string) => (environ[k] && environ[k] !== "" ? environ[k] : undefined);
   const layout = resolveLayout({ prefix: f.prefix });
   const st = readClientState(layout.stateFile);
   let host = f.host;

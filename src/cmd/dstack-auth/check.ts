@@ -1,15 +1,15 @@
 import { readFileSync } from "node:fs";
-import { defineCommand } from "citty";
-import { type AllowlistError, parseAllowlist } from "../../auth/allowlist.ts";
+import { type Allowlist, type AllowlistError, parseAllowlist } from "../../auth/allowlist.ts";
 import { NotFoundError, RefusedError } from "../../core/errors.ts";
 import { formatJson } from "../../core/output.ts";
+import { defineCommand } from "../shared/command.ts";
 import { out } from "../shared/log.ts";
 import { allowlistPath, configArgs } from "./paths.ts";
 
 export default defineCommand({
   meta: { name: "check", description: "Validate an allowlist and print what it allows (exit 4 when invalid)" },
   args: { ...configArgs, json: { type: "boolean", alias: "j", description: "JSON output" } },
-  run({ args }) {
+  run({ args, io }) {
     const path = allowlistPath(args);
     let text: string;
     try {
@@ -17,16 +17,16 @@ export default defineCommand({
     } catch (e) {
       throw new NotFoundError(`cannot read ${path}: ${(e as Error).message}`);
     }
-    let list;
+    let list: Allowlist;
     try {
       list = parseAllowlist(text);
     } catch (e) {
       const err = e as AllowlistError;
-      if (args.json) out(formatJson({ valid: false, path, field: err.path ?? "", error: err.message }));
+      if (args.json) out(io, formatJson({ valid: false, path, field: err.path ?? "", error: err.message }));
       throw new RefusedError(`${path} is invalid: ${err.message}`, { hint: "the webhook denies every app until it is fixed" });
     }
     if (args.json) {
-      out(formatJson({ valid: true, path, ...list }));
+      out(io, formatJson({ valid: true, path, ...list }));
       return;
     }
     const lines = [`${path}: valid`, `os images: ${list.osImages.length ? list.osImages.join(", ") : "any (not pinned)"}`];
@@ -42,6 +42,6 @@ export default defineCommand({
       for (const h of r.composeHashes) lines.push(`    ${h}`);
       if (r.composeHashes.length === 0) lines.push("    (no compose hash: always denied)");
     }
-    out(lines.join("\n"));
+    out(io, lines.join("\n"));
   },
 });

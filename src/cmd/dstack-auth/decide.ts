@@ -1,17 +1,17 @@
-import { defineCommand } from "citty";
-import { decideApp, decideKms, parseBootInfo } from "../../auth/decide.ts";
+import { type BootInfo, decideApp, decideKms, parseBootInfo } from "../../auth/decide.ts";
 import { unavailable } from "../../auth/server.ts";
 import { AllowlistSource } from "../../auth/source.ts";
 import { UsageError } from "../../core/errors.ts";
+import { defineCommand } from "../shared/command.ts";
 import { out } from "../shared/log.ts";
 import { allowlistPath, configArgs } from "./paths.ts";
 
 export default defineCommand({
   meta: { name: "decide", description: "Read a BootInfo JSON on stdin and print the decision (exit 0 allowed, 1 denied)" },
   args: { ...configArgs, kms: { type: "boolean", description: "Decide for the KMS route (/bootAuth/kms) instead of an app" } },
-  async run({ args }) {
-    const input = await new Response(Bun.stdin.stream()).text();
-    let info;
+  async run({ args, io }) {
+    const input = await io.readStdin();
+    let info: BootInfo;
     try {
       info = parseBootInfo(JSON.parse(input));
     } catch (e) {
@@ -21,7 +21,7 @@ export default defineCommand({
     // the same loading as the server's, so a decision and its reason are the ones the webhook would give
     const l = new AllowlistSource(path).load();
     const d = l.ok ? (args.kms ? decideKms(l.compiled, info) : decideApp(l.compiled, info)) : unavailable(l.error);
-    out(JSON.stringify(d));
+    out(io, JSON.stringify(d));
     return d.isAllowed ? 0 : 1;
   },
 });

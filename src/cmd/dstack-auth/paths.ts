@@ -1,4 +1,4 @@
-import type { ArgsDef } from "citty";
+import type { ArgsDef } from "../../core/argv.ts";
 import { resolveLayout } from "../../core/layout.ts";
 
 export const configArgs = {

@@ -1,6 +1,6 @@
-import { defineCommand } from "citty";
 import { type DecisionLog, makeWebhook } from "../../auth/server.ts";
 import { DstackError, ExitCode, UsageError } from "../../core/errors.ts";
+import { defineCommand } from "../shared/command.ts";
 import { allowlistPath, configArgs } from "./paths.ts";
 
 export default defineCommand({
@@ -11,7 +11,7 @@ export default defineCommand({
     port: { type: "string", default: "8001", description: "Listen port" },
     "log-format": { type: "string", default: "text", description: "text | json (one line per decision, on stderr)" },
   },
-  async run({ args }) {
+  async run({ args, io }) {
     const path = allowlistPath(args);
     const port = Number(args.port);
     if (!/^\d+$/.test(String(args.port)) || port > 65535) throw new UsageError(`--port must be between 0 and 65535 (got ${args.port})`);
@@ -23,7 +23,7 @@ export default defineCommand({
     let pending = "";
     let stamp = "";
     const flush = () => {
-      if (pending) process.stderr.write(pending);
+      if (pending) io.stderr(pending);
       pending = "";
     };
     const begin = () => {

@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../shared/command.ts";
 import { version } from "../shared/version.ts";
 
 export default defineCommand({
@@ -6,14 +6,14 @@ export default defineCommand({
   args: {
     config: { type: "string", alias: "c", required: true, description: "vmm.toml", valueHint: "FILE" },
   },
-  async run({ args }) {
+  async run({ args, io }) {
     // loaded here, not at the top: `--version`/`--help` stay as fast as the other tools
     const { loadSimConfig } = await import("../../sim/config.ts");
     const { serveSimulator } = await import("../../sim/server.ts");
     const { SIM_VERSION } = await import("../../sim/version.ts");
     const cfg = loadSimConfig(String(args.config));
     const running = serveSimulator(cfg);
-    process.stderr.write(
+    io.stderr(
       `dstack-vmm-sim ${SIM_VERSION.version} (simulated, no TEE) listening on ${running.url}; ${running.sim.store.vms.size} VM(s) loaded from ${cfg.runPath}${cfg.authEnabled ? "; [auth] on" : ""}${cfg.authUrl ? `; KMS webhook ${cfg.authUrl}` : "; no KMS webhook"}\n`,
     );
     await new Promise<void>((resolve) => {
@@ -22,7 +22,7 @@ export default defineCommand({
       process.once("SIGINT", done);
     });
     await running.stop();
-    process.stderr.write("dstack-vmm-sim: stopped\n");
+    io.stderr("dstack-vmm-sim: stopped\n");
     return 0;
   },
 });

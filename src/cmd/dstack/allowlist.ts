@@ -1,12 +1,14 @@
-import { defineCommand } from "citty";
 import { normalizeHex } from "../../auth/allowlist.ts";
 import { readAllowlistFile, revokeApp } from "../../auth/allowlist-file.ts";
 import { NotFoundError, UsageError } from "../../core/errors.ts";
+import type { Env, Io } from "../../core/io.ts";
 import { resolveLayout } from "../../core/layout.ts";
 import { formatJson, formatTable } from "../../core/output.ts";
+import type { VmInfo } from "../../core/vmm/types.ts";
 import { selectVm } from "../../core/vmm/vm-select.ts";
 import { readClientState } from "../../host/install/state.ts";
-import { log, out } from "../shared/log.ts";
+import { defineCommand } from "../shared/command.ts";
+import { createLogger, out } from "../shared/log.ts";
 import { clientArgs, openClient } from "./common.ts";
 
 const allowlistArg = { allowlist: { type: "string", description: "Allowlist file (default: the install's)", valueHint: "PATH" } } as const;
@@ -22,9 +24,13 @@ function pathOf(args: { prefix?: string; allowlist?: string }): string {
  * which app id is which VM. undefined, with the reason, when the VMM cannot be asked: the
  * allowlist is a local file and is listed either way.
  */
-async function vmNamesByApp(args: Parameters<typeof openClient>[0]): Promise<{ names?: Map<string, string[]>; why?: string }> {
+async function vmNamesByApp(
+  args: Parameters<typeof openClient>[0],
+  io: Io,
+  env: Env,
+): Promise<{ names?: Map<string, string[]>; why?: string }> {
   try {
-    const { c } = await openClient(args, { timeoutMs: 3000 });
+    const { c } = await openClient(args, io, env, { timeoutMs: 3000 });
     try {
       const names = new Map<string, string[]>();
       for (const vm of (await c.status({ brief: true })).vms) {
@@ -48,16 +54,16 @@ const ls = defineCommand({
     description: "What may get keys: pinned OS images, apps and their compose hashes, and the VMs running them",
   },
   args: { ...allowlistArg, ...clientArgs },
-  async run({ args }) {
+  async run({ args, io, env }) {
     const path = pathOf(args);
     const l = readAllowlistFile(path);
-    const { names, why } = await vmNamesByApp(args); // sets the verbosity from -q/-v (openClient)
+    const { names, why } = await vmNamesByApp(args, io, env);
     const vmsOf = (id: string) => names?.get(normalizeHex(id)) ?? [];
     if (args.json) {
-      out(formatJson({ path, ...l, vms: names ? Object.fromEntries(Object.keys(l.apps).map((id) => [id, vmsOf(id)])) : null }));
+      out(io, formatJson({ path, ...l, vms: names ? Object.fromEntries(Object.keys(l.apps).map((id) => [id, vmsOf(id)])) : null }));
       return;
     }
-    if (!names) log.info(`VM names left out: the VMM could not be asked (${why})`);
+    if (!names) createLogger(io, args).info(`VM names left out: the VMM could not be asked (${why})`);
     const rows = Object.entries(l.apps).flatMap(([id, r]) =>
       (r.composeHashes.length ? r.composeHashes : ["(none)"]).map((h) => ({ id, h, vms: vmsOf(id).join(",") || "-" })),
     );
@@ -66,24 +72,24 @@ const ls = defineCommand({
       { header: "COMPOSE HASH", get: (r: (typeof rows)[number]) => r.h },
     ];
     if (names) cols.push({ header: "VMS", get: (r) => r.vms });
-    out(`${path}\nos images: ${l.osImages.join(", ") || "any (not pinned)"}\n${formatTable(rows, cols)}`);
+    out(io, `${path}\nos images: ${l.osImages.join(", ") || "any (not pinned)"}\n${formatTable(rows, cols)}`);
   },
 });
 
 const APP_ID = /^(0x)?[0-9a-f]{40}$/i;
 
 /** An app id as given, or the app id of the VM named (or id-prefixed) by `ref`, asked of the VMM. */
-async function appIdOf(ref: string, args: Parameters<typeof openClient>[0]): Promise<{ appId: string; vm?: string }> {
+async function appIdOf(ref: string, args: Parameters<typeof openClient>[0], io: Io, env: Env): Promise<{ appId: string; vm?: string }> {
   if (APP_ID.test(ref.trim())) return { appId: ref.trim() };
   if (/^(0x)?[0-9a-f]{41,}$/i.test(ref.trim())) {
     throw new UsageError(`APP ${JSON.stringify(ref)}: an app id has 40 hex characters (a compose hash goes in --hash)`, {
       hint: "see `dstack allowlist ls`",
     });
   }
-  const { c } = await openClient(args);
+  const { c } = await openClient(args, io, env);
   try {
     const vms = (await c.status({ brief: true })).vms;
-    let vm;
+    let vm: VmInfo;
     try {
       vm = selectVm(vms, ref);
     } catch (e) {
@@ -117,19 +123,19 @@ const revoke = defineCommand({
     ...allowlistArg,
     ...clientArgs,
   },
-  async run({ args }) {
+  async run({ args, io, env }) {
     const path = pathOf(args);
     if (args.hash !== undefined && !/^(0x)?[0-9a-f]{64}$/i.test(String(args.hash).trim())) {
       throw new UsageError(
         `--hash ${JSON.stringify(args.hash)}: expected a compose hash of 64 hex characters (see \`dstack allowlist ls\`)`,
       );
     }
-    const { appId, vm } = await appIdOf(String(args.app), args);
+    const { appId, vm } = await appIdOf(String(args.app), args, io, env);
     const what = `${args.hash ? `compose hash ${args.hash} of ` : ""}app ${appId}${vm ? ` (VM ${vm})` : ""}`;
     const r = await revokeApp(path, appId, args.hash);
     if (r.removed === 0) throw new NotFoundError(`${what} is not in ${path}`, { hint: "see `dstack allowlist ls`" });
-    if (args.json) out(formatJson({ path, appId, vm: vm ?? null, hash: args.hash ?? null, removed: r.removed }));
-    else out(`revoked ${what} in ${path}; running instances keep their keys until they restart`);
+    if (args.json) out(io, formatJson({ path, appId, vm: vm ?? null, hash: args.hash ?? null, removed: r.removed }));
+    else out(io, `revoked ${what} in ${path}; running instances keep their keys until they restart`);
   },
 });
 

@@ -2,6 +2,7 @@
 
 import { waitBoot } from "../../client/deploy.ts";
 import { DstackError } from "../../core/errors.ts";
+import type { Io } from "../../core/io.ts";
 import type { VmmClient } from "../../core/vmm/client.ts";
 import type { VmInfo } from "../../core/vmm/types.ts";
 import { progressPrinter } from "./common.ts";
@@ -11,8 +12,8 @@ export const detachArg = {
 } as const;
 
 /** Wait until booted; throws a DstackError with the reason from the VM's log, or the timeout. */
-export async function waitBooted(c: VmmClient, vm: Pick<VmInfo, "id" | "name">, timeoutMs: number, quiet: boolean): Promise<void> {
-  const pr = progressPrinter(quiet);
+export async function waitBooted(c: VmmClient, vm: Pick<VmInfo, "id" | "name">, timeoutMs: number, io: Io, quiet: boolean): Promise<void> {
+  const pr = progressPrinter(io, quiet);
   try {
     const b = await waitBoot(c, vm.id, timeoutMs, (m) => pr.line(`${vm.name}: ${m}`));
     if (b.ok) return;

@@ -1,9 +1,11 @@
 /** Flags and helpers shared by the dstack verbs. */
-import type { ArgsDef } from "citty";
+
 import { connectEndpoint, type Endpoint, type EndpointFlags, resolveEndpoint } from "../../client/endpoint.ts";
+import type { ArgsDef } from "../../core/argv.ts";
+import type { Env, Io } from "../../core/io.ts";
 import type { VmmClient } from "../../core/vmm/client.ts";
 import { endpointArgs, outputArgs } from "../shared/args.ts";
-import { log, setVerbosity } from "../shared/log.ts";
+import { createLogger } from "../shared/log.ts";
 
 export const clientArgs = {
   ...endpointArgs,
@@ -12,11 +14,13 @@ export const clientArgs = {
 } as const satisfies ArgsDef;
 
 export async function openClient(
-  args: EndpointFlags & { quiet?: boolean; verbose?: boolean },
+  args: EndpointFlags & { quiet?: boolean | undefined; verbose?: boolean | undefined },
+  io: Io,
+  env: Env,
   opts: { timeoutMs?: number } = {},
 ): Promise<{ c: VmmClient; ep: Endpoint }> {
-  setVerbosity(args);
-  const ep = resolveEndpoint(args);
+  const log = createLogger(io, args);
+  const ep = resolveEndpoint(args, env);
   if (ep.tokenProblem) log.warn(ep.tokenProblem);
   const c = await connectEndpoint(ep, args, (m) => log.warn(m), opts.timeoutMs);
   return { c, ep };
@@ -25,17 +29,17 @@ export async function openClient(
 const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 /** Progress on stderr: plain lines, or on a TTY one line with a spinner, rewritten in place. */
-export function progressPrinter(quiet: boolean): { line: (m: string) => void; done: () => void } {
-  const tty = process.stderr.isTTY === true;
+export function progressPrinter(io: Io, quiet: boolean): { line: (m: string) => void; done: () => void } {
+  const tty = io.isTTY.stderr;
   let current: string | undefined;
   let frame = 0;
   let timer: ReturnType<typeof setInterval> | undefined;
-  const draw = () => process.stderr.write(`\r\x1b[K${FRAMES[frame++ % FRAMES.length]} ${current}`);
+  const draw = () => io.stderr(`\r\x1b[K${FRAMES[frame++ % FRAMES.length]} ${current}`);
   return {
     line(m) {
       if (quiet) return;
       if (!tty) {
-        process.stderr.write(`  ${m}\n`);
+        io.stderr(`  ${m}\n`);
         return;
       }
       current = m;
@@ -48,7 +52,7 @@ export function progressPrinter(quiet: boolean): { line: (m: string) => void; do
     done() {
       if (timer) clearInterval(timer);
       timer = undefined;
-      if (current !== undefined) process.stderr.write(`\r\x1b[K  ${current}\n`);
+      if (current !== undefined) io.stderr(`\r\x1b[K  ${current}\n`);
       current = undefined;
     },
   };

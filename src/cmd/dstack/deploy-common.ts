@@ -1,15 +1,16 @@
 /** The flags and flow `run` and `deploy` share: flags → plan (src/core/deploy-plan.ts) → deploy → wait. */
 
 import { readFileSync } from "node:fs";
-import type { ArgsDef } from "citty";
 import { deploy, waitBoot } from "../../client/deploy.ts";
 import { resolveEndpoint } from "../../client/endpoint.ts";
+import type { ArgsDef } from "../../core/argv.ts";
 import { DEFAULTS, type DeployFlags, type DeploySource, formatPlan, planDeploy, planSummary } from "../../core/compose/deploy-plan.ts";
 import { DstackError, UsageError } from "../../core/errors.ts";
+import type { Env, Io } from "../../core/io.ts";
 import { formatJson } from "../../core/output.ts";
 import { checkPortPolicy } from "../../core/specs/ports.ts";
 import { selectGpus } from "../../core/specs/resources.ts";
-import { dryRunArgs, negated, toList } from "../shared/args.ts";
+import { dryRunArgs } from "../shared/args.ts";
 import { out } from "../shared/log.ts";
 import { clientArgs, openClient, progressPrinter } from "./common.ts";
 
@@ -20,12 +21,14 @@ export const deployArgs = {
     alias: "p",
     description: "Port mapping, repeatable: VM | HOST:VM | PROTO:HOST:VM | PROTO:ADDR:HOST:VM (HOST auto/0 = pick)",
     valueHint: "SPEC",
+    multiple: true,
   },
   env: {
     type: "string",
     alias: "e",
     description: "Encrypted env var, repeatable: KEY=VALUE, or KEY to take it from your environment",
     valueHint: "KEY[=VALUE]",
+    multiple: true,
   },
   "env-file": { type: "string", description: "Read KEY=VALUE lines (encrypted like -e)", valueHint: "FILE" },
   vcpu: { type: "string", default: DEFAULTS.vcpu, description: "vCPUs" },
@@ -66,34 +69,35 @@ function flagsOf(args: A): DeployFlags {
   const envFile = s("env-file");
   return {
     name: s("name"),
-    port: toList(args.port),
-    env: toList(args.env),
+    port: args.port as string[],
+    env: args.env as string[],
     envFile: envFile ? { path: envFile, text: readEnvFile(envFile) } : undefined,
     vcpu: s("vcpu"),
     memory: s("memory"),
     disk: s("disk"),
     gpu: s("gpu"),
     guestImage: s("guest-image") ?? s("image"),
-    kms: !negated(args, "kms"),
+    kms: args["no-kms"] !== true,
     timeout: s("timeout"),
   };
 }
 
-export async function runDeploy(args: A, src: DeploySource): Promise<number> {
-  const ep = resolveEndpoint(args);
-  const plan = planDeploy(src, flagsOf(args), process.env, ep.image);
+export async function runDeploy(args: A, io: Io, env: Env, src: DeploySource): Promise<number> {
+  const ep = resolveEndpoint(args, env);
+  const plan = planDeploy(src, flagsOf(args), env, ep.image);
   // Fixed host ports against the VMM's allowed ranges, before anything is asked of it.
   if (ep.portPolicy) checkPortPolicy(plan.ports, ep.portPolicy);
   if (args["dry-run"]) {
     out(
+      io,
       args.json
         ? formatJson({ dryRun: true, ...planSummary(plan), manifest: plan.built.manifest, composeFile: plan.built.composeFile })
         : formatPlan(plan, ep.allowlistPath),
     );
     return 0;
   }
-  const { c } = await openClient(args);
-  const pr = progressPrinter(args.quiet === true || args.json === true);
+  const { c } = await openClient(args, io, env);
+  const pr = progressPrinter(io, args.quiet === true || args.json === true);
   try {
     const images = (await c.listImages()).map((i) => i.name);
     if (!images.includes(plan.guestImage)) {
@@ -130,7 +134,7 @@ export async function runDeploy(args: A, src: DeploySource): Promise<number> {
       reason: booted && !booted.ok ? booted.reason : null,
       instanceId: booted?.vm?.instance_id ?? null,
     };
-    if (args.json) out(formatJson(result));
+    if (args.json) out(io, formatJson(result));
     else {
       const lines = [
         `vm:           ${res.vmId}`,
@@ -149,7 +153,7 @@ export async function runDeploy(args: A, src: DeploySource): Promise<number> {
               : `status:       boot failed`
           : `status:       created (--detach: not waiting; follow with \`dstack logs -f ${res.name}\`)`,
       );
-      out(lines.join("\n"));
+      out(io, lines.join("\n"));
     }
     if (booted && !booted.ok) {
       if (timedOut) {

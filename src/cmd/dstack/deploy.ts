@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
-import { defineCommand } from "citty";
 import { validateDockerCompose } from "../../core/compose/docker-compose-check.ts";
 import { UsageError } from "../../core/errors.ts";
+import { defineCommand } from "../shared/command.ts";
 import { deployArgs, runDeploy } from "./deploy-common.ts";
 
 export default defineCommand({
@@ -11,7 +11,7 @@ export default defineCommand({
     compose: { type: "string", alias: "c", description: "docker-compose file", valueHint: "FILE" },
     ...deployArgs,
   },
-  async run({ args }) {
+  async run({ args, io, env }) {
     const pos = args.compose_path as string | undefined;
     if (pos && args.compose) throw new UsageError("pass the compose file once: either as <COMPOSE> or with -c");
     const file = pos ?? (args.compose as string | undefined);
@@ -23,6 +23,6 @@ export default defineCommand({
       throw new UsageError(`-c ${file}: ${(e as Error).message}`);
     }
     await validateDockerCompose(text, file);
-    return runDeploy(args as never, { kind: "compose", text, label: file });
+    return runDeploy(args as never, io, env, { kind: "compose", text, label: file });
   },
 });

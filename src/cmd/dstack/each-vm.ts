@@ -1,5 +1,6 @@
 /** What stop, start, restart and rm share: one VM or several, by name or id prefix; one result line each. */
 import { DstackError, RefusedError } from "../../core/errors.ts";
+import type { Env, Io } from "../../core/io.ts";
 import { formatJson } from "../../core/output.ts";
 import type { VmmClient } from "../../core/vmm/client.ts";
 import type { VmInfo } from "../../core/vmm/types.ts";
@@ -9,11 +10,13 @@ import { openClient } from "./common.ts";
 
 export async function forEachVm(
   args: Record<string, unknown> & { _: string[] },
+  io: Io,
+  env: Env,
   fn: (c: VmmClient, vm: VmInfo) => Promise<string>,
 ): Promise<number> {
   const refs = args._.map(String);
   if (refs.length === 0) throw new DstackError("name at least one VM (name or id prefix)", 2);
-  const { c } = await openClient(args as never);
+  const { c } = await openClient(args as never, io, env);
   const results: { vm: string; id: string; result: string }[] = [];
   let failed = 0;
   try {
@@ -23,19 +26,19 @@ export async function forEachVm(
       try {
         const r = await fn(c, vm);
         results.push({ vm: vm.name, id: vm.id, result: r });
-        if (!args.json && !args.quiet) out(`${vm.name} (${vm.id.slice(0, 8)}): ${r}`);
+        if (!args.json && !args.quiet) out(io, `${vm.name} (${vm.id.slice(0, 8)}): ${r}`);
       } catch (e) {
         failed++;
         const msg = e instanceof Error ? e.message : String(e);
         results.push({ vm: vm.name, id: vm.id, result: `error: ${msg}` });
-        if (!args.json) process.stderr.write(`${vm.name} (${vm.id.slice(0, 8)}): ${msg}\n`);
+        if (!args.json) io.stderr(`${vm.name} (${vm.id.slice(0, 8)}): ${msg}\n`);
         if (e instanceof RefusedError && picked.length === 1) throw e;
       }
     }
   } finally {
     c.close();
   }
-  if (args.json) out(formatJson(results));
+  if (args.json) out(io, formatJson(results));
   return failed ? 1 : 0;
 }
 

@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../shared/command.ts";
 import { version } from "../shared/version.ts";
 
 export default defineCommand({

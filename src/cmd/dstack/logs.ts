@@ -1,7 +1,7 @@
-import { defineCommand } from "citty";
 import { UsageError } from "../../core/errors.ts";
 import type { LogChannel } from "../../core/vmm/types.ts";
 import { selectVm } from "../../core/vmm/vm-select.ts";
+import { defineCommand } from "../shared/command.ts";
 import { clientArgs, openClient } from "./common.ts";
 
 export default defineCommand({
@@ -13,11 +13,11 @@ export default defineCommand({
     ch: { type: "string", default: "serial", description: "serial | stdout | stderr" },
     ...clientArgs,
   },
-  async run({ args }) {
+  async run({ args, io, env }) {
     const ch = String(args.ch);
     if (!["serial", "stdout", "stderr"].includes(ch)) throw new UsageError(`--ch must be serial, stdout or stderr (got ${ch})`);
     if (!/^\d+$/.test(String(args.lines))) throw new UsageError(`--lines must be a non-negative integer (got ${args.lines})`);
-    const { c } = await openClient(args);
+    const { c } = await openClient(args, io, env);
     const vm = selectVm((await c.status({ brief: true })).vms, String(args.vm));
     // Ctrl-C while following is the normal way to stop: exit 0, not 130.
     let onInt = () => {};
@@ -27,7 +27,7 @@ export default defineCommand({
     });
     const pump = (async () => {
       for await (const chunk of c.logs(vm.id, { follow: args.follow === true, lines: Number(args.lines), ch: ch as LogChannel }))
-        process.stdout.write(chunk);
+        io.stdout(chunk);
       return "done" as const;
     })();
     try {

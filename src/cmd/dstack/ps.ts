@@ -1,6 +1,6 @@
-import { defineCommand } from "citty";
 import { formatJson } from "../../core/output.ts";
 import { formatPs } from "../../core/vmm/ps-format.ts";
+import { defineCommand } from "../shared/command.ts";
 import { out } from "../shared/log.ts";
 import { clientArgs, openClient } from "./common.ts";
 
@@ -11,13 +11,13 @@ export default defineCommand({
     ids: { type: "boolean", description: "Only print full VM ids (same as -q)" },
     ...clientArgs,
   },
-  async run({ args }) {
-    const { c } = await openClient(args);
+  async run({ args, io, env }) {
+    const { c } = await openClient(args, io, env);
     try {
       const vms = (await c.status({ brief: false })).vms.filter((v) => args.all || v.status === "running" || v.status === "stopping");
-      if (args.json) out(formatJson(vms));
-      else if (args.ids || args.quiet) out(vms.map((v) => v.id).join("\n"));
-      else out(formatPs(vms));
+      if (args.json) out(io, formatJson(vms));
+      else if (args.ids || args.quiet) out(io, vms.map((v) => v.id).join("\n"));
+      else out(io, formatPs(vms));
     } finally {
       c.close();
     }

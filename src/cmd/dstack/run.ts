@@ -1,5 +1,5 @@
-import { defineCommand } from "citty";
 import { UsageError } from "../../core/errors.ts";
+import { defineCommand } from "../shared/command.ts";
 import { deployArgs, runDeploy } from "./deploy-common.ts";
 
 export default defineCommand({
@@ -8,12 +8,12 @@ export default defineCommand({
     image_ref: { type: "positional", required: true, description: "Container image, e.g. nginx:1.27", valueHint: "IMAGE" },
     ...deployArgs,
   },
-  async run({ args, rawArgs }) {
+  async run({ args, rawArgs, io, env }) {
     const dd = rawArgs.indexOf("--");
     const command = dd >= 0 ? rawArgs.slice(dd + 1) : [];
     const positionals = (dd >= 0 ? args._.slice(0, args._.length - command.length) : args._).map(String);
     if (positionals.length > 1)
       throw new UsageError(`dstack run takes one IMAGE (got ${positionals.join(" ")}); put the container's command after --`);
-    return runDeploy(args as never, { kind: "image", image: String(args.image_ref), command });
+    return runDeploy(args as never, io, env, { kind: "image", image: String(args.image_ref), command });
   },
 });

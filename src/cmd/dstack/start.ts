@@ -1,5 +1,5 @@
-import { defineCommand } from "citty";
 import { DEFAULTS, parseDuration } from "../../core/compose/deploy-plan.ts";
+import { defineCommand } from "../shared/command.ts";
 import { detachArg, waitBooted } from "./boot-wait.ts";
 import { clientArgs } from "./common.ts";
 import { forEachVm, vmArg } from "./each-vm.ts";
@@ -12,13 +12,13 @@ export default defineCommand({
     timeout: { type: "string", default: DEFAULTS.timeout, description: "How long to wait for the boot" },
     ...clientArgs,
   },
-  run: ({ args }) => {
+  run: ({ args, io, env }) => {
     const timeoutMs = parseDuration(String(args.timeout), "--timeout");
-    return forEachVm(args, async (c, vm) => {
+    return forEachVm(args, io, env, async (c, vm) => {
       if (vm.status === "running") return "already running";
       await c.startVm(vm.id);
       if (args.detach) return "started (not waiting for the boot)";
-      await waitBooted(c, vm, timeoutMs, args.quiet === true || args.json === true);
+      await waitBooted(c, vm, timeoutMs, io, args.quiet === true || args.json === true);
       return "started (boot done)";
     });
   },

@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { defineCommand } from "citty";
 import { registerAppHash, unregisterAppHash } from "../../auth/allowlist-file.ts";
 import { buildAppCompose, composeHashOf } from "../../core/compose/app-compose.ts";
 import { parseAppCompose } from "../../core/compose/app-compose-parse.ts";
@@ -8,6 +7,7 @@ import { validateDockerCompose } from "../../core/compose/docker-compose-check.t
 import { UsageError } from "../../core/errors.ts";
 import { formatJson } from "../../core/output.ts";
 import { selectVm } from "../../core/vmm/vm-select.ts";
+import { defineCommand } from "../shared/command.ts";
 import { out } from "../shared/log.ts";
 import { waitBooted } from "./boot-wait.ts";
 import { clientArgs, openClient } from "./common.ts";
@@ -47,7 +47,7 @@ export default defineCommand({
     restart: { type: "boolean", description: "Restart the VM so the new compose runs now, and wait for the boot" },
     ...clientArgs,
   },
-  async run({ args }) {
+  async run({ args, io, env }) {
     const image = args.image_ref as string | undefined;
     if (!!image === !!args.compose) throw new UsageError("pass either a new IMAGE or -c COMPOSE");
     // A compose file is read and checked before the VMM is asked anything.
@@ -61,7 +61,7 @@ export default defineCommand({
       }
       await validateDockerCompose(newCompose, file);
     }
-    const { c, ep } = await openClient(args);
+    const { c, ep } = await openClient(args, io, env);
     try {
       const vm = selectVm((await c.status({ brief: true })).vms, String(args.vm));
       const info = (await c.getInfo(vm.id)).info!;
@@ -76,7 +76,7 @@ export default defineCommand({
       });
       const oldHash = composeHashOf(oldText);
       if (built.composeHash === oldHash) {
-        out(args.json ? formatJson({ vm: vm.id, changed: false, composeHash: oldHash }) : `${vm.name}: compose unchanged (${oldHash})`);
+        out(io, args.json ? formatJson({ vm: vm.id, changed: false, composeHash: oldHash }) : `${vm.name}: compose unchanged (${oldHash})`);
         return 0;
       }
       const allowlistPath = args.allowlist ?? ep.allowlistPath;
@@ -95,16 +95,18 @@ export default defineCommand({
         await stopVm(c, vm, { force: false, timeoutMs: parseDuration(STOP_TIMEOUT), timeoutText: STOP_TIMEOUT });
         await c.startVm(vm.id);
         try {
-          await waitBooted(c, vm, parseDuration(DEFAULTS.timeout), args.quiet === true || args.json === true);
+          await waitBooted(c, vm, parseDuration(DEFAULTS.timeout), io, args.quiet === true || args.json === true);
           status = "upgraded and restarted";
         } catch (e) {
           bootFailed = true;
           status = `restarted, ${(e as Error).message}`;
         }
       }
-      if (args.json) out(formatJson({ vm: vm.id, appId: vm.app_id, oldComposeHash: oldHash, newComposeHash: built.composeHash, status }));
+      if (args.json)
+        out(io, formatJson({ vm: vm.id, appId: vm.app_id, oldComposeHash: oldHash, newComposeHash: built.composeHash, status }));
       else
         out(
+          io,
           `${vm.name}: compose hash ${oldHash} → ${built.composeHash} (app ${vm.app_id}); ${status}${args.restart ? "" : ` — \`dstack restart ${vm.name}\``}`,
         );
       return bootFailed ? 1 : 0;

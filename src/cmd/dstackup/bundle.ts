@@ -1,8 +1,8 @@
 import { resolve } from "node:path";
-import { defineCommand } from "citty";
 import { formatBytes, formatJson } from "../../core/output.ts";
 import { createBundle } from "../../host/install/bundle.ts";
 import { outputArgs } from "../shared/args.ts";
+import { defineCommand } from "../shared/command.ts";
 import { out } from "../shared/log.ts";
 
 const create = defineCommand({
@@ -15,7 +15,7 @@ const create = defineCommand({
     "key-provider-src": { type: "string", description: "Directory with the key provider's docker-compose.yaml" },
     ...outputArgs,
   },
-  async run({ args }) {
+  async run({ args, io }) {
     const file = resolve(String(args.output));
     const r = await createBundle({
       out: file,
@@ -24,9 +24,10 @@ const create = defineCommand({
       image: args.image,
       keyProviderSrc: args["key-provider-src"],
     });
-    if (args.json) out(formatJson({ file, sha256: r.sha256, files: r.files, bytes: r.bytes }));
+    if (args.json) out(io, formatJson({ file, sha256: r.sha256, files: r.files, bytes: r.bytes }));
     else
       out(
+        io,
         `${file} (${formatBytes(r.bytes)}, ${r.files} files, sha256 ${r.sha256})\ninstall on the target with: sudo dstackup install --bundle ${file}`,
       );
   },

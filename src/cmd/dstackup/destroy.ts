@@ -1,11 +1,10 @@
-import { createInterface } from "node:readline/promises";
-import { defineCommand } from "citty";
 import { UsageError } from "../../core/errors.ts";
 import { resolveLayout } from "../../core/layout.ts";
 import { formatJson } from "../../core/output.ts";
 import { destroyInstall, purgeTargets } from "../../host/install/destroy.ts";
 import { readInstallState } from "../../host/install/state.ts";
 import { dryRunArgs, outputArgs, prefixArgs, yesArgs } from "../shared/args.ts";
+import { defineCommand } from "../shared/command.ts";
 import { out } from "../shared/log.ts";
 import { stderrProgress } from "./progress.ts";
 
@@ -19,26 +18,24 @@ export default defineCommand({
     ...yesArgs,
     ...outputArgs,
   },
-  async run({ args }) {
+  async run({ args, io }) {
     const layout = resolveLayout({ prefix: args.prefix, instance: args.instance });
     const st = readInstallState(layout.stateFile);
     const dryRun = args["dry-run"] === true;
     if (args.purge && !dryRun && !args.yes) {
       const what = purgeTargets(layout).join(", ");
-      if (!process.stdin.isTTY) {
+      if (!io.isTTY.stdin) {
         throw new UsageError(`--purge deletes ${what} including the KMS keys; pass -y to confirm without a terminal`);
       }
-      const rl = createInterface({ input: process.stdin, output: process.stderr });
-      const answer = (await rl.question(`This deletes ${what}, including the KMS keys. Continue? [y/N] `)).trim().toLowerCase();
-      rl.close();
+      const answer = (await io.prompt(`This deletes ${what}, including the KMS keys. Continue? [y/N] `)).trim().toLowerCase();
       if (answer !== "y" && answer !== "yes") {
-        process.stderr.write("aborted; nothing was changed\n");
+        io.stderr("aborted; nothing was changed\n");
         return 1;
       }
     }
-    if (args.quiet !== true) process.stderr.write(`dstackup destroy${dryRun ? " --dry-run" : ""} (${layout.stateDir})\n`);
-    const steps = await destroyInstall(layout, st, { purge: args.purge === true, dryRun }, stderrProgress(args.quiet === true));
-    if (args.json) out(formatJson({ dryRun, purge: args.purge === true, steps }));
+    if (args.quiet !== true) io.stderr(`dstackup destroy${dryRun ? " --dry-run" : ""} (${layout.stateDir})\n`);
+    const steps = await destroyInstall(layout, st, { purge: args.purge === true, dryRun }, stderrProgress(io, args.quiet === true));
+    if (args.json) out(io, formatJson({ dryRun, purge: args.purge === true, steps }));
     return 0;
   },
 });

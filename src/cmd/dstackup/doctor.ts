@@ -1,20 +1,21 @@
-import { defineCommand } from "citty";
 import { formatJson } from "../../core/output.ts";
 import { planInstall } from "../../host/install/plan.ts";
 import { blocking, formatCheck } from "../../host/install/preflight.ts";
 import { outputArgs } from "../shared/args.ts";
+import { defineCommand } from "../shared/command.ts";
 import { out } from "../shared/log.ts";
 import { installArgs, installFlagsFrom } from "./install-args.ts";
 
 export default defineCommand({
   meta: { name: "doctor", description: "Run the install preflight checks alone and report (changes nothing)" },
   args: { ...installArgs, ...outputArgs },
-  async run({ args }) {
-    const plan = await planInstall(installFlagsFrom(args));
+  async run({ args, io, env }) {
+    const plan = await planInstall(installFlagsFrom(args, env));
     const failed = blocking(plan.checks);
-    if (args.json) out(formatJson({ ok: failed.length === 0, checks: plan.checks }));
+    if (args.json) out(io, formatJson({ ok: failed.length === 0, checks: plan.checks }));
     else
       out(
+        io,
         plan.checks.map(formatCheck).join("\n") +
           `\n${failed.length ? `${failed.length} check(s) failed: ${failed.map((c) => c.name).join(", ")}` : "all checks passed"}`,
       );

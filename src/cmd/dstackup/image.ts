@@ -1,5 +1,4 @@
 import { rmSync } from "node:fs";
-import { defineCommand } from "citty";
 import { DstackError, NotFoundError, RefusedError } from "../../core/errors.ts";
 import { DEFAULT_RELEASE_API } from "../../core/images/release.ts";
 import { resolveLayout } from "../../core/layout.ts";
@@ -7,7 +6,8 @@ import { formatBytes, formatJson, formatTable } from "../../core/output.ts";
 import { pullImage } from "../../host/images/image-pull.ts";
 import { checkImageName, listImages, readImage } from "../../host/images/images.ts";
 import { readInstallState } from "../../host/install/state.ts";
-import { outputArgs, prefixArgs, toList } from "../shared/args.ts";
+import { outputArgs, prefixArgs } from "../shared/args.ts";
+import { defineCommand } from "../shared/command.ts";
 import { out } from "../shared/log.ts";
 
 const dirArgs = {
@@ -32,9 +32,9 @@ const pull = defineCommand({
     ...dirArgs,
     ...outputArgs,
   },
-  async run({ args }) {
+  async run({ args, io }) {
     const { dir } = where(args);
-    const tty = process.stderr.isTTY && !args.quiet;
+    const tty = io.isTTY.stderr && !args.quiet;
     let lastPct = -1;
     const r = await pullImage({
       imageDir: dir,
@@ -44,7 +44,7 @@ const pull = defineCommand({
       insecure: args.insecure === true,
       releaseApiBaseUrl: String(args["release-api-base-url"]),
       onInfo: (m) => {
-        if (!args.quiet) process.stderr.write(`${tty ? "\r\x1b[K" : ""}  ${m}\n`);
+        if (!args.quiet) io.stderr(`${tty ? "\r\x1b[K" : ""}  ${m}\n`);
       },
       onProgress: (done, total) => {
         if (args.quiet) return;
@@ -53,16 +53,17 @@ const pull = defineCommand({
           if (tty) {
             const w = 30;
             const fill = Math.round((pct / 100) * w);
-            process.stderr.write(`\r  [${"#".repeat(fill)}${"-".repeat(w - fill)}] ${pct}% ${formatBytes(done)}/${formatBytes(total)}`);
+            io.stderr(`\r  [${"#".repeat(fill)}${"-".repeat(w - fill)}] ${pct}% ${formatBytes(done)}/${formatBytes(total)}`);
           } else if (pct >= lastPct + 25) {
             lastPct = pct - (pct % 25);
-            process.stderr.write(`  downloading: ${lastPct}% of ${formatBytes(total)}\n`);
+            io.stderr(`  downloading: ${lastPct}% of ${formatBytes(total)}\n`);
           }
-        } else if (tty) process.stderr.write(`\r  ${formatBytes(done)}`);
+        } else if (tty) io.stderr(`\r  ${formatBytes(done)}`);
       },
     });
     if (args.json)
       out(
+        io,
         formatJson({
           name: r.image.name,
           version: r.image.version,
@@ -72,18 +73,19 @@ const pull = defineCommand({
           release: r.tag,
         }),
       );
-    else out(`${r.image.name}\nuse it with: dstackup install --image ${r.image.name}`);
+    else out(io, `${r.image.name}\nuse it with: dstackup install --image ${r.image.name}`);
   },
 });
 
 const list = defineCommand({
   meta: { name: "list", alias: ["ls"], description: "Local guest images (newest last)" },
   args: { ...dirArgs, ...outputArgs },
-  run({ args }) {
+  run({ args, io }) {
     const { dir, pinned } = where(args);
     const imgs = listImages(dir);
     if (args.json) {
       out(
+        io,
         formatJson(
           imgs.map((i) => ({
             name: i.name,
@@ -99,12 +101,13 @@ const list = defineCommand({
       return;
     }
     if (imgs.length === 0) {
-      process.stderr.write(
+      io.stderr(
         `no guest image found in ${dir}\ndownload the latest with: dstackup image pull${args["image-path"] ? ` --image-path ${dir}` : ""}\n`,
       );
       return;
     }
     out(
+      io,
       formatTable(imgs, [
         { header: "NAME", get: (i) => i.name },
         { header: "VERSION", get: (i) => i.version || "-" },
@@ -124,9 +127,9 @@ const rm = defineCommand({
     ...dirArgs,
     ...outputArgs,
   },
-  run({ args }) {
+  run({ args, io }) {
     const { dir, pinned } = where(args);
-    const names = args._.length ? args._.map(String) : toList(args.names);
+    const names = args._;
     for (const n of names) checkImageName(n);
     const missing = names.filter((n) => !readImage(dir, n));
     if (missing.length === names.length) {
@@ -140,14 +143,14 @@ const rm = defineCommand({
     const removed: string[] = [];
     for (const n of names) {
       if (missing.includes(n)) {
-        process.stderr.write(`  [!]  ${n}: not found in ${dir}\n`);
+        io.stderr(`  [!]  ${n}: not found in ${dir}\n`);
         continue;
       }
       rmSync(readImage(dir, n)!.dir, { recursive: true, force: true });
       removed.push(n);
-      if (!args.json) process.stderr.write(`  [ok] removed ${n}\n`);
+      if (!args.json) io.stderr(`  [ok] removed ${n}\n`);
     }
-    if (args.json) out(formatJson({ removed, missing }));
+    if (args.json) out(io, formatJson({ removed, missing }));
     if (removed.length === 0) throw new DstackError("removed nothing (see `dstackup image list`)");
     return missing.length ? 3 : 0;
   },

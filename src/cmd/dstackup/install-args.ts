@@ -1,10 +1,10 @@
 /** Flags of `dstackup install` (and the subset `doctor` shares). */
-import type { ArgsDef } from "citty";
+import type { ArgsDef } from "../../core/argv.ts";
 import { DEFAULT_KMS_IMAGE } from "../../core/compose/kms-compose.ts";
 import { UsageError } from "../../core/errors.ts";
+import type { Env } from "../../core/io.ts";
 import { DEFAULT_PORT_POLICY, inRanges } from "../../core/specs/ports.ts";
 import type { InstallFlags } from "../../host/install/plan.ts";
-import { negated } from "../shared/args.ts";
 
 export const installArgs = {
   simulate: { type: "boolean", description: "Use the VMM simulator (dstack-vmm-sim): no TDX/SGX/KVM needed, works unprivileged" },
@@ -84,7 +84,7 @@ function kmsPort(v: unknown): number {
   return p;
 }
 
-export function installFlagsFrom(a: Record<string, unknown>): InstallFlags {
+export function installFlagsFrom(a: Record<string, unknown>, env: Env): InstallFlags {
   if (a.expose !== undefined) {
     const dp = str(a["dashboard-port"]) ?? "9080";
     throw new UsageError(
@@ -113,7 +113,7 @@ export function installFlagsFrom(a: Record<string, unknown>): InstallFlags {
     cidStart: a["cid-start"] === undefined ? undefined : uint("--cid-start", a["cid-start"], 3, 0xffffffff - 1000),
     kmsPort: a["kms-port"] === undefined ? undefined : kmsPort(a["kms-port"]),
     kmsImage: String(a["kms-image"] ?? DEFAULT_KMS_IMAGE),
-    noKms: negated(a, "kms"),
+    noKms: a["no-kms"] === true,
     allowUnpinnedImage: a["allow-unpinned-image"] === true,
     useExistingKeyProvider: str(a["use-existing-key-provider"]),
     keyProviderPort: port("--key-provider-port", a["key-provider-port"] ?? 3443),
@@ -129,7 +129,7 @@ export function installFlagsFrom(a: Record<string, unknown>): InstallFlags {
             ref: String(a["source-ref"] ?? "next"),
           }
         : undefined,
-    devRoot: process.env.DSTACK_DEV_ROOT,
-    cpuinfo: process.env.DSTACK_CPUINFO,
+    devRoot: env.DSTACK_DEV_ROOT,
+    cpuinfo: env.DSTACK_CPUINFO,
   };
 }

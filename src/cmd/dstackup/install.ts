@@ -1,12 +1,13 @@
 import { existsSync, readFileSync, readlinkSync, rmSync } from "node:fs";
-import { defineCommand } from "citty";
 import { lineDiff } from "../../core/diff.ts";
 import { DstackError, RefusedError, UsageError } from "../../core/errors.ts";
+import type { Io } from "../../core/io.ts";
 import { formatJson } from "../../core/output.ts";
 import { applyInstall, NothingStartedError } from "../../host/install/apply.ts";
 import { type InstallPlan, planInstall } from "../../host/install/plan.ts";
 import { blocking, formatCheck } from "../../host/install/preflight.ts";
-import { dryRunArgs, negated, outputArgs, yesArgs } from "../shared/args.ts";
+import { dryRunArgs, outputArgs, yesArgs } from "../shared/args.ts";
+import { defineCommand } from "../shared/command.ts";
 import { out } from "../shared/log.ts";
 import { installArgs, installFlagsFrom } from "./install-args.ts";
 import { stderrProgress } from "./progress.ts";
@@ -65,20 +66,20 @@ export default defineCommand({
     ...yesArgs,
     ...outputArgs,
   },
-  async run({ args }) {
-    const flags = installFlagsFrom(args);
+  async run({ args, io, env }) {
+    const flags = installFlagsFrom(args, env);
     const timeout = Number(args.timeout);
     if (!Number.isFinite(timeout) || timeout <= 0)
       throw new UsageError(`--timeout must be a positive number of seconds (got ${args.timeout})`);
     const json = args.json === true;
     const quiet = args.quiet === true;
     const say = (s: string) => {
-      if (!quiet) process.stderr.write(`${s}\n`);
+      if (!quiet) io.stderr(`${s}\n`);
     };
     say(`dstackup install${flags.simulate ? " --simulate" : ""} — preflight`);
     const plan = await planInstall(flags);
     try {
-      return await runPlan(plan, args, json, quiet, timeout, say);
+      return await runPlan(plan, args, io, json, quiet, timeout, say);
     } finally {
       if (plan.bundleDir) rmSync(plan.bundleDir, { recursive: true, force: true });
     }
@@ -87,7 +88,8 @@ export default defineCommand({
 
 async function runPlan(
   plan: InstallPlan,
-  args: { "dry-run"?: boolean; "no-start"?: boolean },
+  args: { "dry-run"?: boolean | undefined; "no-start"?: boolean | undefined },
+  io: Io,
   json: boolean,
   quiet: boolean,
   timeout: number,
@@ -96,7 +98,7 @@ async function runPlan(
   for (const c of plan.checks) say(formatCheck(c));
   const failed = blocking(plan.checks);
   if (failed.length) {
-    if (json) out(formatJson({ ok: false, refused: failed.map((c) => ({ check: c.name, detail: c.detail, fix: c.fix })) }));
+    if (json) out(io, formatJson({ ok: false, refused: failed.map((c) => ({ check: c.name, detail: c.detail, fix: c.fix })) }));
     throw new RefusedError(`preflight failed (${failed.map((c) => c.name).join(", ")}); nothing was changed`, {
       hint: `fix the above, or demote a check with --ignore-preflight-errors ${failed.map((c) => c.name).join(",")}`,
     });
@@ -108,6 +110,7 @@ async function runPlan(
   if (args["dry-run"]) {
     if (json) {
       out(
+        io,
         formatJson({
           dryRun: true,
           files: plan.files.map((f) => ({
@@ -127,13 +130,13 @@ async function runPlan(
           ports: { dashboard: plan.cfg.dashboardPort, auth: plan.cfg.authPort, kms: plan.cfg.kmsPort || null },
         }),
       );
-    } else out(describePlan(plan, actions));
+    } else out(io, describePlan(plan, actions));
     return 0;
   }
   say("dstackup install — apply");
   let r: Awaited<ReturnType<typeof applyInstall>>;
   try {
-    r = await applyInstall(plan, stderrProgress(quiet), { timeoutMs: timeout * 1000, noStart: negated(args, "start") });
+    r = await applyInstall(plan, stderrProgress(io, quiet), { timeoutMs: timeout * 1000, noStart: args["no-start"] === true });
   } catch (e) {
     if (e instanceof NothingStartedError) throw e; // its hint already says there is nothing to undo
     // Past preflight, a failure can leave daemons running: say how to see and undo it.
@@ -146,6 +149,7 @@ async function runPlan(
   const nothing = r.changed.length === 0 && Object.values(r.services).every((a) => a === "unchanged");
   if (json) {
     out(
+      io,
       formatJson({
         ok: true,
         changed: r.changed,
@@ -169,6 +173,6 @@ async function runPlan(
     `status:    dstackup status${plan.layout.prefix ? ` --prefix ${plan.layout.prefix}` : ""}`,
     `deploy an app with: ${dstack} run nginx -p 8080:80`,
   ];
-  out(lines.join("\n"));
+  out(io, lines.join("\n"));
   return r.kms && r.kms.boot !== "booted" ? 1 : 0;
 }

@@ -1,13 +1,14 @@
 /** Install/destroy progress lines on stderr (stdout stays for the summary or --json). */
+import type { Io } from "../../core/io.ts";
 import type { Progress } from "../../core/progress.ts";
 
-export function stderrProgress(quiet: boolean): Progress {
+export function stderrProgress(io: Io, quiet: boolean): Progress {
   const w = (s: string) => {
-    if (!quiet) process.stderr.write(`${s}\n`);
+    if (!quiet) io.stderr(`${s}\n`);
   };
   return {
     step: (m) => w(`  [..]   ${m}`),
     ok: (m) => w(`  [ok]   ${m}`),
-    warn: (m) => process.stderr.write(`  [!]    ${m}\n`),
+    warn: (m) => io.stderr(`  [!]    ${m}\n`),
   };
 }

@@ -1,16 +1,16 @@
-import { defineCommand } from "citty";
 import { NotFoundError } from "../../core/errors.ts";
 import { resolveLayout } from "../../core/layout.ts";
 import { formatJson } from "../../core/output.ts";
 import { readInstallState } from "../../host/install/state.ts";
 import { checkHealth } from "../../host/services/health.ts";
 import { outputArgs, prefixArgs } from "../shared/args.ts";
+import { defineCommand } from "../shared/command.ts";
 import { out } from "../shared/log.ts";
 
 export default defineCommand({
   meta: { name: "status", description: "Each component of the install and its health (exit 0 healthy, 1 degraded)" },
   args: { ...prefixArgs, instance: { type: "string", description: "systemd unit suffix" }, ...outputArgs },
-  async run({ args }) {
+  async run({ args, io }) {
     const layout = resolveLayout({ prefix: args.prefix, instance: args.instance });
     const st = readInstallState(layout.stateFile);
     if (!st) {
@@ -21,6 +21,7 @@ export default defineCommand({
     const h = await checkHealth(layout, st);
     if (args.json) {
       out(
+        io,
         formatJson({
           ...h,
           platform: st.platform,
@@ -37,7 +38,7 @@ export default defineCommand({
         if (!c.ok && c.hint) lines.push(`      ${"".padEnd(22)} next: ${c.hint}`);
       }
       lines.push(h.healthy ? "healthy" : "degraded");
-      out(lines.join("\n"));
+      out(io, lines.join("\n"));
     }
     return h.healthy ? 0 : 1;
   },

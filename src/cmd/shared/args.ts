@@ -1,8 +1,8 @@
 /**
- * Flags shared by many commands. citty does not pass a parent's flags to a
- * subcommand, so each leaf spreads the groups it accepts.
+ * Flags shared by many commands. A parent's flags are not passed to a subcommand, so each leaf
+ * spreads the groups it accepts.
  */
-import type { ArgsDef } from "citty";
+import type { ArgsDef } from "../../core/argv.ts";
 
 export const outputArgs = {
   json: { type: "boolean", alias: "j", description: "Print JSON on stdout (logs stay on stderr)" },
@@ -32,17 +32,3 @@ export const yesArgs = {
 export const dryRunArgs = {
   "dry-run": { type: "boolean", description: "Print what would be done; change nothing" },
 } as const satisfies ArgsDef;
-
-/** citty gives a string for one occurrence and an array for repeats. */
-export function toList(v: unknown): string[] {
-  if (v === undefined || v === null || v === false) return [];
-  return (Array.isArray(v) ? v : [v]).map(String);
-}
-
-/**
- * A `--no-x` flag. citty parses `--no-x` as `x: false` (not `"no-x": true`), so
- * read both spellings.
- */
-export function negated(args: Record<string, unknown>, name: string): boolean {
-  return args[`no-${name}`] === true || args[name] === false;
-}

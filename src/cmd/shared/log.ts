@@ -1,21 +1,22 @@
 /**
- * The one logger: consola with every level routed to stderr, so stdout carries
- * only data (tables, --json). Level from -q/-v.
+ * Writing through the seam: `out` for data on stdout; the logger (consola) for everything else,
+ * built on the same Io with every level on stderr, so stdout carries only data (tables, --json).
  */
 import { type ConsolaInstance, createConsola } from "consola";
+import type { Io } from "../../core/io.ts";
 
-export const log: ConsolaInstance = createConsola({
-  stdout: process.stderr,
-  stderr: process.stderr,
-  level: 3,
-  formatOptions: { date: false },
-});
-
-export function setVerbosity(opts: { quiet?: boolean | undefined; verbose?: boolean | undefined }): void {
-  log.level = opts.quiet ? 1 : opts.verbose ? 4 : 3;
+/** Write data to stdout (never logs), ending with a newline. */
+export function out(io: Io, s: string): void {
+  io.stdout(s.endsWith("\n") ? s : `${s}\n`);
 }
 
-/** Write data to stdout (never logs). */
-export function out(s: string): void {
-  process.stdout.write(s.endsWith("\n") ? s : `${s}\n`);
+/** The logger of one command run; level from -q/-v. */
+export function createLogger(io: Io, opts: { quiet?: boolean | undefined; verbose?: boolean | undefined }): ConsolaInstance {
+  const stream = { write: (s: string) => io.stderr(s), isTTY: io.isTTY.stderr } as unknown as NodeJS.WriteStream;
+  return createConsola({
+    stdout: stream,
+    stderr: stream,
+    level: opts.quiet ? 1 : opts.verbose ? 4 : 3,
+    formatOptions: { date: false, colors: io.color },
+  });
 }

@@ -63,6 +63,9 @@ describe("dstack run → booted → rm", () => {
     const logs = await dstack(["logs", "nginx", "-n", "3"]);
     expect(logs.stdout.trim().split("\n")).toHaveLength(3);
     expect(logs.stdout).toContain("boot progress: done");
+    // getopt forms: the value attached (-n2), after = (-n=2, --lines=2)
+    for (const form of [["-n2"], ["-n=2"], ["--lines=2"], ["--lines", "2"]])
+      expect((await dstack(["logs", "nginx", ...form])).stdout.trim().split("\n")).toHaveLength(2);
     const busy = await dstack(["rm", "nginx"]);
     expect(busy.code).toBe(4);
     expect(busy.stderr).toContain("is running");

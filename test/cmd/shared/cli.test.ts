@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { defineCommand } from "citty";
-import { type Io, runTool } from "../../../src/cmd/shared/cli.ts";
+import { runTool } from "../../../src/cmd/shared/cli.ts";
+import { defineCommand } from "../../../src/cmd/shared/command.ts";
 import { DstackError, LockTimeoutError, NotFoundError, UsageError } from "../../../src/core/errors.ts";
+import { captureIo } from "../../helpers/cli.ts";
 
 let last: Record<string, unknown> = {};
 let calls: string[] = [];
@@ -11,7 +12,7 @@ const runCmd = defineCommand({
   args: {
     image: { type: "positional", required: true, description: "image" },
     name: { type: "string", alias: "n", description: "VM name" },
-    port: { type: "string", alias: "p", description: "port spec (repeatable)" },
+    port: { type: "string", alias: "p", description: "port spec (repeatable)", multiple: true },
     detach: { type: "boolean", alias: "d", description: "return at once" },
     json: { type: "boolean", alias: "j", description: "JSON" },
     "dry-run": { type: "boolean", description: "plan only" },
@@ -86,13 +87,11 @@ const root = defineCommand({
 });
 
 async function cli(...argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const io: Io = { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s) };
+  const io = captureIo();
   calls = [];
   last = {};
-  const code = await runTool("tool", root, argv, io);
-  return { code, stdout, stderr };
+  const code = await runTool("tool", root, argv, { io, env: {} });
+  return { code, stdout: io.out, stderr: io.err };
 }
 
 describe("runTool", () => {
@@ -103,7 +102,7 @@ describe("runTool", () => {
     expect(last.image).toBe("nginx");
     expect(last.name).toBe("web");
     expect(last.detach).toBe(true);
-    expect(last.port).toBe("8080:80");
+    expect(last.port).toEqual(["8080:80"]);
     expect(r.stdout).toBe("");
   });
   test("repeated flags give every value", async () => {
@@ -256,7 +255,7 @@ describe("runTool", () => {
       return Promise.resolve(defineCommand({ meta: { name, alias }, run: () => void calls.push(name) }));
     };
     const tree = defineCommand({ meta: { name: "t" }, subCommands: { a: lazy("a"), b: lazy("b", ["bee"]), c: lazy("c") } });
-    const io: Io = { stdout: () => {}, stderr: () => {} };
+    const io = { io: captureIo(), env: {} };
     calls = [];
     expect(await runTool("t", tree, ["a"], io)).toBe(0);
     expect(loaded).toEqual(["a"]);
@@ -265,6 +264,30 @@ describe("runTool", () => {
     expect(await runTool("t", tree, ["bee"], io)).toBe(0); // an alias needs them all
     expect(calls).toEqual(["a", "b"]);
     expect(await runTool("t", tree, ["--version"], io)).toBe(0);
+  });
+  test("getopt value forms: -n5, -n=5, --name=5, and a cluster ending in a valued flag", async () => {
+    for (const argv of [["-nweb"], ["-n=web"], ["--name=web"], ["-dnweb"], ["-dn", "web"]]) {
+      expect((await cli("run", "nginx", ...argv)).code).toBe(0);
+      expect(last.name).toBe("web");
+    }
+    expect(last.detach).toBe(true);
+  });
+  test("a default subcommand takes the flags given with no command; help names it", async () => {
+    const got: Record<string, unknown>[] = [];
+    const serve = defineCommand({
+      meta: { name: "serve", description: "Serve" },
+      args: { port: { type: "string", default: "1" } },
+      run: ({ args }) => void got.push(args),
+    });
+    const tree = defineCommand({ meta: { name: "d", description: "D" }, default: "serve", subCommands: { serve } });
+    const io = captureIo();
+    expect(await runTool("d", tree, ["--port", "9"], { io, env: {} })).toBe(0);
+    expect(await runTool("d", tree, [], { io, env: {} })).toBe(0);
+    expect(got.map((a) => a.port)).toEqual(["9", "1"]);
+    expect(await runTool("d", tree, ["help"], { io, env: {} })).toBe(0);
+    expect(io.out).toContain("With no command, d runs `serve`");
+    expect(await runTool("d", tree, ["--prot", "9"], { io, env: {} })).toBe(2);
+    expect(io.err).toContain('unknown flag --prot for "d serve" — did you mean --port?');
   });
   test("a lock timeout exits 75 and names the lock file", async () => {
     const r = await cli("locked");
