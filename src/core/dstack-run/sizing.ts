@@ -1,0 +1,36 @@
+/**
+ * The CVM a run gets from its resource ranges: the least each range allows
+ * (dstackai tries the cheapest offer first, which is the smallest that fits).
+ * A range without a minimum takes dstackai's default minimum, capped by its
+ * maximum (`cpu: ..64` → 2 vCPUs, `memory: ..4GB` → 4 GB).
+ */
+import type { Range } from "../dstack-yml/range.ts";
+import type { ResourcesSpec } from "../dstack-yml/resources.ts";
+
+export interface ChosenResources {
+  vcpu: number;
+  memoryMiB: number;
+  diskGiB: number;
+  gpus: number;
+}
+
+function least(r: Range<number>, fallback: number): number {
+  if (r.min !== undefined) return r.min;
+  return r.max !== undefined ? Math.min(fallback, r.max) : fallback;
+}
+
+export function chooseResources(r: ResourcesSpec): ChosenResources {
+  return {
+    vcpu: Math.max(1, least(r.cpu.count, 2)),
+    memoryMiB: Math.max(64, Math.ceil(least(r.memory, 8) * 1024)),
+    diskGiB: Math.max(1, Math.ceil(least(r.disk, 100))),
+    gpus: least(r.gpu.count, 0),
+  };
+}
+
+/** `cpu=2 mem=8GB disk=100GB` (+ ` gpu=N`), the offer form of §3.2. */
+export function formatChosen(c: ChosenResources, gpuName?: string): string {
+  const mem = c.memoryMiB % 1024 === 0 ? `${c.memoryMiB / 1024}GB` : `${Math.round((c.memoryMiB / 1024) * 100) / 100}GB`;
+  const base = `cpu=${c.vcpu} mem=${mem} disk=${c.diskGiB}GB`;
+  return c.gpus > 0 ? `${base} gpu=${gpuName ? `${gpuName}:` : ""}${c.gpus}` : base;
+}
