@@ -1,11 +1,13 @@
 /**
  * The allowlist file: every read-modify-write holds the exclusive flock on
  * `<allowlist>.lock` (interlocking with upstream tools and flock(1)) and ends
- * with an atomic replace, so the webhook never reads a torn file.
+ * with an atomic replace, so the webhook never reads a torn file. Under that
+ * lock no writer of ours is mid-write, so temp files left by writers that were
+ * killed mid-write are swept then (sweepStaleTemps).
  */
 
 import { DstackError, NotFoundError } from "../core/errors.ts";
-import { readTextIfExists, withLock, writeAtomic } from "../core/fsutil.ts";
+import { sweepStaleTemps, withLock, writeAtomic } from "../core/fsutil.ts";
 import {
   type Allowlist,
   AllowlistError,
@@ -15,22 +17,37 @@ import {
   withAppHash,
   withoutApp,
 } from "./allowlist.ts";
+import { AllowlistReadError, readAllowlistText } from "./allowlist-read.ts";
+
+const INSTALL_HINT = "run `dstackup install` first, or check the --allowlist path";
+
+/** The file's text, or undefined when it does not exist; any other failure says why. */
+function readText(path: string): string | undefined {
+  try {
+    return readAllowlistText(path);
+  } catch (e) {
+    if (e instanceof AllowlistReadError && e.code === "ENOENT") return undefined;
+    const hint = e instanceof AllowlistReadError && e.code === "EACCES" ? "it is usually root-owned — run with sudo" : undefined;
+    throw new DstackError(`allowlist ${path} ${(e as Error).message}`, 1, hint ? { hint } : {});
+  }
+}
 
 export function readAllowlistFile(path: string): Allowlist {
-  let text: string | undefined;
-  try {
-    text = readTextIfExists(path);
-  } catch (e) {
-    throw new DstackError(`reading allowlist ${path}: ${(e as Error).message}`, 1, { hint: "it is usually root-owned — run with sudo" });
-  }
-  if (text === undefined)
-    throw new NotFoundError(`allowlist ${path} does not exist`, { hint: "run `dstackup install` first, or check the --allowlist path" });
+  const text = readText(path);
+  if (text === undefined) throw new NotFoundError(`allowlist ${path} does not exist`, { hint: INSTALL_HINT });
   try {
     return parseAllowlist(text);
   } catch (e) {
     if (e instanceof AllowlistError) throw new AllowlistError(`allowlist ${path}: ${e.message}`, e.path);
     throw e;
   }
+}
+
+export interface UpdateOptions {
+  mustExist?: boolean;
+  timeoutMs?: number;
+  /** Let keys that spell one app id twice through (for an edit that removes them all). */
+  collisions?: "allow";
 }
 
 /**
@@ -40,17 +57,15 @@ export function readAllowlistFile(path: string): Allowlist {
 export async function updateAllowlist(
   path: string,
   fn: (list: Allowlist) => Allowlist,
-  opts: { mustExist?: boolean; timeoutMs?: number } = {},
+  opts: UpdateOptions = {},
 ): Promise<{ list: Allowlist; changed: boolean; created: boolean }> {
   return withLock(
     path,
     () => {
-      const text = readTextIfExists(path);
-      if (text === undefined && opts.mustExist)
-        throw new NotFoundError(`allowlist ${path} does not exist`, {
-          hint: "run `dstackup install` first, or check the --allowlist path",
-        });
-      const cur = text === undefined ? emptyAllowlist() : parseAllowlistAt(path, text);
+      sweepStaleTemps(path);
+      const text = readText(path);
+      if (text === undefined && opts.mustExist) throw new NotFoundError(`allowlist ${path} does not exist`, { hint: INSTALL_HINT });
+      const cur = text === undefined ? emptyAllowlist() : parseAllowlistAt(path, text, opts.collisions);
       const next = fn(cur);
       const out = serializeAllowlist(next);
       if (text !== undefined && out === text) return { list: next, changed: false, created: false };
@@ -62,9 +77,9 @@ export async function updateAllowlist(
   );
 }
 
-function parseAllowlistAt(path: string, text: string): Allowlist {
+function parseAllowlistAt(path: string, text: string, collisions?: "allow"): Allowlist {
   try {
-    return parseAllowlist(text);
+    return parseAllowlist(text, collisions ? { collisions } : {});
   } catch (e) {
     if (e instanceof AllowlistError) {
       throw new AllowlistError(
@@ -95,6 +110,7 @@ export async function unregisterAppHash(path: string, appId: string, hash: strin
   return { removed: (await revokeApp(path, appId, hash)).removed > 0 };
 }
 
+/** Withdraw an app (or one of its hashes) under every key that spells its id; a file whose keys collide is accepted, since this repairs it. */
 export async function revokeApp(path: string, appId: string, hash?: string): Promise<{ removed: number }> {
   let removed = 0;
   await updateAllowlist(
@@ -104,7 +120,7 @@ export async function revokeApp(path: string, appId: string, hash?: string): Pro
       removed = r.removed;
       return r.list;
     },
-    { mustExist: true },
+    { mustExist: true, collisions: "allow" },
   );
   return { removed };
 }

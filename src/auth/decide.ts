@@ -6,7 +6,7 @@
  * Opt-in (auth-simple's stricter policy): allowedTcbStatuses / allowedAdvisoryIds
  * in the allowlist turn on the TCB status / advisory checks, first.
  */
-import { type Allowlist, normalizeHex } from "./allowlist.ts";
+import { type Allowlist, AllowlistError, normalizeHex } from "./allowlist.ts";
 
 export interface BootInfo {
   teeVariant: string;
@@ -80,8 +80,9 @@ export function compileAllowlist(list: Allowlist): Compiled {
   const apps = new Map<string, { hashes: Set<string>; devices: Set<string>; anyDevice: boolean }>();
   for (const [k, r] of Object.entries(list.apps)) {
     const key = normalizeHex(k);
-    if (!apps.has(key))
-      apps.set(key, { hashes: set(r.composeHashes), devices: set(r.devices), anyDevice: r.allowAnyDevice || r.devices.length === 0 });
+    // parseAllowlist refuses such a file; one built otherwise must not let either spelling decide
+    if (apps.has(key)) throw new AllowlistError(`apps: two keys are the same app id ${key}`, `apps.${k}`);
+    apps.set(key, { hashes: set(r.composeHashes), devices: set(r.devices), anyDevice: r.allowAnyDevice || r.devices.length === 0 });
   }
   return {
     gatewayAppId: list.gatewayAppId,

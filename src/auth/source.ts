@@ -3,19 +3,21 @@
  * when the file changed. Every decision uses a fresh stat of the file; the parse is
  * cached on its identity (device, inode, size, mtime and ctime in ns; see
  * file-identity.ts), so an update by rename (new inode) is seen by the very next
- * request. A missing, unreadable or invalid file yields an error: the caller
- * denies everything (fail closed).
+ * request. A missing, unreadable or invalid file, or one that is not a regular
+ * file or is over the size cap (allowlist-read.ts), yields an error at once:
+ * the caller denies everything (fail closed).
  *
  * `load()` stats now. `nextLoad()` is what the server uses: the stat is taken
- * at the end of the current event-loop turn, once for every request that asked
- * during that turn. Each of those requests had fully arrived before it asked,
- * so the stat that decides a request is always taken after that request
+ * in a microtask queued by the first request that asks, once for every request
+ * that asks before it runs. Each of those requests had fully arrived before it
+ * asked, so the stat that decides a request is always taken after that request
  * arrived, exactly as a stat of its own would be; a request that asks after
- * the stat has started waits for the next one. Under load one stat serves a
- * whole turn's requests (about 30 with 50 connections) instead of one each.
+ * the stat has started waits for the next one. A microtask, not a later
+ * event-loop turn (setImmediate): Bun drops a connection whose pipelined
+ * requests wait for a macrotask, answering none of them.
  */
-import { readFileSync } from "node:fs";
 import { type Allowlist, parseAllowlist } from "./allowlist.ts";
+import { AllowlistReadError, readAllowlistText } from "./allowlist-read.ts";
 import { type Compiled, compileAllowlist } from "./decide.ts";
 import { FileIdentity } from "./file-identity.ts";
 
@@ -37,10 +39,10 @@ export class AllowlistSource {
 
   private next: Promise<Loaded> | undefined;
 
-  /** The allowlist as of a stat taken after this call, shared by every call in this event-loop turn. */
+  /** The allowlist as of a stat taken after this call, shared by every call made before that stat. */
   nextLoad(): Promise<Loaded> {
     this.next ??= new Promise<Loaded>((resolve, reject) =>
-      setImmediate(() => {
+      queueMicrotask(() => {
         this.next = undefined; // a call from here on waits for a later stat
         try {
           resolve(this.load());
@@ -66,10 +68,11 @@ export class AllowlistSource {
     const key = p.same ? (this.cached?.key ?? "") : p.key;
     let loaded: Loaded;
     try {
-      const list = parseAllowlist(readFileSync(this.path, "utf8"));
+      const list = parseAllowlist(readAllowlistText(this.path));
       loaded = { ok: true, list, compiled: compileAllowlist(list), key };
     } catch (e) {
-      loaded = { ok: false, error: `${this.path}: ${(e as Error).message}`, key };
+      const sep = e instanceof AllowlistReadError ? " " : ": ";
+      loaded = { ok: false, error: `${this.path}${sep}${(e as Error).message}`, key };
     }
     return this.remember(loaded);
   }

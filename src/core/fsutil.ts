@@ -19,8 +19,10 @@ import {
   closeSync,
   constants,
   fsyncSync,
+  lstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   statSync,
@@ -55,7 +57,7 @@ export function writeAtomic(path: string, data: string | Uint8Array, opts: Write
   if (opts.mkdirs !== false) mkdirSync(dir, { recursive: true, mode: 0o755 });
   const prev = existingStat(path);
   const mode = prev && !opts.forceMode ? prev.mode & 0o7777 : (opts.mode ?? 0o644);
-  const tmp = join(dir, `.${basename(path)}.tmp-${randomBytes(6).toString("hex")}`);
+  const tmp = join(dir, `${tempPrefix(path)}${randomBytes(6).toString("hex")}`);
   // O_EXCL: never follow or reuse a file someone planted under the temp name.
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_CLOEXEC, mode);
   let renamed = false;
@@ -96,6 +98,41 @@ export function writeAtomic(path: string, data: string | Uint8Array, opts: Write
     }
     throw err;
   }
+}
+
+/** The name writeAtomic's temp files of `path` start with (then 12 hex digits). */
+function tempPrefix(path: string): string {
+  return `.${basename(path)}.tmp-`;
+}
+
+/**
+ * Remove the temp files writeAtomic(path) left behind when its writer was
+ * killed mid-write. Call it only while holding the lock every writer of `path`
+ * holds (withLock): then no live writer has a temp file there. Only regular
+ * files with exactly that name shape are removed; returns how many.
+ */
+export function sweepStaleTemps(path: string): number {
+  const dir = dirname(path);
+  const prefix = tempPrefix(path);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !/^[0-9a-f]{12}$/.test(name.slice(prefix.length))) continue;
+    const p = join(dir, name);
+    try {
+      if (!lstatSync(p).isFile()) continue;
+      unlinkSync(p);
+      removed++;
+    } catch {
+      /* gone already, or not ours to remove */
+    }
+  }
+  return removed;
 }
 
 function fsyncDir(dir: string): void {

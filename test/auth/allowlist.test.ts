@@ -14,8 +14,8 @@ describe("allowlist model", () => {
     expect(normalizeHex("  0XABcd ")).toBe("abcd");
   });
 
-  test("defaults fill missing fields; unknown keys are ignored; wrong types name the field", () => {
-    const l = parseAllowlist(`{"apps":{"${A}":{"composeHashes":["${H1}"]}},"extra":1}`);
+  test("defaults fill missing fields; wrong types and unknown keys name the field", () => {
+    const l = parseAllowlist(`{"apps":{"${A}":{"composeHashes":["${H1}"]}}}`);
     expect(l.osImages).toEqual([]);
     expect(l.apps[A]).toEqual({ composeHashes: [H1], devices: [], allowAnyDevice: false });
     expect(() => parseAllowlist(`{"apps":{"${A}":{"composeHashes":"x"}}}`)).toThrow(`apps.${A}.composeHashes`);

@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type DecisionLog, makeWebhook } from "../../src/auth/server.ts";
 import { AllowlistSource, type Loaded } from "../../src/auth/source.ts";
-import { DIST, runBin } from "../helpers/run.ts";
+import { runBin } from "../helpers/run.ts";
+import { serveBinary } from "./serve-binary.ts";
 
 const IMG = "0x1fbb0cf9cc6cfbf23d6b779776fabad2c5403d643badb9e5e238615e4960a78a";
 const base = {
@@ -40,26 +41,6 @@ function setup(config: unknown) {
     return { status: r.status, body: (await r.json()) as { isAllowed: boolean; reason: string; gatewayAppId: string; error?: string } };
   };
   return { path, dir, fetch, call, logs, changes, write: (c: unknown) => writeFileSync(path, JSON.stringify(c)) };
-}
-
-/** The compiled dstack-auth serving `path` on a free port, once it answers GET /. */
-async function serveBinary(path: string, opts: { args?: string[]; stderr?: "pipe" | "ignore" } = {}) {
-  const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
-  const port = probe.port!;
-  probe.stop(true);
-  const p = Bun.spawn([join(DIST, "dstack-auth"), "--config", path, "--port", String(port), ...(opts.args ?? [])], {
-    stdout: "ignore",
-    stderr: opts.stderr ?? "ignore",
-  });
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/`)).ok) return { p, port, url: `http://127.0.0.1:${port}` };
-    } catch {
-      await Bun.sleep(30);
-    }
-  }
-  p.kill("SIGKILL");
-  throw new Error(`dstack-auth did not answer on port ${port}`);
 }
 
 describe("decisions (§3.1 adapted, §3.2)", () => {

@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import { type Allowlist, type AllowlistError, parseAllowlist } from "../../auth/allowlist.ts";
+import { type AllowlistReadError, readAllowlistText } from "../../auth/allowlist-read.ts";
 import { NotFoundError, RefusedError } from "../../core/errors.ts";
 import { formatJson } from "../../core/output.ts";
 import { defineCommand } from "../shared/command.ts";
@@ -13,9 +13,12 @@ export default defineCommand({
     const path = allowlistPath(args);
     let text: string;
     try {
-      text = readFileSync(path, "utf8");
+      text = readAllowlistText(path);
     } catch (e) {
-      throw new NotFoundError(`cannot read ${path}: ${(e as Error).message}`);
+      const err = e as AllowlistReadError;
+      if (err.code === "ENOENT") throw new NotFoundError(`${path} does not exist`);
+      if (args.json) out(io, formatJson({ valid: false, path, field: "", error: err.message }));
+      throw new RefusedError(`${path} ${err.message}`, { hint: "the webhook denies every app until it is a readable regular file" });
     }
     let list: Allowlist;
     try {

@@ -1,6 +1,7 @@
 /** `dstackup status`: each component of an install and its health. */
 import { readFileSync } from "node:fs";
 import { parseAllowlist } from "../../auth/allowlist.ts";
+import { readAllowlistText } from "../../auth/allowlist-read.ts";
 import { KMS_VM_NAME } from "../../core/compose/kms-compose.ts";
 import type { Layout } from "../../core/layout.ts";
 import { connectVmm } from "../../core/vmm/client.ts";
@@ -74,7 +75,7 @@ export async function checkHealth(layout: Layout, st: InstallState): Promise<Hea
   }
   const alPath = st.allowlist_path ?? layout.allowlistPath;
   try {
-    const al = parseAllowlist(readFileSync(alPath, "utf8"));
+    const al = parseAllowlist(readAllowlistText(alPath));
     const apps = Object.entries(al.apps ?? {});
     const hashes = apps.reduce((n, [, a]) => n + ((a as { composeHashes?: string[] }).composeHashes?.length ?? 0), 0);
     c.push({

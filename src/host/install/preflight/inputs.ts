@@ -1,6 +1,7 @@
 /** Preflight checks of the files the install takes as they are: the allowlist a re-run keeps, the guest image it pins. */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { parseAllowlist } from "../../../auth/allowlist.ts";
+import { readAllowlistText } from "../../../auth/allowlist-read.ts";
 import type { DstackError } from "../../../core/errors.ts";
 import { MIN_IMAGE_VERSION, versionAtLeast } from "../../../core/images/image-version.ts";
 import type { ImageEntry } from "../../images/images.ts";
@@ -10,7 +11,7 @@ import type { CheckResult } from "./result.ts";
 export function checkAllowlist(path: string): CheckResult | undefined {
   if (!existsSync(path)) return undefined;
   try {
-    parseAllowlist(readFileSync(path, "utf8"));
+    parseAllowlist(readAllowlistText(path));
     return { name: "allowlist", ok: true, detail: `${path} is valid (its registered apps are kept)` };
   } catch (e) {
     return {
