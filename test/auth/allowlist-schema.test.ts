@@ -124,6 +124,14 @@ describe("keys that normalise to one app id", () => {
     expect(await webhookReason(path)).toBe("app not registered");
   });
 
+  test("`dstack allowlist revoke APP` (the binary) removes every spelling in one call", async () => {
+    const path = file(colliding);
+    const r = await runBin("dstack", ["allowlist", "revoke", A, "--allowlist", path, "--json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).removed).toBe(2);
+    expect(Object.keys(parseAllowlist(readFileSync(path, "utf8")).apps)).toEqual(["bb".repeat(20)]);
+  });
+
   test("revoke --hash takes the hash from every spelling", async () => {
     const path = file(JSON.stringify({ apps: { [`0x${A}`]: { composeHashes: [H, "33".repeat(32)] }, [A]: { composeHashes: [H] } } }));
     expect((await revokeApp(path, A, H)).removed).toBe(2);

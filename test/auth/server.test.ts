@@ -396,8 +396,8 @@ describe("freshness across threads, with requests in flight together", () => {
   }, 60_000);
 });
 
-describe("AllowlistSource.nextLoad: one stat per event-loop turn, taken after every request that asked", () => {
-  test("calls in one turn share a stat taken after the last of them; a call after that stat waits for a new one", async () => {
+describe("AllowlistSource.nextLoad: one stat per batch, taken after every request that asked", () => {
+  test("calls made before the stat runs share it, taken after the last of them; a call after that stat waits for a new one", async () => {
     const s = setup({ gatewayAppId: "1" });
     const source = new AllowlistSource(s.path);
     const gw = (l: Loaded) => (l.ok ? l.list.gatewayAppId : `error: ${l.error}`);
