@@ -201,7 +201,8 @@ export async function applyInstall(plan: InstallPlan, p: Progress, opts: { timeo
     links: plan.links.map(([l]) => l),
     created_dirs: [...created].sort(),
     preexisting_entries: preexisting,
-    ...(plan.prev?.vmm_config_sha256 ? { vmm_config_sha256: plan.prev.vmm_config_sha256 } : {}),
+    // set below once the VMM runs this vmm.toml; here so that the key keeps its place in the file
+    vmm_config_sha256: plan.prev?.vmm_config_sha256 || undefined,
     created_paths: [...createdPaths].sort(),
     installed_at: plan.prev?.installed_at ?? now,
     updated_at: plan.prev?.updated_at ?? now,
@@ -241,8 +242,7 @@ export async function applyInstall(plan: InstallPlan, p: Progress, opts: { timeo
     if (kms.updated?.length) changed.push(`kms cvm ${kms.vmId} (${kms.updated.join(", ")})`);
   }
   if (changed.length || Object.values(services).some((a) => a !== "unchanged")) state.updated_at = now;
-  const prevText = plan.prev ? JSON.stringify(plan.prev) : undefined;
-  if (prevText !== JSON.stringify(state)) writeInstallState(layout.stateFile, state);
+  writeInstallState(layout.stateFile, state);
   return { changed, unchanged, services, kms, state, clientUrl, kmsUrl };
 }
 

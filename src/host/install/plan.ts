@@ -276,12 +276,12 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
   const cids = chooseCids(co.cidRanges, flags.cidStart ?? prev?.cid_start);
 
   // guest image and pin
-  const imageChoice: ImageChoice = { kmsMode, requested: flags.image, imageDir: layout.imageDir };
+  const imageChoice: ImageChoice = { kmsMode, simulate: flags.simulate, requested: flags.image, imageDir: layout.imageDir };
   try {
     imageChoice.image = bundle.image ?? resolveImage(layout.imageDir, flags.image, { requireDigest: kmsMode && !flags.allowUnpinnedImage });
   } catch (e) {
-    if (flags.simulate && !(flags.image && readImage(layout.imageDir, flags.image)))
-      imageChoice.createImage = flags.image ?? DEFAULT_SIM_IMAGE;
+    // --simulate generates its own guest image, unless one is named: a named image must exist
+    if (flags.simulate && !flags.image) imageChoice.createImage = DEFAULT_SIM_IMAGE;
     else imageChoice.error = e as DstackError;
   }
   const { image, createImage } = imageChoice;
@@ -295,13 +295,14 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
       devRoot: flags.devRoot,
       qemu: flags.qemu,
       installDirs: [layout.configDir, layout.stateDir, layout.runDir, layout.libexecDir, layout.imageDir],
-      binaries: flags.simulate
-        ? undefined
-        : {
-            vmm: fromBundle(vmmArgv0[0]!) ?? vmmArgv0[0]!,
-            supervisor: fromBundle(supervisorBin) ?? supervisorBin,
-            buildFromSource: flags.buildFromSource,
-          },
+      binaries: {
+        simulate: flags.simulate,
+        vmm: fromBundle(vmmArgv0[0]!) ?? vmmArgv0[0]!,
+        supervisor: fromBundle(supervisorBin) ?? supervisorBin,
+        vmmFlag: flags.vmmBin,
+        supervisorFlag: flags.supervisorBin,
+        buildFromSource: flags.buildFromSource,
+      },
       keyProvider: ownKeyProvider,
       ports,
       cids,

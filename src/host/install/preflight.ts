@@ -29,8 +29,7 @@ export interface PreflightFacts {
   qemu: string;
   /** The directories the install writes into. */
   installDirs: string[];
-  /** Not looked for with --simulate (the simulator is this binary). */
-  binaries: BinariesFacts | undefined;
+  binaries: BinariesFacts;
   /** Only when we run our own key provider (TDX with the KMS). */
   keyProvider: KeyProviderFacts | undefined;
   ports: PortEntry[];
@@ -51,7 +50,7 @@ const PREFLIGHT = {
   kvm: (f) => (f.simulate ? undefined : checkKvm(f.devRoot)),
   qemu: (f) => (f.simulate ? undefined : checkQemu(f.qemu)),
   prefix: (f) => checkPrefixWritable(f.installDirs),
-  binaries: (f) => (f.binaries ? checkBinaries(f.binaries) : undefined),
+  binaries: (f) => checkBinaries(f.binaries),
   "key-provider": (f) => (f.keyProvider ? checkKeyProvider(f.keyProvider) : undefined),
   ports: (f) => checkPorts(f.ports),
   cids: (f) => checkCids(f.cids),

@@ -100,6 +100,8 @@ export function readClientState(path: string): ClientState | undefined {
   return out;
 }
 
+/** Write the state file, unless it already holds exactly these bytes (a no-change re-run writes nothing). */
 export function writeInstallState(path: string, state: InstallState): void {
-  writeAtomic(path, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644 });
+  const text = `${JSON.stringify(state, null, 2)}\n`;
+  if (readTextIfExists(path) !== text) writeAtomic(path, text, { mode: 0o644 });
 }

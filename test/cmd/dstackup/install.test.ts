@@ -79,10 +79,15 @@ describe("dstackup install --simulate (detached daemons)", () => {
   test("the same command again changes nothing and restarts nothing", async () => {
     const pidsBefore = readFileSync(join(s.prefix, "run/dstack", readPidName(s.prefix, "vmm")), "utf8");
     installedTree = treeHash(join(s.prefix, "etc"));
+    const stateFile = join(s.prefix, "var/lib/dstack/dstackup-state.json");
+    const stateBefore = statSync(stateFile);
     const r = await runBin("dstackup", ["install", ...s.flags]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("no change");
     expect(r.stderr).toContain("unchanged, not restarted");
+    // not even the state file is rewritten (same bytes would still be a new inode and mtime)
+    const stateAfter = statSync(stateFile);
+    expect([stateAfter.ino, stateAfter.mtimeMs]).toEqual([stateBefore.ino, stateBefore.mtimeMs]);
     expect(readFileSync(join(s.prefix, "run/dstack", readPidName(s.prefix, "vmm")), "utf8")).toBe(pidsBefore);
     expect(treeHash(join(s.prefix, "etc"))).toBe(installedTree);
   }, 120_000);

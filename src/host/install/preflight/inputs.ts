@@ -30,6 +30,7 @@ export interface ImageChoice {
   createImage?: string | undefined;
   error?: DstackError | undefined;
   kmsMode: boolean;
+  simulate: boolean;
   /** --image, if given. */
   requested: string | undefined;
   imageDir: string;
@@ -50,7 +51,13 @@ export function checkImage(c: ImageChoice): CheckResult {
         detail: `no guest image in ${c.imageDir}: deploying apps will need one (\`dstackup image pull\`)`,
       };
     }
-    return { name: "image", ok: false, detail: c.error.message, fix: c.error.hint ?? "pull one with `dstackup image pull`" };
+    const fix = c.error.hint ?? "pull one with `dstackup image pull`";
+    return {
+      name: "image",
+      ok: false,
+      detail: c.error.message,
+      fix: c.simulate && c.requested ? `leave out --image (--simulate generates a simulated guest image), or ${fix}` : fix,
+    };
   }
   const image = c.image;
   if (!image) return { name: "image", ok: true, detail: `${c.createImage} (simulated guest image, generated at install)` };

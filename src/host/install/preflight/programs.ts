@@ -18,14 +18,37 @@ export function checkQemu(path: string): CheckResult {
 }
 
 export interface BinariesFacts {
+  simulate: boolean;
   /** The dstack-vmm and supervisor to check (from --vmm-bin/--supervisor-bin, the bundle, or the layout). */
   vmm: string;
   supervisor: string;
+  /** --vmm-bin and --supervisor-bin as given. */
+  vmmFlag: string | undefined;
+  supervisorFlag: string | undefined;
   /** --build-from-source: they are built, not looked for. */
   buildFromSource?: { source?: string | undefined; repo: string; ref: string } | undefined;
 }
 
-export function checkBinaries(f: BinariesFacts): CheckResult {
+/** dstack-vmm and supervisor: there and executable, or buildable. A simulated host needs neither (none unless asked for). */
+export function checkBinaries(f: BinariesFacts): CheckResult | undefined {
+  const given = [f.vmmFlag && `--vmm-bin ${f.vmmFlag}`, f.supervisorFlag && `--supervisor-bin ${f.supervisorFlag}`].filter(Boolean);
+  if (f.simulate) {
+    if (!given.length) return undefined;
+    return {
+      name: "binaries",
+      ok: false,
+      detail: `${given.join(" and ")}: not used with --simulate (the simulated VMM is this program)`,
+      fix: "leave out --vmm-bin/--supervisor-bin, or leave out --simulate to run the real dstack-vmm",
+    };
+  }
+  if (f.buildFromSource && given.length) {
+    return {
+      name: "binaries",
+      ok: false,
+      detail: `${given.join(" and ")} with --build-from-source, which builds them`,
+      fix: "leave out --build-from-source to run the given binaries, or leave out --vmm-bin/--supervisor-bin to build them",
+    };
+  }
   if (f.buildFromSource) {
     // The PATH the build will run with (the sudo user's ~/.cargo/bin first): what is found here is what runs.
     const missing = ["git", "cargo"].filter((t) => !which(t, buildToolPath()));
