@@ -1,8 +1,7 @@
 /**
- * dstack's aggregate measurements of a TDX guest, from the TD report:
- * mr_system = sha256(MRTD ‖ RTMR0 ‖ RTMR1 ‖ RTMR2 ‖ sha256(key-provider info), or 32 zero bytes without one);
- * mr_aggregated = sha256(MRTD ‖ RTMR0 ‖ RTMR1 ‖ RTMR2 ‖ RTMR3), followed by
- * MRCONFIGID ‖ MROWNER ‖ MROWNERCONFIG when any of those is non-zero.
+ * dstack's aggregate measurement of a TDX guest, from the TD report:
+ * mr_aggregated = sha256(MRTD ‖ RTMR0 ‖ RTMR1 ‖ RTMR2 ‖ RTMR3 [‖ MRCONFIGID ‖ MROWNER ‖ MROWNERCONFIG]),
+ * the bracketed part only when one of those three is non-zero.
  */
 import { createHash } from "node:crypto";
 import type { TdReport } from "./quote.ts";
@@ -21,10 +20,4 @@ export function mrAggregatedOf(r: Mrs): string {
   const extra = [r.mrConfigId, r.mrOwner, r.mrOwnerConfig].map((v) => v ?? "0".repeat(96));
   if (extra.some((v) => /[^0]/.test(v))) parts.push(...extra);
   return sha256(parts);
-}
-
-/** keyProviderInfo: the raw bytes of the key-provider event's payload (hex), "" when there is none. */
-export function mrSystemOf(r: Mrs, keyProviderInfo: string): string {
-  const kp = keyProviderInfo ? sha256([keyProviderInfo]) : "0".repeat(64);
-  return sha256([r.mrTd, r.rtmr0, r.rtmr1, r.rtmr2, kp]);
 }

@@ -9,23 +9,39 @@ import { dstackService } from "./dstack-service.ts";
 import { kmsRootKeys, loadOrCreateKeyRoot } from "./key-root.ts";
 import { type Service, serveRpc } from "./rpc.ts";
 import { GuestState } from "./state.ts";
+import { tappdService } from "./tappd-service.ts";
+import { GuestCa } from "./tls.ts";
 import type { GuestAgent, GuestAgentOptions } from "./types.ts";
 
 export type { GuestAgent, GuestAgentOptions, GuestVmInfo } from "./types.ts";
 
-function listen(path: string, service: Service, mount: string, trim: string) {
+interface Listener {
+  path: string;
+  stop(): Promise<void>;
+}
+
+function listen(path: string, service: Service, mount: string, trim: string): Listener {
   rmSync(path, { force: true }); // a socket left by an earlier run (upstream binds with reuse = true)
-  return Bun.serve({ unix: path, fetch: (req) => serveRpc(req, service, mount, trim) });
+  const server = Bun.serve({ unix: path, fetch: (req) => serveRpc(req, service, mount, trim) });
+  return { path, stop: () => server.stop(true) };
+}
+
+async function stopAll(listeners: Listener[]): Promise<void> {
+  await Promise.all(listeners.map((l) => l.stop()));
+  for (const l of listeners) rmSync(l.path, { force: true });
 }
 
 export async function startGuestAgent(opts: GuestAgentOptions): Promise<GuestAgent> {
   const state = new GuestState(opts.vm, kmsRootKeys(loadOrCreateKeyRoot(opts.keyRootPath)));
-  const servers = [listen(opts.socketPath, dstackService(state), "/", "")];
-  const paths = [opts.socketPath];
-  return {
-    async close() {
-      await Promise.all(servers.map((s) => s.stop(true)));
-      for (const p of paths) rmSync(p, { force: true });
-    },
-  };
+  const ca = new GuestCa(state);
+  const listeners = [listen(opts.socketPath, dstackService(state, ca), "/", "")];
+  if (opts.legacySocketPath) {
+    try {
+      listeners.push(listen(opts.legacySocketPath, tappdService(state, ca), "/prpc/", "Tappd."));
+    } catch (e) {
+      await stopAll(listeners);
+      throw e;
+    }
+  }
+  return { close: () => stopAll(listeners) };
 }
