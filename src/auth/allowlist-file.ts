@@ -28,7 +28,7 @@ function readText(path: string): string | undefined {
   } catch (e) {
     if (e instanceof AllowlistReadError && e.code === "ENOENT") return undefined;
     const hint = e instanceof AllowlistReadError && e.code === "EACCES" ? "it is usually root-owned — run with sudo" : undefined;
-    throw new DstackError(`allowlist ${path} ${(e as Error).message}`, 1, hint ? { hint } : {});
+    throw new DstackError(`allowlist ${path} ${(e as Error).message}`, hint ? { hint } : {});
   }
 }
 

@@ -21,7 +21,7 @@
  *   serializeAllowlist(list)                 2-space JSON + newline
  */
 import * as v from "valibot";
-import { DstackError, ExitCode } from "../core/errors.ts";
+import { RefusedError } from "../core/errors.ts";
 
 const strList = v.array(v.string());
 
@@ -66,10 +66,11 @@ export function appsRecord(from?: Apps): Apps {
   return out;
 }
 
-export class AllowlistError extends DstackError {
+/** An allowlist that does not validate: the webhook denies everything until it is fixed. Exit 4. */
+export class AllowlistError extends RefusedError {
   readonly path: string;
   constructor(message: string, path: string) {
-    super(message, ExitCode.refused);
+    super(message);
     this.name = "AllowlistError";
     this.path = path;
   }

@@ -55,7 +55,7 @@ export async function deploy(c: VmmClient, r: DeployRequest, built: BuiltAppComp
   const st = await c.status({ brief: true });
   const clash = st.vms.find((v) => v.name === r.name && v.status !== "removing");
   if (clash) {
-    throw new DstackError(`a VM named "${r.name}" already exists (${clash.id}, ${clash.status})`, 1, {
+    throw new DstackError(`a VM named "${r.name}" already exists (${clash.id}, ${clash.status})`, {
       hint: `update it with \`dstack upgrade ${r.name} …\`, remove it with \`dstack rm -f ${r.name}\`, or pick another --name`,
     });
   }

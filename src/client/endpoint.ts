@@ -44,7 +44,7 @@ export function resolveEndpoint(f: EndpointFlags, environ: Env): Endpoint {
   if (!host && env("DSTACK_VMM_URL")) [host, source] = [env("DSTACK_VMM_URL"), "DSTACK_VMM_URL"];
   if (!host && st?.clientUrl) [host, source] = [st.clientUrl, layout.stateFile];
   if (!host) {
-    throw new DstackError(`no VMM endpoint: no --host, no DSTACK_HOST, and no install state at ${layout.stateFile}`, 1, {
+    throw new DstackError(`no VMM endpoint: no --host, no DSTACK_HOST, and no install state at ${layout.stateFile}`, {
       hint: `run \`dstackup install\` (or \`dstackup install --simulate --prefix DIR\` and pass --prefix DIR), or pass --host unix:/path/vmm.sock | http://HOST:PORT | ssh://user@host`,
     });
   }

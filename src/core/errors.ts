@@ -14,39 +14,50 @@ export interface ErrorOptions {
   cause?: unknown;
 }
 
-/** An error meant for the user: says what failed and why; `hint` says what to do next. */
+/** An error meant for the user: says what failed and why; `hint` says what to do next. Exit 1; the subclasses below say which other code. */
 export class DstackError extends Error {
-  readonly exitCode: number;
   readonly hint: string | undefined;
-  constructor(message: string, exitCode: number = ExitCode.failure, opts: ErrorOptions = {}) {
+  constructor(message: string, opts: ErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = "DstackError";
-    this.exitCode = exitCode;
     this.hint = opts.hint;
+  }
+  /** The code a command that ends with this error exits with. */
+  get exitCode(): number {
+    return ExitCode.failure;
   }
 }
 
 /** Bad command line: unknown flag or command, malformed value. Exit 2. */
 export class UsageError extends DstackError {
   constructor(message: string, opts: ErrorOptions = {}) {
-    super(message, ExitCode.usage, opts);
+    super(message, opts);
     this.name = "UsageError";
+  }
+  override get exitCode(): number {
+    return ExitCode.usage;
   }
 }
 
 /** A named thing (VM, app, file, image) does not exist. Exit 3. */
 export class NotFoundError extends DstackError {
   constructor(message: string, opts: ErrorOptions = {}) {
-    super(message, ExitCode.notFound, opts);
+    super(message, opts);
     this.name = "NotFoundError";
+  }
+  override get exitCode(): number {
+    return ExitCode.notFound;
   }
 }
 
 /** A safety check refused to go on (preflight, fail-closed validation). Exit 4. */
 export class RefusedError extends DstackError {
   constructor(message: string, opts: ErrorOptions = {}) {
-    super(message, ExitCode.refused, opts);
+    super(message, opts);
     this.name = "RefusedError";
+  }
+  override get exitCode(): number {
+    return ExitCode.refused;
   }
 }
 
@@ -54,10 +65,13 @@ export class RefusedError extends DstackError {
 export class LockTimeoutError extends DstackError {
   readonly lockPath: string;
   constructor(lockPath: string, timeoutMs: number) {
-    super(`timed out after ${timeoutMs} ms waiting for the lock ${lockPath}`, ExitCode.lockTimeout, {
+    super(`timed out after ${timeoutMs} ms waiting for the lock ${lockPath}`, {
       hint: `another process holds it; see who with \`fuser -v ${lockPath}\` and retry`,
     });
     this.name = "LockTimeoutError";
     this.lockPath = lockPath;
+  }
+  override get exitCode(): number {
+    return ExitCode.lockTimeout;
   }
 }

@@ -27,7 +27,7 @@ export function ephemeralRange(): [number, number] {
 /** An address we cannot bind at all (not on this host, no IPv6): no port there will ever be free. */
 function fatalBindError(address: string, e: NodeJS.ErrnoException): DstackError | undefined {
   if (e.code === "EADDRNOTAVAIL" || e.code === "EAFNOSUPPORT" || e.code === "EINVAL") {
-    return new DstackError(`cannot bind ${address} on this host (${e.code})`, 1, {
+    return new DstackError(`cannot bind ${address} on this host (${e.code})`, {
       hint: "use an address of this host in the port spec (e.g. 127.0.0.1), or give the host port explicitly",
     });
   }
@@ -107,7 +107,6 @@ export async function pickFreePort(protocol: Protocol, address: string = DEFAULT
     const [elo, ehi] = opts.ephemeral ?? ephemeralRange();
     throw new DstackError(
       `no ${protocol} host port to pick: the VMM allows ${ranges}, and ports in the ephemeral range ${elo}-${ehi}${(opts.minPort ?? 1024) > 1 ? " or below 1024" : ""} are not used`,
-      1,
       { hint: "give the host port explicitly (-p HOST:VM), or widen [cvm.port_mapping] range in vmm.toml" },
     );
   }
@@ -133,7 +132,7 @@ export async function pickFreePort(protocol: Protocol, address: string = DEFAULT
     if ((opts.taken ?? []).some((t) => mappingsOverlap(m, t))) continue;
     if (opts.probe === false || (await isPortFree(protocol, address, port))) return port;
   }
-  throw new DstackError(`no free ${protocol} host port found on ${address} after ${tried.size} tries in ${ranges}`, 1, {
+  throw new DstackError(`no free ${protocol} host port found on ${address} after ${tried.size} tries in ${ranges}`, {
     hint: "give the host port explicitly (-p HOST:VM)",
   });
 }

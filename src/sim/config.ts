@@ -1,7 +1,7 @@
 /** The parts of vmm.toml the simulator honours (reference/vmm.md §8), with the VMM's defaults. */
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { DstackError } from "../core/errors.ts";
+import { NotFoundError, UsageError } from "../core/errors.ts";
 import { parseToml } from "../core/render/toml.ts";
 import type { PortRange } from "../core/specs/ports.ts";
 import { portPolicyOf } from "../core/specs/vmm-port-policy.ts";
@@ -39,7 +39,7 @@ export function parseAddress(a: string, base: string): SimConfig["address"] {
     return { kind: "unix", path: isAbsolute(p) ? p : resolve(base, p) };
   }
   const m = /^(?:tcp:)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(a);
-  if (!m) throw new DstackError(`vmm.toml: cannot parse address ${JSON.stringify(a)} (expected unix:PATH or tcp:HOST:PORT)`, 2);
+  if (!m) throw new UsageError(`vmm.toml: cannot parse address ${JSON.stringify(a)} (expected unix:PATH or tcp:HOST:PORT)`);
   return { kind: "tcp", host: m[1]!.replace(/^\[|\]$/g, ""), port: m[2] ? Number(m[2]) : 8000 };
 }
 
@@ -48,7 +48,7 @@ export function loadSimConfig(path: string): SimConfig {
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
-    throw new DstackError(`cannot read ${path}: ${(e as Error).message}`, 3);
+    throw new NotFoundError(`cannot read ${path}: ${(e as Error).message}`);
   }
   const t = parseToml(text, path);
   const base = dirname(resolve(path));

@@ -1,5 +1,5 @@
 import { type DecisionLog, makeWebhook } from "../../auth/server.ts";
-import { DstackError, ExitCode, UsageError } from "../../core/errors.ts";
+import { DstackError, UsageError } from "../../core/errors.ts";
 import { defineCommand } from "../shared/command.ts";
 import { allowlistPath, configArgs } from "./paths.ts";
 
@@ -79,17 +79,13 @@ export default defineCommand({
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       const where = `http://${args.address}:${port}`;
-      throw new DstackError(
-        `cannot listen on ${where}: ${code === "EADDRINUSE" ? "the port is in use" : (e as Error).message}`,
-        ExitCode.failure,
-        {
-          hint:
-            code === "EADDRINUSE"
-              ? `another process (maybe another dstack-auth) holds port ${port}: stop it or choose another --port`
-              : "--address must be an address of this host (default 127.0.0.1), --port a free port",
-          cause: e,
-        },
-      );
+      throw new DstackError(`cannot listen on ${where}: ${code === "EADDRINUSE" ? "the port is in use" : (e as Error).message}`, {
+        hint:
+          code === "EADDRINUSE"
+            ? `another process (maybe another dstack-auth) holds port ${port}: stop it or choose another --port`
+            : "--address must be an address of this host (default 127.0.0.1), --port a free port",
+        cause: e,
+      });
     }
     line(
       { event: "listening", address: args.address, port: server.port, config: path },

@@ -20,13 +20,12 @@ export async function waitBooted(c: VmmClient, vm: Pick<VmInfo, "id" | "name">, 
     if (b.timedOut) {
       throw new DstackError(
         `started, but the boot has not finished within ${Math.round(timeoutMs / 1000)} s (${b.reason}); it keeps booting`,
-        1,
         {
           hint: `follow it with \`dstack logs -f ${vm.name}\``,
         },
       );
     }
-    throw new DstackError(`boot failed: ${b.reason}`, 1, { hint: `dstack logs ${vm.name}` });
+    throw new DstackError(`boot failed: ${b.reason}`, { hint: `dstack logs ${vm.name}` });
   } finally {
     pr.done();
   }

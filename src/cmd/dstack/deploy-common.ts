@@ -159,13 +159,12 @@ export async function runDeploy(args: A, io: Io, env: Env, src: DeploySource): P
       if (timedOut) {
         throw new DstackError(
           `${res.name} has not finished booting within --timeout ${args.timeout ?? DEFAULTS.timeout} (${booted.reason}); it keeps booting`,
-          1,
           {
             hint: `follow it with \`dstack logs -f ${res.name}\` or \`dstack ps\``,
           },
         );
       }
-      throw new DstackError(`${res.name} did not boot: ${booted.reason}`, 1, { hint: `dstack logs ${res.name}` });
+      throw new DstackError(`${res.name} did not boot: ${booted.reason}`, { hint: `dstack logs ${res.name}` });
     }
     return 0;
   } finally {

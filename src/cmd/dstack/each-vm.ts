@@ -1,5 +1,5 @@
 /** What stop, start, restart and rm share: one VM or several, by name or id prefix; one result line each. */
-import { DstackError, RefusedError } from "../../core/errors.ts";
+import { RefusedError, UsageError } from "../../core/errors.ts";
 import type { Env, Io } from "../../core/io.ts";
 import { formatJson } from "../../core/output.ts";
 import type { VmmClient } from "../../core/vmm/client.ts";
@@ -15,7 +15,7 @@ export async function forEachVm(
   fn: (c: VmmClient, vm: VmInfo) => Promise<string>,
 ): Promise<number> {
   const refs = args._.map(String);
-  if (refs.length === 0) throw new DstackError("name at least one VM (name or id prefix)", 2);
+  if (refs.length === 0) throw new UsageError("name at least one VM (name or id prefix)");
   const { c } = await openClient(args as never, io, env);
   const results: { vm: string; id: string; result: string }[] = [];
   let failed = 0;

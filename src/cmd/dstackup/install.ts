@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { lineDiff } from "../../core/diff.ts";
-import { DstackError, RefusedError, UsageError } from "../../core/errors.ts";
+import { DstackError, ExitCode, RefusedError, UsageError } from "../../core/errors.ts";
 import type { Io } from "../../core/io.ts";
 import { formatJson } from "../../core/output.ts";
 import { applyInstall, NothingStartedError } from "../../host/install/apply.ts";
@@ -11,6 +11,13 @@ import { defineCommand } from "../shared/command.ts";
 import { out } from "../shared/log.ts";
 import { installArgs, installFlagsFrom } from "./install-args.ts";
 import { stderrProgress } from "./progress.ts";
+
+/** A failure once install has begun changing the host: the cause's message and exit code, and how to undo what was started. */
+class PastPreflightError extends DstackError {
+  override get exitCode(): number {
+    return this.cause instanceof DstackError ? this.cause.exitCode : ExitCode.failure;
+  }
+}
 
 function describePlan(plan: InstallPlan, actions: Record<string, string>): string {
   const lines: string[] = [`dstackup install --dry-run: nothing was changed. This would:`];
@@ -144,7 +151,7 @@ async function runPlan(
     const next = `what was started keeps running (\`dstackup status${p}\`): fix the cause and run the same install again, or undo it with \`dstackup destroy${p}\``;
     const err = e instanceof Error ? e : new Error(String(e));
     const hint = e instanceof DstackError && e.hint ? `${e.hint}\n  then: ${next}` : next;
-    throw new DstackError(err.message, e instanceof DstackError ? e.exitCode : 1, { hint, cause: e });
+    throw new PastPreflightError(err.message, { hint, cause: e });
   }
   const nothing = r.changed.length === 0 && Object.values(r.services).every((a) => a === "unchanged");
   if (json) {

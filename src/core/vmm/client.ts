@@ -16,7 +16,7 @@
  * when a token is set, and a timeout (default 30 s). Failures are DstackErrors that name
  * the endpoint and the next step.
  */
-import { DstackError } from "../errors.ts";
+import { DstackError, NotFoundError, UsageError } from "../errors.ts";
 import type { ConnectOptions, Transport } from "./transport.ts";
 import { httpTransport } from "./transport-http.ts";
 import { unixTransport } from "./transport-unix.ts";
@@ -40,7 +40,7 @@ export type { ConnectOptions, Transport } from "./transport.ts";
 /** The VMM could not be reached at all. */
 export class VmmUnreachableError extends DstackError {
   constructor(endpoint: string, detail: string) {
-    super(`no VMM answers at ${endpoint} — is it running? try \`dstackup status\` (${detail})`, 1, {
+    super(`no VMM answers at ${endpoint} — is it running? try \`dstackup status\` (${detail})`, {
       hint: "start it (`dstackup status` shows the services), or point --host / DSTACK_HOST at the right endpoint",
     });
     this.name = "VmmUnreachableError";
@@ -68,7 +68,7 @@ export async function transportFor(o: ConnectOptions): Promise<Transport> {
     return sshTransport(h, o);
   }
   if (h.startsWith("/")) return unixTransport(h);
-  throw new DstackError(`unsupported host '${o.host}': expected unix:/path/to/vmm.sock, http(s)://host:port or ssh://user@host`, 2);
+  throw new UsageError(`unsupported host '${o.host}': expected unix:/path/to/vmm.sock, http(s)://host:port or ssh://user@host`);
 }
 
 function networkDetail(e: unknown): string {
@@ -104,7 +104,7 @@ export class VmmClient {
     } catch (e) {
       const d = networkDetail(e);
       if (d === "timed out")
-        throw new DstackError(`the VMM at ${this.endpoint} did not answer ${what} within ${Math.round(this.timeoutMs / 1000)} s`, 1, {
+        throw new DstackError(`the VMM at ${this.endpoint} did not answer ${what} within ${Math.round(this.timeoutMs / 1000)} s`, {
           hint: "is it overloaded or hung? try `dstackup status`",
         });
       throw new VmmUnreachableError(this.endpoint, d);
@@ -112,7 +112,6 @@ export class VmmClient {
     if (r.status === 401) {
       throw new DstackError(
         `the VMM at ${this.endpoint} refused the request: 401 unauthorized (${this.headers.authorization ? "wrong token" : "no token"})`,
-        1,
         {
           hint: "pass --token, set DSTACK_TOKEN, or run as a user who can read the install's token file (sudo)",
         },
@@ -194,7 +193,7 @@ export class VmmClient {
       ch: o.ch ?? "serial",
     });
     const r = await this.request(`/logs?${q}`, { method: "GET" }, "logs", !o.follow);
-    if (r.status === 404) throw new DstackError(`VM ${id} not found at ${this.endpoint}`, 3);
+    if (r.status === 404) throw new NotFoundError(`VM ${id} not found at ${this.endpoint}`);
     if (r.status !== 200) throw new DstackError(`vmm /logs returned status ${r.status}: ${(await r.text()).trim()}`);
     const dec = new TextDecoder();
     const reader = r.body!.getReader();

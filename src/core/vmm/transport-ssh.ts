@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
-import { DstackError } from "../errors.ts";
+import { DstackError, RefusedError, UsageError } from "../errors.ts";
 import type { ConnectOptions, Transport } from "./transport.ts";
 import { unixTransport } from "./transport-unix.ts";
 
@@ -26,18 +26,18 @@ export function parseSshHost(url: string): SshTarget {
   try {
     u = new URL(url);
   } catch {
-    throw new DstackError(`invalid ssh host '${url}': expected ssh://user@host[:port][/path/to/vmm.sock]`, 2);
+    throw new UsageError(`invalid ssh host '${url}': expected ssh://user@host[:port][/path/to/vmm.sock]`);
   }
-  if (!u.hostname) throw new DstackError(`invalid ssh host '${url}': no host`, 2);
+  if (!u.hostname) throw new UsageError(`invalid ssh host '${url}': no host`);
   const user = decodeURIComponent(u.username) || process.env.USER || "root";
   const target = u.searchParams.get("target");
   let remote: SshTarget["remote"] = { kind: "tcp", host: "127.0.0.1", port: 9080 };
   if (target?.startsWith("unix:")) remote = { kind: "unix", path: target.slice(5) };
   else if (target?.startsWith("tcp:")) {
     const m = /^tcp:(.+):(\d+)$/.exec(target);
-    if (!m) throw new DstackError(`invalid ssh target '${target}': expected tcp:HOST:PORT or unix:/path`, 2);
+    if (!m) throw new UsageError(`invalid ssh target '${target}': expected tcp:HOST:PORT or unix:/path`);
     remote = { kind: "tcp", host: m[1]!.replace(/^\[|\]$/g, ""), port: Number(m[2]) };
-  } else if (target) throw new DstackError(`invalid ssh target '${target}': expected tcp:HOST:PORT or unix:/path`, 2);
+  } else if (target) throw new UsageError(`invalid ssh target '${target}': expected tcp:HOST:PORT or unix:/path`);
   else if (u.pathname && u.pathname !== "/") remote = { kind: "unix", path: decodeURIComponent(u.pathname) };
   return { user, host: u.hostname.replace(/^\[|\]$/g, ""), port: u.port ? Number(u.port) : 22, remote };
 }
@@ -81,10 +81,10 @@ export async function sshTransport(url: string, o: ConnectOptions): Promise<Tran
     client.once("error", (e: Error) =>
       reject(
         hostKeyProblem
-          ? new DstackError(hostKeyProblem, 4, {
+          ? new RefusedError(hostKeyProblem, {
               hint: `check the host key, update ${knownPath}, or pass --insecure-host-key to skip the check (not recommended)`,
             })
-          : new DstackError(`ssh to ${t.user}@${t.host}:${t.port} failed: ${e.message}`, 1, {
+          : new DstackError(`ssh to ${t.user}@${t.host}:${t.port} failed: ${e.message}`, {
               hint: "check the host, user and key (ssh-agent or ~/.ssh/id_*)",
             }),
       ),

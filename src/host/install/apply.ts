@@ -19,7 +19,7 @@ import {
 import { dirname, join } from "node:path";
 import { withOsImages } from "../../auth/allowlist.ts";
 import { updateAllowlist } from "../../auth/allowlist-file.ts";
-import { DstackError, type ErrorOptions, ExitCode } from "../../core/errors.ts";
+import { DstackError, type ErrorOptions } from "../../core/errors.ts";
 import { writeAtomic } from "../../core/fsutil.ts";
 import { sha256Hex } from "../../core/hash.ts";
 import type { Progress } from "../../core/progress.ts";
@@ -272,7 +272,7 @@ function treeDigest(path: string): string {
 /** A failure of install's first step, before anything was configured or started (so there is nothing to undo). */
 export class NothingStartedError extends DstackError {
   constructor(message: string, opts: ErrorOptions) {
-    super(message, ExitCode.failure, opts);
+    super(message, opts);
     this.name = "NothingStartedError";
   }
 }

@@ -10,7 +10,7 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, relative } from "node:path";
-import { DstackError, NotFoundError, RefusedError } from "../../core/errors.ts";
+import { DstackError, NotFoundError, RefusedError, UsageError } from "../../core/errors.ts";
 import { writeAtomic } from "../../core/fsutil.ts";
 import { sha256Hex } from "../../core/hash.ts";
 import { readImage } from "../images/images.ts";
@@ -90,7 +90,7 @@ export async function createBundle(o: CreateOptions): Promise<{ files: number; s
       manifest.key_provider = "key-provider";
     }
     if (!manifest.vmm_bin && !manifest.supervisor_bin && !manifest.image && !manifest.key_provider) {
-      throw new DstackError("an empty bundle: pass at least one of --vmm-bin, --supervisor-bin, --image, --key-provider-src", 2);
+      throw new UsageError("an empty bundle: pass at least one of --vmm-bin, --supervisor-bin, --image, --key-provider-src");
     }
     writeAtomic(join(stage, "bundle.json"), `${JSON.stringify(manifest, null, 2)}\n`);
     const files = walk(stage);

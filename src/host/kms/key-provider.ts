@@ -26,7 +26,7 @@ export async function startKeyProvider(kp: KeyProviderPlan, p: Progress): Promis
       timeoutMs: 600_000,
     });
     if (r.code !== 0)
-      throw new DstackError(`failed to start our own key provider (docker compose up): ${r.stderr.trim().split("\n").pop() ?? ""}`, 1, {
+      throw new DstackError(`failed to start our own key provider (docker compose up): ${r.stderr.trim().split("\n").pop() ?? ""}`, {
         hint: `docker compose -p ${kp.project} logs`,
       });
   }
@@ -37,7 +37,7 @@ export async function startKeyProvider(kp: KeyProviderPlan, p: Progress): Promis
     }
     await Bun.sleep(200);
   }
-  throw new DstackError(`the key provider does not answer at ${kp.address}:${kp.port}`, 1, {
+  throw new DstackError(`the key provider does not answer at ${kp.address}:${kp.port}`, {
     hint: kp.kind === "own" ? `docker compose -p ${kp.project} logs` : "check the key provider you passed with --use-existing-key-provider",
   });
 }

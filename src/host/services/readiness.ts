@@ -38,11 +38,9 @@ export async function authAnswers(port: number): Promise<Record<string, unknown>
 export async function waitForAuth(port: number, timeoutMs: number, logHint: string, p: Progress): Promise<void> {
   const { value, lastError } = await poll(`the auth webhook on 127.0.0.1:${port}`, timeoutMs, p, () => authAnswers(port));
   if (!value)
-    throw new DstackError(
-      `the auth webhook did not answer on 127.0.0.1:${port} within ${Math.round(timeoutMs / 1000)} s (${lastError})`,
-      1,
-      { hint: logHint },
-    );
+    throw new DstackError(`the auth webhook did not answer on 127.0.0.1:${port} within ${Math.round(timeoutMs / 1000)} s (${lastError})`, {
+      hint: logHint,
+    });
   p.ok(`auth webhook answers on http://127.0.0.1:${port}/`);
 }
 
@@ -57,6 +55,6 @@ export async function waitForVmm(url: string, token: string, timeoutMs: number, 
     }
   });
   if (!value)
-    throw new DstackError(`the VMM did not answer at ${url} within ${Math.round(timeoutMs / 1000)} s (${lastError})`, 1, { hint: logHint });
+    throw new DstackError(`the VMM did not answer at ${url} within ${Math.round(timeoutMs / 1000)} s (${lastError})`, { hint: logHint });
   p.ok(`VMM answers at ${url}`);
 }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { runTool } from "../../../src/cmd/shared/cli.ts";
 import { defineCommand } from "../../../src/cmd/shared/command.ts";
-import { DstackError, LockTimeoutError, NotFoundError, UsageError } from "../../../src/core/errors.ts";
+import { LockTimeoutError, NotFoundError, RefusedError, UsageError } from "../../../src/core/errors.ts";
 import { captureIo } from "../../helpers/cli.ts";
 
 let last: Record<string, unknown> = {};
@@ -42,7 +42,7 @@ const root = defineCommand({
     refuse: defineCommand({
       meta: { name: "refuse" },
       run() {
-        throw new DstackError("the host is not ready", 4, { hint: "run `tool doctor`" });
+        throw new RefusedError("the host is not ready", { hint: "run `tool doctor`" });
       },
     }),
     missing: defineCommand({
