@@ -8,6 +8,7 @@
 import { basename } from "node:path";
 import { runTool } from "./cmd/shared/cli.ts";
 import type { Io } from "./core/io.ts";
+import { knobsFromEnv, setKnobs } from "./core/knobs.ts";
 import { nearest } from "./core/suggest.ts";
 import { isTool, tools } from "./tools.ts";
 
@@ -48,6 +49,7 @@ async function main(): Promise<number> {
     }
   }
   if (!isTool(name)) return 2;
+  setKnobs(knobsFromEnv(process.env, process.geteuid?.() ?? 0));
   const root = await tools[name]();
   return runTool(name, root, args, { io: processIo, env: process.env });
 }

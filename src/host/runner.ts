@@ -1,9 +1,11 @@
 /**
  * External tools (systemctl, docker, git, cargo) run with argv arrays — never a
- * shell — and a PATH of our choosing, never the caller's: SANITISED_PATH, or
- * DSTACK_TOOL_PATH when that is set (the tests put stand-in programs there),
+ * shell — and a PATH of our choosing, never the caller's: SANITISED_PATH, or the
+ * toolPath test knob (core/knobs.ts: stand-in programs; never honoured as root),
  * so shell metacharacters and the caller's PATH cannot steer a root install.
  */
+import { knobs } from "../core/knobs.ts";
+
 export const SANITISED_PATH = "/usr/sbin:/usr/bin:/sbin:/bin";
 
 export interface ToolResult {
@@ -22,7 +24,7 @@ export interface ToolOptions {
 
 /** Run argv; a missing program is code 127, not an exception. */
 export async function runTool(argv: string[], opts: ToolOptions = {}): Promise<ToolResult> {
-  const env: Record<string, string> = { PATH: opts.path ?? process.env.DSTACK_TOOL_PATH ?? SANITISED_PATH, LANG: "C.UTF-8", ...opts.env };
+  const env: Record<string, string> = { PATH: opts.path ?? toolPath(), LANG: "C.UTF-8", ...opts.env };
   for (const k of ["HOME", "SUDO_USER", "SUDO_UID", "SUDO_GID"]) {
     if (process.env[k] !== undefined && env[k] === undefined) env[k] = process.env[k]!;
   }
@@ -43,7 +45,12 @@ export async function runTool(argv: string[], opts: ToolOptions = {}): Promise<T
   return { code, stdout, stderr };
 }
 
-/** The first of `names` found on `path` (default the sanitised PATH). */
-export function which(name: string, path = process.env.DSTACK_TOOL_PATH ?? SANITISED_PATH): string | undefined {
+/** The PATH external tools run with. */
+export function toolPath(): string {
+  return knobs().toolPath ?? SANITISED_PATH;
+}
+
+/** The first of `names` found on `path` (default the tools' PATH). */
+export function which(name: string, path = toolPath()): string | undefined {
   return Bun.which(name, { PATH: path }) ?? undefined;
 }

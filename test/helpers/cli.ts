@@ -2,6 +2,7 @@
 
 import { runTool } from "../../src/cmd/shared/cli.ts";
 import type { Io } from "../../src/core/io.ts";
+import { type Knobs, setKnobs } from "../../src/core/knobs.ts";
 import { type ToolName, tools } from "../../src/tools.ts";
 import type { RunResult } from "./run.ts";
 
@@ -43,14 +44,21 @@ export function captureIo(o: IoOptions = {}): CapturedIo {
 }
 
 export interface CliOptions extends IoOptions {
-  /** Added to (or, when undefined, removed from) this process's environment. */
+  /** The command's environment: this process's, with these added (or, when undefined, removed). */
   env?: Record<string, string | undefined>;
+  /** Test knobs for this run (stand-in programs, a fake cpuinfo…); none by default. */
+  knobs?: Knobs;
 }
 
 /** `tool args…` in this process: its exit code and what it wrote. */
 export async function runCli(tool: ToolName, args: string[], o: CliOptions = {}): Promise<RunResult> {
   const io = captureIo(o);
   const env = { ...process.env, NO_COLOR: "1", ...o.env };
-  const code = await runTool(tool, await tools[tool](), args, { io, env });
-  return { code, stdout: io.out, stderr: io.err };
+  setKnobs(o.knobs ?? {});
+  try {
+    const code = await runTool(tool, await tools[tool](), args, { io, env });
+    return { code, stdout: io.out, stderr: io.err };
+  } finally {
+    setKnobs({});
+  }
 }

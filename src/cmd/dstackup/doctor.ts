@@ -9,8 +9,8 @@ import { installArgs, installFlagsFrom } from "./install-args.ts";
 export default defineCommand({
   meta: { name: "doctor", description: "Run the install preflight checks alone and report (changes nothing)" },
   args: { ...installArgs, ...outputArgs },
-  async run({ args, io, env }) {
-    const plan = await planInstall(installFlagsFrom(args, env));
+  async run({ args, io }) {
+    const plan = await planInstall(installFlagsFrom(args));
     const failed = blocking(plan.checks);
     if (args.json) out(io, formatJson({ ok: failed.length === 0, checks: plan.checks }));
     else

@@ -2,7 +2,7 @@
 import type { ArgsDef } from "../../core/argv.ts";
 import { DEFAULT_KMS_IMAGE } from "../../core/compose/kms-compose.ts";
 import { UsageError } from "../../core/errors.ts";
-import type { Env } from "../../core/io.ts";
+import { knobs } from "../../core/knobs.ts";
 import { DEFAULT_PORT_POLICY, inRanges } from "../../core/specs/ports.ts";
 import type { InstallFlags } from "../../host/install/plan.ts";
 
@@ -84,7 +84,7 @@ function kmsPort(v: unknown): number {
   return p;
 }
 
-export function installFlagsFrom(a: Record<string, unknown>, env: Env): InstallFlags {
+export function installFlagsFrom(a: Record<string, unknown>): InstallFlags {
   if (a.expose !== undefined) {
     const dp = str(a["dashboard-port"]) ?? "9080";
     throw new UsageError(
@@ -129,7 +129,7 @@ export function installFlagsFrom(a: Record<string, unknown>, env: Env): InstallF
             ref: String(a["source-ref"] ?? "next"),
           }
         : undefined,
-    devRoot: env.DSTACK_DEV_ROOT,
-    cpuinfo: env.DSTACK_CPUINFO,
+    devRoot: knobs().devRoot,
+    cpuinfo: knobs().cpuinfo,
   };
 }

@@ -73,8 +73,8 @@ export default defineCommand({
     ...yesArgs,
     ...outputArgs,
   },
-  async run({ args, io, env }) {
-    const flags = installFlagsFrom(args, env);
+  async run({ args, io }) {
+    const flags = installFlagsFrom(args);
     const timeout = Number(args.timeout);
     if (!Number.isFinite(timeout) || timeout <= 0)
       throw new UsageError(`--timeout must be a positive number of seconds (got ${args.timeout})`);

@@ -9,8 +9,9 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, writeFileSy
 import { join } from "node:path";
 import { DstackError } from "../../core/errors.ts";
 import { readTextIfExists } from "../../core/fsutil.ts";
+import { knobs } from "../../core/knobs.ts";
 import type { Progress } from "../../core/progress.ts";
-import { runTool, SANITISED_PATH } from "../runner.ts";
+import { runTool, SANITISED_PATH, toolPath } from "../runner.ts";
 
 export interface SourceBuild {
   /** a checkout to build as is, else the cache is cloned/updated */
@@ -30,14 +31,15 @@ interface BuildUser {
 export function buildUser(): BuildUser | undefined {
   const u = process.env.SUDO_USER;
   if (!u || u === "root") return undefined;
-  const r = Bun.spawnSync(["getent", "passwd", u], { env: { PATH: process.env.DSTACK_TOOL_PATH ?? SANITISED_PATH }, stderr: "ignore" });
+  const r = Bun.spawnSync(["getent", "passwd", u], { env: { PATH: toolPath() }, stderr: "ignore" });
   const home = r.stdout.toString().trim().split(":")[5];
   return home ? { name: u, home } : undefined;
 }
 
 /** The PATH git and cargo run with, and preflight searches: the build user's ~/.cargo/bin first. */
 export function buildToolPath(user: BuildUser | undefined = buildUser()): string {
-  if (process.env.DSTACK_TOOL_PATH) return process.env.DSTACK_TOOL_PATH;
+  const k = knobs().toolPath;
+  if (k) return k;
   const home = user?.home ?? process.env.HOME;
   return `${home ? `${home}/.cargo/bin:` : ""}/usr/local/sbin:/usr/local/bin:${SANITISED_PATH}`;
 }

@@ -1,5 +1,6 @@
 /** systemd through systemctl (sanitised PATH, argv arrays). */
 import { existsSync } from "node:fs";
+import { knobs } from "../../core/knobs.ts";
 import { runTool } from "../runner.ts";
 
 /** systemd is PID 1 here (the usual test of sd_booted). */
@@ -7,9 +8,9 @@ export function systemdRunning(): boolean {
   return existsSync("/run/systemd/system");
 }
 
-/** Where unit files go: DSTACK_SYSTEMD_DIR (tests), else /etc/systemd/system. */
+/** Where unit files go: /etc/systemd/system (or the systemdDir test knob). */
 export function unitDir(): string {
-  return process.env.DSTACK_SYSTEMD_DIR ?? "/etc/systemd/system";
+  return knobs().systemdDir ?? "/etc/systemd/system";
 }
 
 export async function systemctl(...args: string[]) {

@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runBin } from "../../helpers/run.ts";
+import { runCli } from "../../helpers/cli.ts";
 
 function standIns(): { bin: string; log: string } {
   const dir = mkdtempSync(join(tmpdir(), "standins-"));
@@ -73,8 +73,8 @@ describe("dstackup install --build-from-source", () => {
       "--auth-port",
       String(base + 1),
     ];
-    const env = { DSTACK_TOOL_PATH: bin, DSTACK_CPUINFO: cpu, SUDO_USER: "" };
-    const r = await runBin("dstackup", args, { env });
+    const env = { knobs: { toolPath: bin, cpuinfo: cpu } };
+    const r = await runCli("dstackup", args, env);
     expect(r.stderr).toContain("will be built from https://example.invalid/dstack.git (v0.6.0)");
     expect(r.code).toBe(0);
     const calls = readFileSync(log, "utf8");
@@ -94,10 +94,10 @@ describe("dstackup install --build-from-source", () => {
     expect(r.stderr).toContain("--no-start");
 
     // the same commit again: no rebuild; a branch ref builds what the remote has now
-    const again = await runBin(
+    const again = await runCli(
       "dstackup",
       args.map((a) => (a === "v0.6.0" ? "main" : a)),
-      { env },
+      env,
     );
     expect(again.code).toBe(0);
     expect(again.stderr).toContain("already built from 0123456789ab (unchanged, not rebuilt)");
@@ -119,7 +119,9 @@ describe("dstackup install --build-from-source", () => {
     const cpu = join(prefix, "..", `cpuinfo-sudo-${Date.now()}`);
     writeFileSync(cpu, "flags\t\t: fpu tdx_host_platform\n");
     const base = 29000 + Math.floor(Math.random() * 1000);
-    const r = await runBin(
+    // the sudo user is read from this process's environment (in-process run): set it for this call only
+    process.env.SUDO_USER = "builder";
+    const r = await runCli(
       "dstackup",
       [
         "install",
@@ -141,8 +143,8 @@ describe("dstackup install --build-from-source", () => {
         "--auth-port",
         String(base + 1),
       ],
-      { env: { DSTACK_TOOL_PATH: bin, DSTACK_CPUINFO: cpu, SUDO_USER: "builder" } },
-    );
+      { knobs: { toolPath: bin, cpuinfo: cpu } },
+    ).finally(() => delete process.env.SUDO_USER);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("(as builder)");
     const calls = readFileSync(log, "utf8");
@@ -171,11 +173,11 @@ describe("dstackup install --build-from-source", () => {
       "--auth-port",
       String(base + 1),
     ];
-    const env = { DSTACK_TOOL_PATH: bin, DSTACK_CPUINFO: cpu, SUDO_USER: "" };
-    const r = await runBin(
+    const env = { knobs: { toolPath: bin, cpuinfo: cpu } };
+    const r = await runCli(
       "dstackup",
       ["install", "--build-from-source", "--source-repo", "https://example.invalid/dstack.git", ...common],
-      { env },
+      env,
     );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("cargo build");
@@ -186,7 +188,7 @@ describe("dstackup install --build-from-source", () => {
     expect(existsSync(join(prefix, "var/cache/dstack/source/.git"))).toBe(true); // the clone is kept for the next try
 
     const notCheckout = mkdtempSync(join(tmpdir(), "not-dstack-"));
-    const bad = await runBin("dstackup", ["install", "--build-from-source", "--source", notCheckout, ...common], { env });
+    const bad = await runCli("dstackup", ["install", "--build-from-source", "--source", notCheckout, ...common], env);
     expect(bad.code).toBe(4);
     expect(bad.stderr).toContain(`--source ${notCheckout} is not a dstack source checkout`);
     expect(existsSync(join(prefix, "etc/dstack"))).toBe(false);
@@ -195,7 +197,7 @@ describe("dstackup install --build-from-source", () => {
   test("without git or cargo, preflight refuses and names what is missing", async () => {
     const empty = mkdtempSync(join(tmpdir(), "nobin-"));
     const prefix = mkdtempSync(join(tmpdir(), "bfs-"));
-    const r = await runBin(
+    const r = await runCli(
       "dstackup",
       [
         "install",
@@ -209,7 +211,7 @@ describe("dstackup install --build-from-source", () => {
         prefix,
       ],
       {
-        env: { DSTACK_TOOL_PATH: empty },
+        knobs: { toolPath: empty },
       },
     );
     expect(r.code).toBe(4);

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runCli } from "../../helpers/cli.ts";
 import { runBin } from "../../helpers/run.ts";
 import { treeHash, treeListing } from "../../helpers/tree.ts";
 
@@ -279,17 +280,14 @@ describe("refusals leave the host unchanged", () => {
   test("without --simulate on a host with no TDX, doctor names the failing checks", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cpu-"));
     writeFileSync(join(dir, "cpuinfo"), "flags\t\t: fpu vme\n");
-    const r = await runBin("dstackup", ["doctor", "--json", "--service-manager", "systemd", "--prefix", join(dir, "p")], {
-      env: { DSTACK_CPUINFO: join(dir, "cpuinfo"), DSTACK_DEV_ROOT: dir },
-    });
+    const knobs = { cpuinfo: join(dir, "cpuinfo"), devRoot: dir };
+    const r = await runCli("dstackup", ["doctor", "--json", "--service-manager", "systemd", "--prefix", join(dir, "p")], { knobs });
     expect(r.code).toBe(4);
     const rep = JSON.parse(r.stdout);
     const failed = rep.checks.filter((c: { ok: boolean }) => !c.ok).map((c: { name: string }) => c.name);
     expect(failed).toEqual(expect.arrayContaining(["platform", "kvm", "binaries"]));
     // the default service manager too: on a host without systemd the report is still whole
-    const auto = await runBin("dstackup", ["doctor", "--json", "--prefix", join(dir, "p")], {
-      env: { DSTACK_CPUINFO: join(dir, "cpuinfo"), DSTACK_DEV_ROOT: dir },
-    });
+    const auto = await runCli("dstackup", ["doctor", "--json", "--prefix", join(dir, "p")], { knobs });
     const names = JSON.parse(auto.stdout).checks.map((c: { name: string }) => c.name);
     expect(names).toEqual(expect.arrayContaining(["service-manager", "root", "platform", "qemu", "binaries", "ports", "image"]));
   });
@@ -301,7 +299,7 @@ describe("refusals leave the host unchanged", () => {
       const units = mkdtempSync(join(tmpdir(), "units-"));
       const flags = s.flags.map((f, i, a) => (a[i - 1] === "--service-manager" ? "systemd" : f));
       const before = treeHash(s.prefix);
-      const r = await runBin("dstackup", ["install", ...flags], { env: { DSTACK_SYSTEMD_DIR: units } });
+      const r = await runCli("dstackup", ["install", ...flags], { knobs: { systemdDir: units } });
       expect(r.code).toBe(4);
       expect(r.stderr).toContain("--service-manager systemd, but systemd is not running here");
       expect(treeHash(s.prefix)).toBe(before);
@@ -314,19 +312,30 @@ describe("refusals leave the host unchanged", () => {
     const units = mkdtempSync(join(tmpdir(), "units-"));
     const flags = s.flags.map((f, i, a) => (a[i - 1] === "--service-manager" ? "systemd" : f));
     const before = treeHash(s.prefix);
-    const r = await runBin("dstackup", ["install", ...flags, "--ignore-preflight-errors", "service-manager", "--dry-run"], {
-      env: { DSTACK_SYSTEMD_DIR: units },
+    const r = await runCli("dstackup", ["install", ...flags, "--ignore-preflight-errors", "service-manager", "--dry-run"], {
+      knobs: { systemdDir: units },
     });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`create ${units}/dstack-vmm-\\S+\\.service`));
     expect(r.stdout).toMatch(new RegExp(`create ${units}/dstack-auth-\\S+\\.service`));
     expect(r.stdout).toContain("+ Restart=always");
-    const j = await runBin("dstackup", ["install", ...flags, "--ignore-preflight-errors", "service-manager", "--dry-run", "--json"], {
-      env: { DSTACK_SYSTEMD_DIR: units },
+    const j = await runCli("dstackup", ["install", ...flags, "--ignore-preflight-errors", "service-manager", "--dry-run", "--json"], {
+      knobs: { systemdDir: units },
     });
     expect(JSON.parse(j.stdout).units.map((u: { action: string }) => u.action)).toEqual(["create", "create"]);
     expect(readdirSync(units)).toEqual([]);
     expect(treeHash(s.prefix)).toBe(before);
+  });
+
+  test("the binary ignores the test knobs as root, even in test mode", async () => {
+    const s = newPrefix();
+    const units = mkdtempSync(join(tmpdir(), "units-"));
+    const flags = s.flags.map((f, i, a) => (a[i - 1] === "--service-manager" ? "systemd" : f));
+    const argv = ["install", ...flags, "--ignore-preflight-errors", "service-manager", "--dry-run"];
+    const r = await runBin("dstackup", argv, { env: { DSTACK_TEST_MODE: "1", DSTACK_SYSTEMD_DIR: units } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/create \/etc\/systemd\/system\/dstack-vmm-\S+\.service/);
+    expect(r.stdout).not.toContain(units);
   });
 
   test("an invalid allowlist from an earlier install is refused at preflight; vmm.toml is not touched", async () => {

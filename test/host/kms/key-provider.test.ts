@@ -8,6 +8,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setKnobs } from "../../../src/core/knobs.ts";
 import type { Progress } from "../../../src/core/progress.ts";
 import { startKeyProvider, stopKeyProvider, tcpAnswers } from "../../../src/host/kms/key-provider.ts";
 import { SANITISED_PATH } from "../../../src/host/runner.ts";
@@ -41,12 +42,12 @@ const port = 31000 + Math.floor(Math.random() * 2000);
 afterAll(() => {
   if (existsSync(pidFile)) process.kill(Number(readFileSync(pidFile, "utf8")));
   rmSync(dir, { recursive: true, force: true });
-  delete process.env.DSTACK_TOOL_PATH;
+  setKnobs({});
 });
 
 describe("our own key provider (docker compose, stand-in docker)", () => {
   test("up -d with the project, the compose file and the port; install waits until it answers; down stops it", async () => {
-    process.env.DSTACK_TOOL_PATH = `${bin}:${SANITISED_PATH}`;
+    setKnobs({ toolPath: `${bin}:${SANITISED_PATH}` });
     const kp = { kind: "own" as const, address: "127.0.0.1", port, src: join(dir, "src"), project: `dstack-kp-${port}` };
     await startKeyProvider(kp, p);
     expect(readFileSync(calls, "utf8")).toContain(
@@ -61,7 +62,7 @@ describe("our own key provider (docker compose, stand-in docker)", () => {
   }, 30_000);
 
   test("a failing `docker compose up` is an error naming the logs command", async () => {
-    process.env.DSTACK_TOOL_PATH = `${bin}:${SANITISED_PATH}`;
+    setKnobs({ toolPath: `${bin}:${SANITISED_PATH}` });
     const kp = { kind: "own" as const, address: "127.0.0.1", port, src: join(dir, "src"), project: "dstack-kp-fail" };
     const e = (await startKeyProvider(kp, p).catch((x: unknown) => x)) as { message: string; hint: string };
     expect(e.message).toBe("failed to start our own key provider (docker compose up): no such image: dstack-key-provider");
