@@ -2,7 +2,7 @@ import { UsageError } from "../../core/errors.ts";
 import { resolveLayout } from "../../core/layout.ts";
 import { formatJson } from "../../core/output.ts";
 import { destroyInstall, purgeTargets } from "../../host/install/destroy.ts";
-import { readInstallState } from "../../host/install/state.ts";
+import { DamagedStateError, type InstallState, readInstallState } from "../../host/install/state.ts";
 import { dryRunArgs, outputArgs, prefixArgs, yesArgs } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
 import { out } from "../shared/log.ts";
@@ -20,7 +20,15 @@ export default defineCommand({
   },
   async run({ args, io }) {
     const layout = resolveLayout({ prefix: args.prefix, instance: args.instance });
-    const st = readInstallState(layout.stateFile);
+    // A damaged state file: the daemons are still stopped, then the error is reported (exit 4).
+    let st: InstallState | undefined;
+    let damaged: DamagedStateError | undefined;
+    try {
+      st = readInstallState(layout.stateFile);
+    } catch (e) {
+      if (!(e instanceof DamagedStateError)) throw e;
+      damaged = e;
+    }
     const dryRun = args["dry-run"] === true;
     if (args.purge && !dryRun && !args.yes) {
       const what = purgeTargets(layout).join(", ");
@@ -34,8 +42,10 @@ export default defineCommand({
       }
     }
     if (args.quiet !== true) io.stderr(`dstackup destroy${dryRun ? " --dry-run" : ""} (${layout.stateDir})\n`);
-    const steps = await destroyInstall(layout, st, { purge: args.purge === true, dryRun }, stderrProgress(io, args.quiet === true));
+    const opts = { purge: args.purge === true, dryRun, damagedState: damaged !== undefined };
+    const steps = await destroyInstall(layout, st, opts, stderrProgress(io, args.quiet === true));
     if (args.json) out(io, formatJson({ dryRun, purge: args.purge === true, steps }));
+    if (damaged) throw damaged;
     return 0;
   },
 });

@@ -11,6 +11,7 @@ import type { Progress } from "../../core/progress.ts";
 import { connectVmm } from "../../core/vmm/client.ts";
 import { stopKeyProvider } from "../kms/key-provider.ts";
 import { Services } from "../services/services.ts";
+import { systemdRunning } from "../services/systemd.ts";
 import type { InstallState } from "./state.ts";
 
 export interface DestroyStep {
@@ -53,7 +54,7 @@ function pruneEmpty(dir: string, stopAt: string): string[] {
 export async function destroyInstall(
   layout: Layout,
   st: InstallState | undefined,
-  opts: { purge: boolean; dryRun: boolean },
+  opts: { purge: boolean; dryRun: boolean; damagedState?: boolean },
   p: Progress,
 ): Promise<DestroyStep[]> {
   const steps: DestroyStep[] = [];
@@ -107,10 +108,22 @@ export async function destroyInstall(
         step(`stopped the key provider (docker compose project ${st.kp_own_project})`, ok, ok ? undefined : "docker compose down failed");
       } else step(`stop the key provider (project ${st.kp_own_project})`, true);
     }
+  } else if (opts.damagedState) {
+    // No record of how it was installed: find the daemons by the layout's names, as pidfiles and as units.
+    const kinds = systemdRunning() ? (["detached", "systemd"] as const) : (["detached"] as const);
+    for (const kind of kinds) {
+      const mgr = new Services(kind, layout.runDir);
+      for (const unit of [layout.vmmUnit, layout.authUnit]) {
+        const had = opts.dryRun ? (await mgr.state(unit)).active : await mgr.remove(unit);
+        if (had) step(`${opts.dryRun ? "stop and remove" : "stopped and removed"} ${unit} (${kind})`, true);
+      }
+    }
   } else {
     p.warn(`no install state at ${layout.stateFile} (nothing running to stop)`);
   }
-  if (opts.purge) {
+  if (opts.purge && opts.damagedState) {
+    step("purge", false, "not done: with the state file damaged, what the install created (and what was there before) is unknown");
+  } else if (opts.purge) {
     for (const link of st?.links ?? []) {
       if (!existsSync(link) && !isLink(link)) continue;
       if (!opts.dryRun) {

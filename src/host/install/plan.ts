@@ -5,7 +5,7 @@
  * The checks are preflight.ts; this file gathers the facts they judge and renders the files.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { type DstackError, UsageError } from "../../core/errors.ts";
@@ -30,7 +30,7 @@ import type { CidChoice, PortEntry } from "./preflight/network.ts";
 import type { KeyProviderFacts } from "./preflight/programs.ts";
 import type { CheckResult } from "./preflight/result.ts";
 import { parseIgnoreList, runPreflight } from "./preflight.ts";
-import { type InstallState, readInstallState } from "./state.ts";
+import { DamagedStateError, type InstallState, readInstallState } from "./state.ts";
 
 export interface InstallFlags {
   prefix?: string | undefined;
@@ -190,7 +190,15 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
   const ignore = parseIgnoreList(flags.ignorePreflightErrors);
   const bundle = await unpackBundle(flags, layout);
   const fromBundle = (dest: string) => bundle.copies.find(([, d]) => d === dest)?.[0];
-  const prev = readInstallState(layout.stateFile);
+  // A damaged state file is a preflight failure ("state"); ignored, the install starts afresh.
+  let prev: InstallState | undefined;
+  let stateProblem: DamagedStateError | undefined;
+  try {
+    prev = readInstallState(layout.stateFile);
+  } catch (e) {
+    if (!(e instanceof DamagedStateError)) throw e;
+    stateProblem = e;
+  }
   const kmsMode = !flags.noKms;
   const isRoot = (process.getuid?.() ?? 0) === 0;
   // A file the install rewrites, as it is now. Without root (doctor, a refused install) a root-only
@@ -307,6 +315,7 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
       ports,
       cids,
       hostApi: kmsMode ? { port: flags.hostApiPort, taken: co.hostApiPorts } : undefined,
+      state: { path: layout.stateFile, exists: existsSync(layout.stateFile), problem: stateProblem },
       allowlistPath: layout.allowlistPath,
       image: imageChoice,
     },

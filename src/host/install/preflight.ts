@@ -3,7 +3,7 @@
  * before the first side effect; a failure can be demoted with --ignore-preflight-errors.
  * planInstall gathers the facts they judge; the checks themselves are in preflight/.
  */
-import { UsageError } from "../../core/errors.ts";
+import { type DstackError, UsageError } from "../../core/errors.ts";
 import type { Platform } from "../../core/render/host-config.ts";
 import {
   checkKvm,
@@ -13,7 +13,7 @@ import {
   checkServiceManager,
   type ServiceManagerFacts,
 } from "./preflight/host.ts";
-import { checkAllowlist, checkImage, type ImageChoice } from "./preflight/inputs.ts";
+import { checkAllowlist, checkImage, checkState, type ImageChoice } from "./preflight/inputs.ts";
 import { type CidChoice, checkCids, checkHostApi, checkPorts, type PortEntry } from "./preflight/network.ts";
 import { type BinariesFacts, checkBinaries, checkKeyProvider, checkQemu, type KeyProviderFacts } from "./preflight/programs.ts";
 import type { CheckResult } from "./preflight/result.ts";
@@ -36,6 +36,8 @@ export interface PreflightFacts {
   cids: CidChoice;
   /** Only with the KMS (its CVM talks to the host API). */
   hostApi: { port: number; taken: number[] } | undefined;
+  /** The state file, whether it is there, and why it could not be read. */
+  state: { path: string; exists: boolean; problem: DstackError | undefined };
   allowlistPath: string;
   image: ImageChoice;
 }
@@ -55,6 +57,7 @@ const PREFLIGHT = {
   ports: (f) => checkPorts(f.ports),
   cids: (f) => checkCids(f.cids),
   "host-api": (f) => (f.hostApi ? checkHostApi(f.hostApi.port, f.hostApi.taken) : undefined),
+  state: (f) => checkState(f.state.path, f.state.problem, f.state.exists),
   allowlist: (f) => checkAllowlist(f.allowlistPath),
   image: (f) => checkImage(f.image),
 } satisfies Record<string, Check>;

@@ -5,6 +5,7 @@
  * other's file; our extra keys are additive.
  */
 import * as v from "valibot";
+import { RefusedError } from "../../core/errors.ts";
 import { readTextIfExists, writeAtomic } from "../../core/fsutil.ts";
 
 const nullableString = v.nullish(v.string());
@@ -63,31 +64,58 @@ export interface ClientState {
   kmsUrl?: string;
 }
 
-/** The full state, or undefined when the file is missing or not a dstackup state. */
-export function readInstallState(path: string): InstallState | undefined {
-  const text = readTextIfExists(path);
-  if (text === undefined) return undefined;
-  try {
-    const r = v.safeParse(InstallStateSchema, JSON.parse(text));
-    return r.success ? r.output : undefined;
-  } catch {
-    return undefined;
+/** A state file that is there but cannot be read or is not a dstackup state. Exit 4: nothing is done on a guess. */
+export class DamagedStateError extends RefusedError {
+  readonly path: string;
+  constructor(path: string, why: string) {
+    super(`the install state ${path} is damaged: ${why}`, {
+      hint: `\`dstackup destroy\` still stops the daemons; to install again, move it away (mv ${path} ${path}.bad) or pass --ignore-preflight-errors state; see what it holds with \`cat ${path}\``,
+    });
+    this.name = "DamagedStateError";
+    this.path = path;
   }
 }
 
-/** The client's view of the state file (any JSON object), or undefined when missing/unparseable. */
-export function readClientState(path: string): ClientState | undefined {
-  const text = readTextIfExists(path);
+/** The JSON object in the state file, undefined when there is none; throws DamagedStateError otherwise. */
+function readStateObject(path: string): Record<string, unknown> | undefined {
+  let text: string | undefined;
+  try {
+    text = readTextIfExists(path);
+  } catch (e) {
+    throw new DamagedStateError(path, `cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
   if (text === undefined) return undefined;
   let obj: unknown;
   try {
     obj = JSON.parse(text);
-  } catch {
-    return undefined;
+  } catch (e) {
+    throw new DamagedStateError(path, `not JSON (${(e as Error).message})`);
   }
-  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) return undefined;
-  const o = obj as Record<string, unknown>;
+  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) throw new DamagedStateError(path, "not a JSON object");
+  return obj as Record<string, unknown>;
+}
+
+/** The full state, or undefined when there is no state file; a file that is not a dstackup state throws DamagedStateError. */
+export function readInstallState(path: string): InstallState | undefined {
+  const obj = readStateObject(path);
+  if (obj === undefined) return undefined;
+  const r = v.safeParse(InstallStateSchema, obj);
+  if (!r.success) {
+    const why = r.issues.map((i) => `${(i.path ?? []).map((s) => String(s.key)).join(".") || "(top level)"}: ${i.message}`).join("; ");
+    throw new DamagedStateError(path, why);
+  }
+  return r.output;
+}
+
+/**
+ * The client's view of the state file, read loosely (upstream's file too): undefined when
+ * there is none; empty strings count as absent; one without a client_url throws DamagedStateError.
+ */
+export function readClientState(path: string): ClientState | undefined {
+  const o = readStateObject(path);
+  if (o === undefined) return undefined;
   const s = (k: string) => (typeof o[k] === "string" && o[k] !== "" ? (o[k] as string) : undefined);
+  if (s("client_url") === undefined) throw new DamagedStateError(path, "no client_url (the VMM's address)");
   const out: ClientState = {};
   const set = (key: keyof ClientState, val: string | undefined) => {
     if (val !== undefined) out[key] = val;

@@ -21,6 +21,7 @@ function facts(over: Partial<PreflightFacts> = {}): PreflightFacts {
     ports: [{ what: "dashboard", flag: "--dashboard-port", address: "127.0.0.1", port: 9080, owned: true }],
     cids: { start: 1000, moved: false, poolSize: 1000 },
     hostApi: { port: 10000, taken: [] },
+    state: { path: join(dir, "dstackup-state.json"), exists: true, problem: undefined },
     allowlistPath: join(dir, "auth-allowlist.json"),
     image: { kmsMode: true, simulate: false, requested: undefined, imageDir: dir, error: new NotFoundError(`no guest image in ${dir}`) },
     ...over,
@@ -41,12 +42,13 @@ describe("preflight", () => {
       "ports",
       "cids",
       "host-api",
+      "state",
       "allowlist",
       "image",
     ]);
   });
 
-  test("a real host runs all thirteen, in that order, and says which failed", async () => {
+  test("a real host runs all fourteen, in that order, and says which failed", async () => {
     const r = await runPreflight(facts(), new Set());
     expect(r.map((c) => c.name)).toEqual(CHECK_NAMES);
     const failed = r.filter((c) => !c.ok).map((c) => c.name);
@@ -67,6 +69,7 @@ describe("preflight", () => {
         binaries: { simulate: true, vmm: "/bin/true", supervisor: "/bin/true", vmmFlag: undefined, supervisorFlag: undefined },
         keyProvider: undefined,
         hostApi: undefined,
+        state: { path: "/nonexistent/dstackup-state.json", exists: false, problem: undefined },
         allowlistPath: "/nonexistent/auth-allowlist.json",
       }),
       parseIgnoreList("image"),

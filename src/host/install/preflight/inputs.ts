@@ -7,6 +7,19 @@ import { MIN_IMAGE_VERSION, versionAtLeast } from "../../../core/images/image-ve
 import type { ImageEntry } from "../../images/images.ts";
 import type { CheckResult } from "./result.ts";
 
+/** The state file of an earlier install: the re-run keeps its choices. A damaged one is not written over unless ignored. */
+export function checkState(path: string, problem: DstackError | undefined, exists: boolean): CheckResult | undefined {
+  if (problem) {
+    return {
+      name: "state",
+      ok: false,
+      detail: problem.message,
+      fix: `move it away (mv ${path} ${path}.bad), or pass --ignore-preflight-errors state to write over it (what it recorded is lost: destroy --purge then keeps the files the earlier install created)`,
+    };
+  }
+  return exists ? { name: "state", ok: true, detail: `${path}: an earlier install (its choices are kept)` } : undefined;
+}
+
 /** The allowlist a re-run keeps must be valid, or the apply would stop half-way. None yet is fine (no check). */
 export function checkAllowlist(path: string): CheckResult | undefined {
   if (!existsSync(path)) return undefined;

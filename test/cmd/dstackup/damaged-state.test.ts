@@ -1,0 +1,85 @@
+/**
+ * A state file that is there but damaged (issue 13 item 3): every command says so (exit 4,
+ * naming the file) instead of reading it as "not installed"; destroy still stops the daemons;
+ * install refuses to write over it unless told to.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runBin } from "../../helpers/run.ts";
+import { treeHash } from "../../helpers/tree.ts";
+
+const prefix = mkdtempSync(join(tmpdir(), "dstackup-damaged-"));
+const base = 21000 + Math.floor(Math.random() * 9000);
+const flags = [
+  "--simulate",
+  "--service-manager",
+  "detached",
+  "--prefix",
+  prefix,
+  "--dashboard-port",
+  String(base),
+  "--auth-port",
+  String(base + 1),
+  "--kms-port",
+  String(11000 + Math.floor(Math.random() * 8000)),
+  "--timeout",
+  "30",
+];
+const stateFile = join(prefix, "var/lib/dstack/dstackup-state.json");
+
+afterAll(async () => {
+  await runBin("dstackup", ["destroy", "--purge", "-y", "--prefix", prefix]);
+});
+
+function pidsOf(state: { vmm_unit: string; auth_unit: string }): number[] {
+  return [state.vmm_unit, state.auth_unit].map((u) => Number(readFileSync(join(prefix, "run/dstack", `${u}.pid`), "utf8")));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[2]!.startsWith("Z");
+  } catch {
+    return false;
+  }
+}
+
+describe("a damaged install state file", () => {
+  test("status, dstack ps and a re-install say so (exit 4); destroy stops the daemons, purges nothing, exits 4", async () => {
+    expect((await runBin("dstackup", ["install", ...flags])).code).toBe(0);
+    const state = JSON.parse(readFileSync(stateFile, "utf8"));
+    const pids = pidsOf(state);
+    for (const garbage of ['{"prefix": 5, garbage', "{}"]) {
+      writeFileSync(stateFile, garbage);
+      const st = await runBin("dstackup", ["status", "--prefix", prefix]);
+      expect(st.code).toBe(4);
+      expect(st.stderr).toContain(`the install state ${stateFile} is damaged`);
+      const ps = await runBin("dstack", ["ps", "--prefix", prefix]);
+      expect(ps.code).toBe(4);
+      expect(ps.stderr).toContain(`the install state ${stateFile} is damaged`);
+    }
+    const before = treeHash(join(prefix, "etc"));
+    const again = await runBin("dstackup", ["install", ...flags]);
+    expect(again.code).toBe(4);
+    expect(again.stderr).toMatch(/\[fail\] state: the install state .* is damaged/);
+    expect(again.stderr).toContain("--ignore-preflight-errors state");
+    expect(treeHash(join(prefix, "etc"))).toBe(before);
+    expect(readFileSync(stateFile, "utf8")).toBe("{}");
+
+    const d = await runBin("dstackup", ["destroy", "--purge", "-y", "--prefix", prefix]);
+    expect(d.code).toBe(4);
+    expect(d.stderr).toContain(`stopped and removed ${state.vmm_unit} (detached)`);
+    expect(d.stderr).toContain(`stopped and removed ${state.auth_unit} (detached)`);
+    expect(d.stderr).toContain("purge: not done");
+    await Bun.sleep(100);
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+    expect(existsSync(join(prefix, "etc/dstack/vmm.toml"))).toBe(true); // nothing purged on a guess
+
+    // told to, install writes over it
+    const over = await runBin("dstackup", ["install", ...flags, "--ignore-preflight-errors", "state"]);
+    expect(over.code).toBe(0);
+    expect(JSON.parse(readFileSync(stateFile, "utf8")).client_url).toBe(`http://127.0.0.1:${base}`);
+  }, 120_000);
+});
