@@ -328,6 +328,11 @@ describe("the wire", () => {
     expect((await post(main.socketPath, "/TdxQuote", {})).status).toBe(400);
   });
 
+  test("the sockets are mode 0777, as the guest's socket unit makes them (non-root containers connect too)", () => {
+    expect(statSync(main.socketPath).mode & 0o777).toBe(0o777);
+    expect(statSync(main.legacySocketPath).mode & 0o777).toBe(0o777);
+  });
+
   test("close removes both sockets", async () => {
     const s = await start();
     await s.agent.close();

@@ -4,10 +4,11 @@
  * with Bun.serve on unix sockets. Nothing here is attested: quotes carry a
  * simulation marker and no Intel signature (see src/core/tdx/quote.ts).
  */
-import { rmSync } from "node:fs";
+import { chmodSync, rmSync } from "node:fs";
 import { dstackService } from "./dstack-service.ts";
 import { kmsRootKeys, loadOrCreateKeyRoot } from "./key-root.ts";
 import { type Service, serveRpc } from "./rpc.ts";
+import { appendRuntimeEvent, readRuntimeEvents } from "./runtime-events-file.ts";
 import { GuestState } from "./state.ts";
 import { tappdService } from "./tappd-service.ts";
 import { GuestCa } from "./tls.ts";
@@ -20,9 +21,20 @@ interface Listener {
   stop(): Promise<void>;
 }
 
+/**
+ * Mode 0777 as the guest's socket unit makes it (SocketMode=0777): an app's
+ * non-root containers must connect too. Who else can reach it is up to the
+ * directory it is in, which the caller keeps private.
+ */
 function listen(path: string, service: Service, mount: string, trim: string): Listener {
   rmSync(path, { force: true }); // a socket left by an earlier run (upstream binds with reuse = true)
   const server = Bun.serve({ unix: path, fetch: (req) => serveRpc(req, service, mount, trim) });
+  try {
+    chmodSync(path, 0o777);
+  } catch (e) {
+    server.stop(true);
+    throw e;
+  }
   return { path, stop: () => server.stop(true) };
 }
 
@@ -32,7 +44,11 @@ async function stopAll(listeners: Listener[]): Promise<void> {
 }
 
 export async function startGuestAgent(opts: GuestAgentOptions): Promise<GuestAgent> {
-  const state = new GuestState(opts.vm, kmsRootKeys(loadOrCreateKeyRoot(opts.keyRootPath)));
+  const root = kmsRootKeys(loadOrCreateKeyRoot(opts.keyRootPath));
+  const eventsPath = opts.runtimeEventsPath;
+  const state = eventsPath
+    ? new GuestState(opts.vm, root, readRuntimeEvents(eventsPath), (e) => appendRuntimeEvent(eventsPath, e))
+    : new GuestState(opts.vm, root);
   const ca = new GuestCa(state);
   const listeners = [listen(opts.socketPath, dstackService(state, ca), "/", "")];
   if (opts.legacySocketPath) {

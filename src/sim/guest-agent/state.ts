@@ -12,6 +12,7 @@ import { encodeSimulatedQuote } from "../../core/tdx/quote.ts";
 import { padReportData } from "../../core/tdx/report-data.ts";
 import type { KmsRootKeys } from "./key-root.ts";
 import { type MeasuredBoot, measuredBoot } from "./measured-boot.ts";
+import type { EmittedEvent } from "./runtime-events-file.ts";
 import type { GuestVmInfo } from "./types.ts";
 
 export class GuestState {
@@ -19,18 +20,22 @@ export class GuestState {
   readonly boot: MeasuredBoot;
   readonly events: TdxEvent[];
 
+  /** emitted: what the app emitted earlier in this boot; persist: keeps a new one (before it counts) */
   constructor(
     readonly vm: GuestVmInfo,
     readonly root: KmsRootKeys,
+    emitted: readonly EmittedEvent[] = [],
+    private readonly persist?: (e: EmittedEvent) => void,
   ) {
     this.appKey = deriveAppKey(root.k256, Buffer.from(vm.appId, "hex"));
     this.boot = measuredBoot(vm, hexOf(k256PublicKey(root.k256)));
-    this.events = [...this.boot.events];
+    this.events = [...this.boot.events, ...emitted.map((e) => runtimeEvent(e.event, e.payload))];
   }
 
   /** EmitEvent: append to the log and so extend RTMR3. */
   emit(name: string, payload: Uint8Array): void {
     if (!name) throw new Error("event name must not be empty");
+    this.persist?.({ event: name, payload });
     this.events.push(runtimeEvent(name, payload));
   }
 

@@ -26,6 +26,12 @@ export interface GuestAgentOptions {
   vm: GuestVmInfo;
   /** the per-host simulated KMS root secret: 32 random bytes, mode 0600, created when missing */
   keyRootPath: string;
+  /**
+   * Where the events the app emits are kept (one file per VM, under its state), so an
+   * agent restarted while the VM runs keeps RTMR3; remove it when the VM boots again.
+   * Without it, emitted events live as long as the agent.
+   */
+  runtimeEventsPath?: string;
 }
 
 export interface GuestAgent {
