@@ -19,3 +19,8 @@ export interface Io {
 
 /** The environment a command reads (DSTACK_HOST, `-e KEY` values), passed in so that a command run in-process sees the one it is given. */
 export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Data on stdout (never logs), ending with a newline. */
+export function out(io: Io, s: string): void {
+  io.stdout(s.endsWith("\n") ? s : `${s}\n`);
+}

@@ -1,9 +1,9 @@
 import { type Allowlist, type AllowlistError, parseAllowlist } from "../../auth/allowlist.ts";
 import { type AllowlistReadError, readAllowlistText } from "../../auth/allowlist-read.ts";
 import { NotFoundError, RefusedError } from "../../core/errors.ts";
+import { out } from "../../core/io.ts";
 import { formatJson } from "../../core/output.ts";
 import { defineCommand } from "../shared/command.ts";
-import { out } from "../shared/log.ts";
 import { allowlistPath, configArgs } from "./paths.ts";
 
 export default defineCommand({

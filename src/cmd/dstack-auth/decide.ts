@@ -2,8 +2,8 @@ import { type BootInfo, decideApp, decideKms, parseBootInfo } from "../../auth/d
 import { unavailable } from "../../auth/server.ts";
 import { AllowlistSource } from "../../auth/source.ts";
 import { UsageError } from "../../core/errors.ts";
+import { out } from "../../core/io.ts";
 import { defineCommand } from "../shared/command.ts";
-import { out } from "../shared/log.ts";
 import { allowlistPath, configArgs } from "./paths.ts";
 
 export default defineCommand({

@@ -1,15 +1,17 @@
 import { normalizeHex } from "../../auth/allowlist.ts";
 import { readAllowlistFile, revokeApp } from "../../auth/allowlist-file.ts";
+import type { EndpointFlags } from "../../client/endpoint.ts";
+import { type ClientRun, openClient } from "../../client/session.ts";
 import { NotFoundError, UsageError } from "../../core/errors.ts";
-import type { Env, Io } from "../../core/io.ts";
+import { out } from "../../core/io.ts";
 import { resolveLayout } from "../../core/layout.ts";
 import { formatJson, formatTable } from "../../core/output.ts";
 import type { VmInfo } from "../../core/vmm/types.ts";
 import { selectVm } from "../../core/vmm/vm-select.ts";
 import { readClientState } from "../../host/install/state.ts";
+import { clientArgs } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
-import { createLogger, out } from "../shared/log.ts";
-import { clientArgs, openClient } from "./common.ts";
+import { clientRun, createLogger } from "../shared/log.ts";
 
 const allowlistArg = { allowlist: { type: "string", description: "Allowlist file (default: the install's)", valueHint: "PATH" } } as const;
 
@@ -24,13 +26,9 @@ function pathOf(args: { prefix?: string; allowlist?: string }): string {
  * which app id is which VM. undefined, with the reason, when the VMM cannot be asked: the
  * allowlist is a local file and is listed either way.
  */
-async function vmNamesByApp(
-  args: Parameters<typeof openClient>[0],
-  io: Io,
-  env: Env,
-): Promise<{ names?: Map<string, string[]>; why?: string }> {
+async function vmNamesByApp(args: EndpointFlags, run: ClientRun): Promise<{ names?: Map<string, string[]>; why?: string }> {
   try {
-    const { c } = await openClient(args, io, env, { timeoutMs: 3000 });
+    const { c } = await openClient(args, run, { timeoutMs: 3000 });
     try {
       const names = new Map<string, string[]>();
       for (const vm of (await c.status({ brief: true })).vms) {
@@ -57,7 +55,7 @@ const ls = defineCommand({
   async run({ args, io, env }) {
     const path = pathOf(args);
     const l = readAllowlistFile(path);
-    const { names, why } = await vmNamesByApp(args, io, env);
+    const { names, why } = await vmNamesByApp(args, clientRun({ io, env, args }));
     const vmsOf = (id: string) => names?.get(normalizeHex(id)) ?? [];
     if (args.json) {
       out(io, formatJson({ path, ...l, vms: names ? Object.fromEntries(Object.keys(l.apps).map((id) => [id, vmsOf(id)])) : null }));
@@ -79,14 +77,14 @@ const ls = defineCommand({
 const APP_ID = /^(0x)?[0-9a-f]{40}$/i;
 
 /** An app id as given, or the app id of the VM named (or id-prefixed) by `ref`, asked of the VMM. */
-async function appIdOf(ref: string, args: Parameters<typeof openClient>[0], io: Io, env: Env): Promise<{ appId: string; vm?: string }> {
+async function appIdOf(ref: string, args: EndpointFlags, run: ClientRun): Promise<{ appId: string; vm?: string }> {
   if (APP_ID.test(ref.trim())) return { appId: ref.trim() };
   if (/^(0x)?[0-9a-f]{41,}$/i.test(ref.trim())) {
     throw new UsageError(`APP ${JSON.stringify(ref)}: an app id has 40 hex characters (a compose hash goes in --hash)`, {
       hint: "see `dstack allowlist ls`",
     });
   }
-  const { c } = await openClient(args, io, env);
+  const { c } = await openClient(args, run);
   try {
     const vms = (await c.status({ brief: true })).vms;
     let vm: VmInfo;
@@ -130,7 +128,7 @@ const revoke = defineCommand({
         `--hash ${JSON.stringify(args.hash)}: expected a compose hash of 64 hex characters (see \`dstack allowlist ls\`)`,
       );
     }
-    const { appId, vm } = await appIdOf(String(args.app), args, io, env);
+    const { appId, vm } = await appIdOf(String(args.app), args, clientRun({ io, env, args }));
     const what = `${args.hash ? `compose hash ${args.hash} of ` : ""}app ${appId}${vm ? ` (VM ${vm})` : ""}`;
     const r = await revokeApp(path, appId, args.hash);
     if (r.removed === 0) throw new NotFoundError(`${what} is not in ${path}`, { hint: "see `dstack allowlist ls`" });

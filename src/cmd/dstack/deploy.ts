@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
+import { runDeploy } from "../../client/deploy-flow.ts";
 import { validateDockerCompose } from "../../core/compose/docker-compose-check.ts";
 import { UsageError } from "../../core/errors.ts";
+import { deployArgs } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
-import { deployArgs, runDeploy } from "./deploy-common.ts";
+import { clientRun } from "../shared/log.ts";
 
 export default defineCommand({
   meta: { name: "deploy", description: "Deploy a docker-compose file as a confidential VM (upstream-compatible)" },
@@ -23,6 +25,6 @@ export default defineCommand({
       throw new UsageError(`-c ${file}: ${(e as Error).message}`);
     }
     await validateDockerCompose(text, file);
-    return runDeploy(args as never, io, env, { kind: "compose", text, label: file });
+    return runDeploy(args as never, clientRun({ io, env, args }), { kind: "compose", text, label: file });
   },
 });

@@ -1,8 +1,10 @@
+import { openClient } from "../../client/session.ts";
 import { UsageError } from "../../core/errors.ts";
 import type { LogChannel } from "../../core/vmm/types.ts";
 import { selectVm } from "../../core/vmm/vm-select.ts";
+import { clientArgs } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
-import { clientArgs, openClient } from "./common.ts";
+import { clientRun } from "../shared/log.ts";
 
 export default defineCommand({
   meta: { name: "logs", description: "Print (or follow) a CVM's log: serial console, or the VMM's stdout/stderr of it" },
@@ -17,7 +19,7 @@ export default defineCommand({
     const ch = String(args.ch);
     if (!["serial", "stdout", "stderr"].includes(ch)) throw new UsageError(`--ch must be serial, stdout or stderr (got ${ch})`);
     if (!/^\d+$/.test(String(args.lines))) throw new UsageError(`--lines must be a non-negative integer (got ${args.lines})`);
-    const { c } = await openClient(args, io, env);
+    const { c } = await openClient(args, clientRun({ io, env, args }));
     const vm = selectVm((await c.status({ brief: true })).vms, String(args.vm));
     // Ctrl-C while following is the normal way to stop: exit 0, not 130.
     let onInt = () => {};

@@ -1,9 +1,10 @@
+import { waitBooted } from "../../client/boot-wait.ts";
+import { forEachVm } from "../../client/each-vm.ts";
+import { stopVmNote } from "../../client/graceful-stop.ts";
 import { DEFAULTS, parseDuration } from "../../core/compose/deploy-plan.ts";
+import { clientArgs, detachArg, stopArgs, vmArg } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
-import { detachArg, waitBooted } from "./boot-wait.ts";
-import { clientArgs } from "./common.ts";
-import { forEachVm, vmArg } from "./each-vm.ts";
-import { stopArgs, stopVmNote } from "./graceful-stop.ts";
+import { clientRun } from "../shared/log.ts";
 
 export default defineCommand({
   meta: { name: "restart", description: "Stop CVMs (as `dstack stop`), start them and wait for the boot" },
@@ -14,7 +15,7 @@ export default defineCommand({
       timeoutMs: parseDuration(String(args.timeout), "--timeout"),
       timeoutText: String(args.timeout),
     };
-    return forEachVm(args, io, env, async (c, vm) => {
+    return forEachVm(args._, args, clientRun({ io, env, args }), async (c, vm) => {
       const how = await stopVmNote(c, vm, o);
       await c.startVm(vm.id);
       const note = how ? ` (${how})` : "";

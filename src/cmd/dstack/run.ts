@@ -1,6 +1,8 @@
+import { runDeploy } from "../../client/deploy-flow.ts";
 import { UsageError } from "../../core/errors.ts";
+import { deployArgs } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
-import { deployArgs, runDeploy } from "./deploy-common.ts";
+import { clientRun } from "../shared/log.ts";
 
 export default defineCommand({
   meta: { name: "run", description: "Run one container image as a confidential VM (dstack run nginx -p 8080:80)" },
@@ -14,6 +16,6 @@ export default defineCommand({
     const positionals = (dd >= 0 ? args._.slice(0, args._.length - command.length) : args._).map(String);
     if (positionals.length > 1)
       throw new UsageError(`dstack run takes one IMAGE (got ${positionals.join(" ")}); put the container's command after --`);
-    return runDeploy(args as never, io, env, { kind: "image", image: String(args.image_ref), command });
+    return runDeploy(args as never, clientRun({ io, env, args }), { kind: "image", image: String(args.image_ref), command });
   },
 });

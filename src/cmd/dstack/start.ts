@@ -1,8 +1,9 @@
+import { waitBooted } from "../../client/boot-wait.ts";
+import { forEachVm } from "../../client/each-vm.ts";
 import { DEFAULTS, parseDuration } from "../../core/compose/deploy-plan.ts";
+import { clientArgs, detachArg, vmArg } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
-import { detachArg, waitBooted } from "./boot-wait.ts";
-import { clientArgs } from "./common.ts";
-import { forEachVm, vmArg } from "./each-vm.ts";
+import { clientRun } from "../shared/log.ts";
 
 export default defineCommand({
   meta: { name: "start", description: "Start stopped CVMs and wait for their boot (a failed boot prints the reason)" },
@@ -14,7 +15,7 @@ export default defineCommand({
   },
   run: ({ args, io, env }) => {
     const timeoutMs = parseDuration(String(args.timeout), "--timeout");
-    return forEachVm(args, io, env, async (c, vm) => {
+    return forEachVm(args._, args, clientRun({ io, env, args }), async (c, vm) => {
       if (vm.status === "running") return "already running";
       await c.startVm(vm.id);
       if (args.detach) return "started (not waiting for the boot)";

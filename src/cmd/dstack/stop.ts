@@ -1,8 +1,9 @@
+import { forEachVm } from "../../client/each-vm.ts";
+import { stopVm } from "../../client/graceful-stop.ts";
 import { parseDuration } from "../../core/compose/deploy-plan.ts";
+import { clientArgs, stopArgs, vmArg } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
-import { clientArgs } from "./common.ts";
-import { forEachVm, vmArg } from "./each-vm.ts";
-import { stopArgs, stopVm } from "./graceful-stop.ts";
+import { clientRun } from "../shared/log.ts";
 
 export default defineCommand({
   meta: { name: "stop", description: "Stop CVMs: a guest shutdown, and the power cut after --timeout (at once with --force)" },
@@ -13,6 +14,6 @@ export default defineCommand({
       timeoutMs: parseDuration(String(args.timeout), "--timeout"),
       timeoutText: String(args.timeout),
     };
-    return forEachVm(args, io, env, (c, vm) => stopVm(c, vm, o));
+    return forEachVm(args._, args, clientRun({ io, env, args }), (c, vm) => stopVm(c, vm, o));
   },
 });

@@ -1,17 +1,19 @@
 import { readFileSync } from "node:fs";
 import { registerAppHash, unregisterAppHash } from "../../auth/allowlist-file.ts";
+import { waitBooted } from "../../client/boot-wait.ts";
+import { STOP_TIMEOUT, stopVm } from "../../client/graceful-stop.ts";
+import { openClient } from "../../client/session.ts";
 import { buildAppCompose, composeHashOf } from "../../core/compose/app-compose.ts";
 import { parseAppCompose } from "../../core/compose/app-compose-parse.ts";
 import { DEFAULTS, parseDuration } from "../../core/compose/deploy-plan.ts";
 import { validateDockerCompose } from "../../core/compose/docker-compose-check.ts";
 import { UsageError } from "../../core/errors.ts";
+import { out } from "../../core/io.ts";
 import { formatJson } from "../../core/output.ts";
 import { selectVm } from "../../core/vmm/vm-select.ts";
+import { clientArgs } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
-import { out } from "../shared/log.ts";
-import { waitBooted } from "./boot-wait.ts";
-import { clientArgs, openClient } from "./common.ts";
-import { STOP_TIMEOUT, stopVm } from "./graceful-stop.ts";
+import { clientRun } from "../shared/log.ts";
 
 /**
  * The app's docker-compose with only the image of its single service replaced: command,
@@ -61,7 +63,7 @@ export default defineCommand({
       }
       await validateDockerCompose(newCompose, file);
     }
-    const { c, ep } = await openClient(args, io, env);
+    const { c, ep } = await openClient(args, clientRun({ io, env, args }));
     try {
       const vm = selectVm((await c.status({ brief: true })).vms, String(args.vm));
       const info = (await c.getInfo(vm.id)).info!;

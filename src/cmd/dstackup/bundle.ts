@@ -1,9 +1,9 @@
 import { resolve } from "node:path";
+import { out } from "../../core/io.ts";
 import { formatBytes, formatJson } from "../../core/output.ts";
 import { createBundle } from "../../host/install/bundle.ts";
 import { outputArgs } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
-import { out } from "../shared/log.ts";
 
 const create = defineCommand({
   meta: { name: "create", description: "Pack dstack-vmm, supervisor, a guest image and the key provider into one offline bundle" },

@@ -1,11 +1,11 @@
 import { UsageError } from "../../core/errors.ts";
+import { out } from "../../core/io.ts";
 import { resolveLayout } from "../../core/layout.ts";
 import { formatJson } from "../../core/output.ts";
 import { destroyInstall, purgeTargets } from "../../host/install/destroy.ts";
 import { DamagedStateError, type InstallState, readInstallState } from "../../host/install/state.ts";
 import { dryRunArgs, outputArgs, prefixArgs, yesArgs } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
-import { out } from "../shared/log.ts";
 import { stderrProgress } from "./progress.ts";
 
 export default defineCommand({

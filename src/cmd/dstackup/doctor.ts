@@ -1,9 +1,9 @@
+import { out } from "../../core/io.ts";
 import { formatJson } from "../../core/output.ts";
 import { planInstall } from "../../host/install/plan.ts";
 import { blocking, formatCheck } from "../../host/install/preflight.ts";
 import { outputArgs } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
-import { out } from "../shared/log.ts";
 import { installArgs, installFlagsFrom } from "./install-args.ts";
 
 export default defineCommand({

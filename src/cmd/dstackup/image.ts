@@ -1,6 +1,7 @@
 import { rmSync } from "node:fs";
 import { DstackError, NotFoundError, RefusedError } from "../../core/errors.ts";
 import { DEFAULT_RELEASE_API } from "../../core/images/release.ts";
+import { out } from "../../core/io.ts";
 import { resolveLayout } from "../../core/layout.ts";
 import { formatBytes, formatJson, formatTable } from "../../core/output.ts";
 import { pullImage } from "../../host/images/image-pull.ts";
@@ -8,7 +9,6 @@ import { checkImageName, listImages, readImage } from "../../host/images/images.
 import { readInstallState } from "../../host/install/state.ts";
 import { outputArgs, prefixArgs } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
-import { out } from "../shared/log.ts";
 
 const dirArgs = {
   ...prefixArgs,

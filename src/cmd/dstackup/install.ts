@@ -1,14 +1,13 @@
 import { existsSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { lineDiff } from "../../core/diff.ts";
 import { DstackError, ExitCode, RefusedError, UsageError } from "../../core/errors.ts";
-import type { Io } from "../../core/io.ts";
+import { type Io, out } from "../../core/io.ts";
 import { formatJson } from "../../core/output.ts";
 import { applyInstall, NothingStartedError } from "../../host/install/apply.ts";
 import { type InstallPlan, planInstall } from "../../host/install/plan.ts";
 import { blocking, formatCheck } from "../../host/install/preflight.ts";
 import { dryRunArgs, outputArgs, yesArgs } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
-import { out } from "../shared/log.ts";
 import { installArgs, installFlagsFrom } from "./install-args.ts";
 import { stderrProgress } from "./progress.ts";
 

@@ -1,11 +1,11 @@
 import { NotFoundError } from "../../core/errors.ts";
+import { out } from "../../core/io.ts";
 import { resolveLayout } from "../../core/layout.ts";
 import { formatJson } from "../../core/output.ts";
 import { readInstallState } from "../../host/install/state.ts";
 import { checkHealth } from "../../host/services/health.ts";
 import { outputArgs, prefixArgs } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
-import { out } from "../shared/log.ts";
 
 export default defineCommand({
   meta: { name: "status", description: "Each component of the install and its health (exit 0 healthy, 1 degraded)" },

@@ -2,7 +2,9 @@
  * Flags shared by many commands. A parent's flags are not passed to a subcommand, so each leaf
  * spreads the groups it accepts.
  */
+import { STOP_TIMEOUT } from "../../client/graceful-stop.ts";
 import type { ArgsDef } from "../../core/argv.ts";
+import { DEFAULTS } from "../../core/compose/deploy-plan.ts";
 
 export const outputArgs = {
   json: { type: "boolean", alias: "j", description: "Print JSON on stdout (logs stay on stderr)" },
@@ -31,4 +33,58 @@ export const yesArgs = {
 
 export const dryRunArgs = {
   "dry-run": { type: "boolean", description: "Print what would be done; change nothing" },
+} as const satisfies ArgsDef;
+
+// --- dstack's verbs
+
+/** Every verb that talks to a VMM. */
+export const clientArgs = {
+  ...endpointArgs,
+  "insecure-host-key": { type: "boolean", description: "ssh:// hosts: do not check the host key (warns)" },
+  ...outputArgs,
+} as const satisfies ArgsDef;
+
+/** stop, start, restart, rm: the VMs to act on. */
+export const vmArg = { vm: { type: "positional", required: true, description: "VM names or id prefixes", valueHint: "NAME|ID…" } } as const;
+
+export const detachArg = {
+  detach: { type: "boolean", alias: "d", description: "Return once started; do not wait for the boot" },
+} as const satisfies ArgsDef;
+
+/** stop and restart: how a VM is stopped. */
+export const stopArgs = {
+  force: { type: "boolean", alias: "f", description: "Cut the power at once instead of a guest shutdown" },
+  timeout: { type: "string", alias: "t", default: STOP_TIMEOUT, description: "How long a guest shutdown may take before the power is cut" },
+} as const satisfies ArgsDef;
+
+/** run and deploy. */
+export const deployArgs = {
+  name: { type: "string", alias: "n", description: "VM name (run: derived from the image; deploy: app)" },
+  port: {
+    type: "string",
+    alias: "p",
+    description: "Port mapping, repeatable: VM | HOST:VM | PROTO:HOST:VM | PROTO:ADDR:HOST:VM (HOST auto/0 = pick)",
+    valueHint: "SPEC",
+    multiple: true,
+  },
+  env: {
+    type: "string",
+    alias: "e",
+    description: "Encrypted env var, repeatable: KEY=VALUE, or KEY to take it from your environment",
+    valueHint: "KEY[=VALUE]",
+    multiple: true,
+  },
+  "env-file": { type: "string", description: "Read KEY=VALUE lines (encrypted like -e)", valueHint: "FILE" },
+  vcpu: { type: "string", default: DEFAULTS.vcpu, description: "vCPUs" },
+  memory: { type: "string", default: DEFAULTS.memory, description: "Memory: 2048 (MiB), 512MB, 2GB, 2GiB" },
+  disk: { type: "string", default: DEFAULTS.disk, description: "Disk: 20 (GiB), 20GB" },
+  gpu: { type: "string", description: "GPUs: all, a count, or MODEL:COUNT (e.g. H100:2)" },
+  "guest-image": { type: "string", description: "Guest OS image (default: the install's image)" },
+  image: { type: "string", description: "Alias of --guest-image (upstream `dstack deploy --image`)" },
+  "no-kms": { type: "boolean", description: "No KMS: the app gets no keys, no env, no allowlist entry" },
+  allowlist: { type: "string", description: "Allowlist file to register the compose hash in (default: the install's)", valueHint: "PATH" },
+  detach: { type: "boolean", alias: "d", description: "Return after CreateVm; do not wait for the boot" },
+  timeout: { type: "string", default: DEFAULTS.timeout, description: "How long to wait for the boot" },
+  ...dryRunArgs,
+  ...clientArgs,
 } as const satisfies ArgsDef;

@@ -1,14 +1,10 @@
 /**
- * Writing through the seam: `out` for data on stdout; the logger (consola) for everything else,
- * built on the same Io with every level on stderr, so stdout carries only data (tables, --json).
+ * The logger (consola) of a command run, built on its Io with every level on stderr, so stdout
+ * carries only data (tables, --json; core/io.ts `out`).
  */
 import { type ConsolaInstance, createConsola } from "consola";
-import type { Io } from "../../core/io.ts";
-
-/** Write data to stdout (never logs), ending with a newline. */
-export function out(io: Io, s: string): void {
-  io.stdout(s.endsWith("\n") ? s : `${s}\n`);
-}
+import type { ClientRun } from "../../client/session.ts";
+import type { Env, Io } from "../../core/io.ts";
 
 /** The logger of one command run; level from -q/-v. */
 export function createLogger(io: Io, opts: { quiet?: boolean | undefined; verbose?: boolean | undefined }): ConsolaInstance {
@@ -19,4 +15,10 @@ export function createLogger(io: Io, opts: { quiet?: boolean | undefined; verbos
     level: opts.quiet ? 1 : opts.verbose ? 4 : 3,
     formatOptions: { date: false, colors: io.color },
   });
+}
+
+/** What the client's flows need of a command run: its Io and env, warnings to its logger. */
+export function clientRun(ctx: { io: Io; env: Env; args: { quiet?: boolean | undefined; verbose?: boolean | undefined } }): ClientRun {
+  const log = createLogger(ctx.io, ctx.args);
+  return { io: ctx.io, env: ctx.env, warn: (m) => log.warn(m) };
 }

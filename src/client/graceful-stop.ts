@@ -1,6 +1,6 @@
 /** stop and restart: a guest shutdown, waited for, then the power cut if it takes too long. */
-import type { VmmClient } from "../../core/vmm/client.ts";
-import type { VmInfo } from "../../core/vmm/types.ts";
+import type { VmmClient } from "../core/vmm/client.ts";
+import type { VmInfo } from "../core/vmm/types.ts";
 
 const DOWN = new Set(["stopped", "exited"]);
 
@@ -49,8 +49,3 @@ export async function stopVmNote(c: VmmClient, vm: VmInfo, o: StopOptions): Prom
 
 /** How long a guest shutdown may take before the power is cut (docker stop waits 10 s; a CVM takes longer). */
 export const STOP_TIMEOUT = "30s";
-
-export const stopArgs = {
-  force: { type: "boolean", alias: "f", description: "Cut the power at once instead of a guest shutdown" },
-  timeout: { type: "string", alias: "t", default: STOP_TIMEOUT, description: "How long a guest shutdown may take before the power is cut" },
-} as const;

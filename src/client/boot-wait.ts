@@ -1,19 +1,15 @@
 /** start, restart and upgrade --restart: wait for the boot as run does, and fail with the VM's reason. */
 
-import { waitBoot } from "../../client/deploy.ts";
-import { DstackError } from "../../core/errors.ts";
-import type { Io } from "../../core/io.ts";
-import type { VmmClient } from "../../core/vmm/client.ts";
-import type { VmInfo } from "../../core/vmm/types.ts";
-import { progressPrinter } from "./common.ts";
-
-export const detachArg = {
-  detach: { type: "boolean", alias: "d", description: "Return once started; do not wait for the boot" },
-} as const;
+import { DstackError } from "../core/errors.ts";
+import type { Io } from "../core/io.ts";
+import type { VmmClient } from "../core/vmm/client.ts";
+import type { VmInfo } from "../core/vmm/types.ts";
+import { waitBoot } from "./deploy.ts";
+import { progressLine } from "./progress-line.ts";
 
 /** Wait until booted; throws a DstackError with the reason from the VM's log, or the timeout. */
 export async function waitBooted(c: VmmClient, vm: Pick<VmInfo, "id" | "name">, timeoutMs: number, io: Io, quiet: boolean): Promise<void> {
-  const pr = progressPrinter(io, quiet);
+  const pr = progressLine(io, quiet);
   try {
     const b = await waitBoot(c, vm.id, timeoutMs, (m) => pr.line(`${vm.name}: ${m}`));
     if (b.ok) return;

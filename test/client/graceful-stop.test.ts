@@ -4,9 +4,9 @@
  * shutdown, or with --force.
  */
 import { describe, expect, test } from "bun:test";
-import { stopVm } from "../../../src/cmd/dstack/graceful-stop.ts";
-import type { VmmClient } from "../../../src/core/vmm/client.ts";
-import type { VmInfo } from "../../../src/core/vmm/types.ts";
+import { stopVm } from "../../src/client/graceful-stop.ts";
+import type { VmmClient } from "../../src/core/vmm/client.ts";
+import type { VmInfo } from "../../src/core/vmm/types.ts";
 
 function fakeVmm(o: { downAfterPolls: number; refuseShutdown?: boolean }) {
   const calls: string[] = [];

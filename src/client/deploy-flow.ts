@@ -1,49 +1,15 @@
-/** The flags and flow `run` and `deploy` share: flags → plan (src/core/deploy-plan.ts) → deploy → wait. */
-
+/** The flow `dstack run` and `dstack deploy` share: flags → plan (core/compose/deploy-plan.ts) → deploy → wait → report. */
 import { readFileSync } from "node:fs";
-import { deploy, waitBoot } from "../../client/deploy.ts";
-import { resolveEndpoint } from "../../client/endpoint.ts";
-import type { ArgsDef } from "../../core/argv.ts";
-import { DEFAULTS, type DeployFlags, type DeploySource, formatPlan, planDeploy, planSummary } from "../../core/compose/deploy-plan.ts";
-import { DstackError, UsageError } from "../../core/errors.ts";
-import type { Env, Io } from "../../core/io.ts";
-import { formatJson } from "../../core/output.ts";
-import { checkPortPolicy } from "../../core/specs/ports.ts";
-import { selectGpus } from "../../core/specs/resources.ts";
-import { dryRunArgs } from "../shared/args.ts";
-import { out } from "../shared/log.ts";
-import { clientArgs, openClient, progressPrinter } from "./common.ts";
-
-export const deployArgs = {
-  name: { type: "string", alias: "n", description: "VM name (run: derived from the image; deploy: app)" },
-  port: {
-    type: "string",
-    alias: "p",
-    description: "Port mapping, repeatable: VM | HOST:VM | PROTO:HOST:VM | PROTO:ADDR:HOST:VM (HOST auto/0 = pick)",
-    valueHint: "SPEC",
-    multiple: true,
-  },
-  env: {
-    type: "string",
-    alias: "e",
-    description: "Encrypted env var, repeatable: KEY=VALUE, or KEY to take it from your environment",
-    valueHint: "KEY[=VALUE]",
-    multiple: true,
-  },
-  "env-file": { type: "string", description: "Read KEY=VALUE lines (encrypted like -e)", valueHint: "FILE" },
-  vcpu: { type: "string", default: DEFAULTS.vcpu, description: "vCPUs" },
-  memory: { type: "string", default: DEFAULTS.memory, description: "Memory: 2048 (MiB), 512MB, 2GB, 2GiB" },
-  disk: { type: "string", default: DEFAULTS.disk, description: "Disk: 20 (GiB), 20GB" },
-  gpu: { type: "string", description: "GPUs: all, a count, or MODEL:COUNT (e.g. H100:2)" },
-  "guest-image": { type: "string", description: "Guest OS image (default: the install's image)" },
-  image: { type: "string", description: "Alias of --guest-image (upstream `dstack deploy --image`)" },
-  "no-kms": { type: "boolean", description: "No KMS: the app gets no keys, no env, no allowlist entry" },
-  allowlist: { type: "string", description: "Allowlist file to register the compose hash in (default: the install's)", valueHint: "PATH" },
-  detach: { type: "boolean", alias: "d", description: "Return after CreateVm; do not wait for the boot" },
-  timeout: { type: "string", default: DEFAULTS.timeout, description: "How long to wait for the boot" },
-  ...dryRunArgs,
-  ...clientArgs,
-} as const satisfies ArgsDef;
+import { DEFAULTS, type DeployFlags, type DeploySource, formatPlan, planDeploy, planSummary } from "../core/compose/deploy-plan.ts";
+import { DstackError, UsageError } from "../core/errors.ts";
+import { out } from "../core/io.ts";
+import { formatJson } from "../core/output.ts";
+import { checkPortPolicy } from "../core/specs/ports.ts";
+import { selectGpus } from "../core/specs/resources.ts";
+import { deploy, waitBoot } from "./deploy.ts";
+import { resolveEndpoint } from "./endpoint.ts";
+import { progressLine } from "./progress-line.ts";
+import { type ClientRun, openClient } from "./session.ts";
 
 type A = Record<string, unknown> & {
   _: string[];
@@ -82,7 +48,8 @@ function flagsOf(args: A): DeployFlags {
   };
 }
 
-export async function runDeploy(args: A, io: Io, env: Env, src: DeploySource): Promise<number> {
+export async function runDeploy(args: A, run: ClientRun, src: DeploySource): Promise<number> {
+  const { io, env } = run;
   const ep = resolveEndpoint(args, env);
   const plan = planDeploy(src, flagsOf(args), env, ep.image);
   // Fixed host ports against the VMM's allowed ranges, before anything is asked of it.
@@ -96,8 +63,8 @@ export async function runDeploy(args: A, io: Io, env: Env, src: DeploySource): P
     );
     return 0;
   }
-  const { c } = await openClient(args, io, env);
-  const pr = progressPrinter(io, args.quiet === true || args.json === true);
+  const { c } = await openClient(args, run);
+  const pr = progressLine(io, args.quiet === true || args.json === true);
   try {
     const images = (await c.listImages()).map((i) => i.name);
     if (!images.includes(plan.guestImage)) {
