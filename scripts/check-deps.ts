@@ -13,7 +13,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
 /** room → the rooms it may import (besides itself). A room is the first folder under src/. */
-const RULES: Record<string, string[]> = {
+export const RULES: Record<string, string[]> = {
   core: [],
   auth: ["core"],
   host: ["core", "auth"],
