@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     { cwd: root, stdout: "pipe", stderr: "pipe" },
   );
   const log = build.stdout.toString() + build.stderr.toString();
-  // A bytecode failure is only a log line while the build exits 0 (anchors.md §3.3).
+  // A bytecode failure is only a log line while the build exits 0 (oven-sh/bun#14954, #21097).
   if (build.exitCode !== 0 || /Failed to generate bytecode/i.test(log)) {
     process.stderr.write(log);
     throw new Error(`bun build failed (exit ${build.exitCode})`);

@@ -1,5 +1,5 @@
 /**
- * The auth allowlist (reference/kms-auth.md §2.1): which OS images, apps and
+ * The auth allowlist (Dstack-TEE/dstack: dstack/crates/dstack-auth/src/main.rs): which OS images, apps and
  * compose hashes may get keys. Upstream-compatible file format (camelCase,
  * 2-space JSON). The schema is strict: a wrong type (`"apps": [...]` included)
  * or an unknown key is an error naming the field, and the webhook then fails

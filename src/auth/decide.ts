@@ -1,5 +1,5 @@
 /**
- * Key-release decisions (reference/kms-auth.md §2.4, the single-operator rules
+ * Key-release decisions (Dstack-TEE/dstack: dstack/crates/dstack-auth/src/main.rs, the single-operator rules
  * of upstream's Rust webhook). First failing check wins.
  *   app: OS image pin (empty osImages = any) → app registered → compose hash → device
  *   kms: mrAggregated → device

@@ -1,5 +1,5 @@
 /**
- * The webhook over HTTP (reference/kms-auth.md §1): GET /, POST /bootAuth/app,
+ * The webhook over HTTP (its caller: Dstack-TEE/dstack: dstack/kms/src/main_service/upgrade_authority.rs): GET /, POST /bootAuth/app,
  * POST /bootAuth/kms. A decision is always 200 {isAllowed, gatewayAppId, reason};
  * bad input is a 4xx with {error}; it never crashes on input.
  */

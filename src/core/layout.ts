@@ -1,5 +1,5 @@
 /**
- * The install layout (reference/dstackup-cli.md §2.3): system paths by default,
+ * The install layout (Dstack-TEE/dstack: dstack/crates/dstack-cli-core/src/layout.rs): system paths by default,
  * everything relocated under `--prefix P`. Pure path arithmetic, no I/O.
  */
 import { isAbsolute, join } from "node:path";

@@ -3,7 +3,7 @@
  *
  * Upstream binds 127.0.0.1:0 and takes whatever the kernel hands out: a port
  * from the ephemeral range (32768-60999), which its own VMM policy (tcp
- * 1-20000) then refuses (dstackup-cli.md §8 #2). Here a port is drawn at random
+ * 1-20000) then refuses (Dstack-TEE/dstack: dstack/crates/dstack-cli-core/src/ports.rs). Here a port is drawn at random
  * INSIDE the VMM's allowed ranges, outside the ephemeral range and outside the
  * ports other VMs map, and probed by binding it on the requested address.
  */

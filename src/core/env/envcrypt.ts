@@ -1,5 +1,5 @@
 /**
- * Encrypted environment variables (reference/kms-auth.md §6.2):
+ * Encrypted environment variables (Dstack-TEE/dstack: dstack/dstack-util/src/crypto.rs):
  *
  *   plaintext = UTF-8 JSON {"env":[{"key":…,"value":…},…]}
  *   shared    = X25519(ephemeral private, app env public key)   — used directly as the AES-256-GCM key
@@ -172,7 +172,7 @@ export function decryptEnv(blob: string | Uint8Array, privateKey: Uint8Array | s
   });
 }
 
-/** Limits the guest enforces on decrypted env vars (kms-auth.md §6.3). */
+/** Limits the guest enforces on decrypted env vars (Dstack-TEE/dstack: dstack/dstack-util/src/parse_env_file.rs). */
 export const GUEST_ENV_LIMITS = { maxVars: 1024, maxKeyBytes: 255, maxValueBytes: 128 * 1024, maxTotalBytes: 1024 * 1024 } as const;
 
 const GUEST_KEY_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;

@@ -1,4 +1,4 @@
-/** Guest image versions: dstack-vmm refuses to start a CVM from an image older than 0.5.0 (reference/vmm.md §7). */
+/** Guest image versions: dstack-vmm refuses to start a CVM from an image older than 0.5.0 (Dstack-TEE/dstack: dstack/vmm/src/app.rs). */
 export const MIN_IMAGE_VERSION: [number, number, number] = [0, 5, 0];
 
 /** Is `v` ("0.5.3", "0.5.3-dev", "v0.5.3") at least `min`? An unparsable version is not. */

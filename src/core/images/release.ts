@@ -1,4 +1,4 @@
-/** Guest-OS releases on a GitHub-compatible releases API (dstackup-cli.md §3.3). Pure. */
+/** Guest-OS releases on a GitHub-compatible releases API (Dstack-TEE/dstack: dstack/crates/dstackup/src/image.rs). Pure. */
 import { UsageError } from "../errors.ts";
 
 export const DEFAULT_RELEASE_API = "https://api.github.com/repos";

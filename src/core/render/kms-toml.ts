@@ -1,4 +1,4 @@
-/** kms.toml for the single-node KMS CVM (reference/kms-auth.md §5.1). */
+/** kms.toml for the single-node KMS CVM (Dstack-TEE/dstack: dstack/crates/dstack-cli-core/src/config.rs `kms_toml`). */
 
 import { type HostConfig, KMS_GUEST_HOST } from "./host-config.ts";
 import { renderToml } from "./toml.ts";

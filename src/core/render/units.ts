@@ -4,7 +4,7 @@
  * Quoting: ExecStart arguments are double-quoted with `%`, `"`, `\` and control
  * characters escaped (systemd unquotes ExecStart). WorkingDirectory is NOT
  * quoted — systemd does not unquote it and a quoted path is a fatal unit error
- * (upstream defect, dstackup-cli.md §2.13) — only `%` is escaped there.
+ * (an upstream defect in Dstack-TEE/dstack: dstack/crates/dstackup/src/systemd.rs) — only `%` is escaped there.
  */
 
 export function systemdArg(s: string): string {

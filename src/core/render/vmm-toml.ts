@@ -1,5 +1,5 @@
 /**
- * vmm.toml as dstackup renders it (reference/vmm.md §8, dstackup-cli.md §2.10),
+ * vmm.toml as dstackup renders it (Dstack-TEE/dstack: dstack/vmm/src/config.rs, dstack/crates/dstack-cli-core/src/config.rs),
  * plus a `[simulator]` table in --simulate mode telling dstack-vmm-sim where
  * the auth webhook listens (the real VMM ignores unknown tables).
  */

@@ -1,4 +1,4 @@
-/** Pick the VMM's CID window against the windows other VMMs hold (dstackup-cli.md §2.5). */
+/** Pick the VMM's CID window against the windows other VMMs hold (Dstack-TEE/dstack: dstack/crates/dstackup/src/cid.rs). */
 import { RefusedError } from "../errors.ts";
 
 export type CidRange = [start: number, end: number];

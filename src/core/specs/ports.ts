@@ -1,12 +1,12 @@
 /**
- * Port specs for `-p/--port` (reference/dstackup-cli.md §1.4, extended):
+ * Port specs for `-p/--port` (Dstack-TEE/dstack: dstack/crates/dstack-cli-core/src/ports.rs, extended):
  *
  *   VM | HOST:VM | PROTO:HOST:VM | ADDR:HOST:VM | PROTO:ADDR:HOST:VM   [/tcp|/udp]
  *
  * PROTO tcp|udp; HOST empty, `auto` or `0` = pick a free port later (parsing
  * never allocates); ADDR an IPv4 address or an IPv6 one in brackets
  * (`tcp:[::1]:8080:80`). Default protocol tcp, default address 127.0.0.1.
- * Also the VMM's port-mapping policy check (vmm.md §7.2), pure.
+ * Also the VMM's port-mapping policy check (upstream dstack/vmm/src/main_service.rs), pure.
  */
 import { isIP } from "node:net";
 import { UsageError } from "../errors.ts";
@@ -24,7 +24,7 @@ export interface PortSpec {
   vmPort: number;
 }
 
-/** The VMM wire form (vmm.md §3.1). */
+/** The VMM wire form (Dstack-TEE/dstack: dstack/vmm/rpc/proto/vmm_rpc.proto). */
 export interface PortMapping {
   protocol: string;
   host_address: string;
@@ -181,17 +181,17 @@ export interface PortPolicy {
   ranges: PortRange[];
 }
 
-/** The range the upstream installer renders (vmm.md §8.1). */
+/** The range the upstream installer renders (Dstack-TEE/dstack: dstack/crates/dstack-cli-core/src/config.rs). */
 export const DEFAULT_PORT_POLICY: PortPolicy = {
   enabled: true,
   ranges: [
     { protocol: "tcp", from: 1, to: 20000 },
-    // Upstream renders tcp only, so `-p udp:…` is always refused (dstackup-cli.md §8 #2).
+    // Upstream renders tcp only, so `-p udp:…` is always refused there.
     { protocol: "udp", from: 1, to: 20000 },
   ],
 };
 
-/** An IPv4 or IPv6 address as Rust's `IpAddr` parses it (the VMM's `host_address` check, vmm.md §7.2). */
+/** An IPv4 or IPv6 address as Rust's `IpAddr` parses it (the `host_address` check of upstream dstack/vmm/src/main_service.rs). */
 export function isIpAddress(addr: string): boolean {
   return isIP(addr) !== 0;
 }
@@ -244,7 +244,7 @@ export interface PolicyExisting {
 }
 
 /**
- * Problems the VMM would reject a CreateVm with (vmm.md §7.2), found before the
+ * Problems the VMM would reject a CreateVm with (upstream dstack/vmm/src/main_service.rs), found before the
  * call: mapping disabled, host port outside the allowed ranges, duplicates in
  * the request, clashes with other VMs' mappings. Auto ports are only checked for
  * "is there any allowed range for this protocol". Empty = fine.

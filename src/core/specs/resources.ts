@@ -117,7 +117,7 @@ export function parseGpu(value: string, flag = "--gpu"): GpuSpec {
   throw usage(flag, value, "not a GPU spec", GPU_FORMS);
 }
 
-/** A GPU as the VMM's ListGpus reports it (vmm.md §3.1). */
+/** A GPU as the VMM's ListGpus reports it (Dstack-TEE/dstack: dstack/vmm/rpc/proto/vmm_rpc.proto). */
 export interface VmmGpu {
   slot: string;
   product_id: string;

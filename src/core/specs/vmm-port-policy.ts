@@ -1,6 +1,6 @@
 /**
  * The port-mapping policy of a vmm.toml ([cvm.port_mapping] enabled and range,
- * reference/vmm.md §8): what host ports a CreateVm may map. Absent keys take
+ * Dstack-TEE/dstack: dstack/vmm/src/config.rs): what host ports a CreateVm may map. Absent keys take
  * the upstream defaults the simulator also uses.
  */
 

@@ -1,5 +1,5 @@
 /**
- * dstack-vmm prpc client (reference/vmm.md §1–§4).
+ * dstack-vmm prpc client (Dstack-TEE/dstack: dstack/vmm/rpc/proto/vmm_rpc.proto, dstack/ra-rpc/src/rocket_helper.rs).
  *
  *   const c = await connectVmm({ host, token, timeoutMs })
  *   host: unix:/path/vmm.sock | http(s)://host:port | ssh://user@host[:port][/remote/vmm.sock | ?target=tcp:127.0.0.1:9080]

@@ -1,4 +1,4 @@
-/** dstack-vmm prpc wire types (reference/vmm.md §3.1): snake_case as on the wire; bytes are lowercase hex. */
+/** dstack-vmm prpc wire types (Dstack-TEE/dstack: dstack/vmm/rpc/proto/vmm_rpc.proto): snake_case as on the wire, bytes lowercase hex. */
 
 export interface PortMapping {
   protocol: string;

@@ -1,9 +1,9 @@
 /**
- * Guest images on disk (reference/vmm.md §6): one directory per image under
+ * Guest images on disk (Dstack-TEE/dstack: dstack/vmm/src/app/image.rs): one directory per image under
  * the image dir, named for the image, holding metadata.json and digest.txt.
  *
  *   listImages(imageDir) → ImageEntry[]                 (newest last, by dir mtime)
- *   resolveImage(imageDir, name?, {requireDigest})      → the image install pins (§2.6)
+ *   resolveImage(imageDir, name?, {requireDigest})      → the image install pins (upstream: dstack/crates/dstackup/src/install.rs)
  *   createSimulatedImage(imageDir, name, version?)      → a guest image for the simulator
  *   readImagePin(dir)                                   → trimmed digest.txt, or undefined
  *

@@ -1,7 +1,7 @@
 /**
  * `--build-from-source`: fetch the dstack sources and build dstack-vmm and
  * supervisor with cargo — as the invoking sudo user (never as root), as
- * upstream does (dstackup-cli.md §2.7) — then install them into libexec.
+ * upstream does (Dstack-TEE/dstack: dstack/crates/dstackup/src/install.rs) — then install them into libexec.
  * git and cargo run with argv arrays and a fixed PATH (the build user's
  * ~/.cargo/bin first).
  */

@@ -1,9 +1,9 @@
 /**
- * Other dstack VMMs on this host (dstackup-cli.md §2.5): scan /proc for
+ * Other dstack VMMs on this host (Dstack-TEE/dstack: dstack/crates/dstack-cli-core/src/host.rs): scan /proc for
  * dstack-vmm processes, read their configs with a TOML parser, and collect
  * the CID windows and host-api vsock ports they hold. Our own VMM (the one
  * running our vmm.toml) is excluded, so a re-run never trips over itself
- * (upstream defect §8 #3).
+ * (an upstream defect: a re-run trips over its own VMM).
  */
 import { readdirSync, readFileSync, realpathSync } from "node:fs";
 import { basename, isAbsolute, resolve } from "node:path";

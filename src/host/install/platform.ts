@@ -1,4 +1,4 @@
-/** TEE platform detection from /proc/cpuinfo and device nodes (dstackup-cli.md §2.2). */
+/** TEE platform detection from /proc/cpuinfo and device nodes (Dstack-TEE/dstack: dstack/crates/dstack-cli-core/src/host.rs). */
 import { existsSync, readFileSync } from "node:fs";
 import type { Platform } from "../../core/render/host-config.ts";
 

@@ -1,6 +1,6 @@
 /**
- * The install state file <state>/dstackup-state.json (reference/dstackup-cli.md
- * §2.17), written by `dstackup install`, read by `dstack` and `dstackup`.
+ * The install state file <state>/dstackup-state.json
+ * (Dstack-TEE/dstack: dstack/crates/dstackup/src/state.rs), written by `dstackup install`, read by `dstack` and `dstackup`.
  * Upstream's keys are kept (snake_case, same meaning) so either tool reads the
  * other's file; our extra keys are additive.
  */

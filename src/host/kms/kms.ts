@@ -1,5 +1,5 @@
 /**
- * The single-node KMS in a CVM (dstackup-cli.md §2.15, kms-auth.md §4.5, §5.3):
+ * The single-node KMS in a CVM (Dstack-TEE/dstack: dstack/crates/dstackup/src/install.rs):
  * adopt the recorded KMS VM (or one named dstack-kms), else create it; wait
  * until it runs with boot done and an instance id; then probe the KMS itself.
  */
@@ -34,7 +34,7 @@ export type BootState = { kind: "ready" } | { kind: "failed"; reason: string } |
 export function bootState(vm: Pick<VmInfo, "status" | "boot_progress" | "boot_error" | "instance_id">): BootState {
   if ((vm.boot_error ?? "").trim()) return { kind: "failed", reason: `boot error: ${vm.boot_error!.trim()}` };
   if (["exited", "stopped", "removing"].includes(vm.status)) return { kind: "failed", reason: `vm status ${vm.status}` };
-  // "running" is what a VM that kept running across a VMM restart reports (vmm.md §5)
+  // "running" is what a VM that kept running across a VMM restart reports (upstream dstack/vmm/src/app/vm_info.rs)
   if (vm.status === "running" && bootDone(vm.boot_progress) && (vm.instance_id ?? "") !== "") return { kind: "ready" };
   return { kind: "pending", progress: `${vm.status}${vm.boot_progress ? `, ${vm.boot_progress}` : ""}` };
 }
