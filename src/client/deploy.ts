@@ -43,7 +43,7 @@ export interface DeployResult {
   encryptedEnv: string[];
 }
 
-/** The VMM's error for a host port another VM maps (reference/vmm.md §7). */
+/** The VMM's error for a host port another VM maps (Dstack-TEE/dstack: dstack/vmm/src/main_service.rs). */
 const AUTO_PORT_CLASH = /host port mapping conflicts with VM \S+: \S+ \S*:(\d+)/;
 const AUTO_PORT_ATTEMPTS = 5;
 

@@ -1,5 +1,5 @@
 /**
- * The VMM's [auth] fairing (Dstack-TEE/dstack: crates/api-auth/src/lib.rs): X-Admin-Token,
+ * The VMM's [auth] fairing (Dstack-TEE/dstack: dstack/crates/api-auth/src/lib.rs): X-Admin-Token,
  * Bearer, Basic (token as password, or as user with an empty password), GET ?token=.
  */
 import { createHash, timingSafeEqual } from "node:crypto";

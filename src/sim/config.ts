@@ -1,4 +1,4 @@
-/** The parts of vmm.toml the simulator honours (reference/vmm.md §8), with the VMM's defaults. */
+/** The parts of vmm.toml the simulator honours (Dstack-TEE/dstack: dstack/vmm/src/config.rs), with the VMM's defaults. */
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { NotFoundError, UsageError } from "../core/errors.ts";

@@ -1,5 +1,5 @@
 /**
- * GET /logs (Dstack-TEE/dstack: vmm/src/main_routes.rs `vm_logs`): the last `lines` of a VM's
+ * GET /logs (Dstack-TEE/dstack: dstack/vmm/src/main_routes.rs `vm_logs`): the last `lines` of a VM's
  * serial, stdout or stderr log, then, with follow, what is appended, with a `[vmm heartbeat]`
  * line after 60 s of silence; ANSI escapes stripped unless ansi=true.
  */

@@ -1,6 +1,6 @@
 /**
- * dstack-vmm-sim's HTTP side: the VMM's external routes (reference/vmm.md §1; Dstack-TEE/dstack:
- * vmm/src/main.rs, ra-rpc/src/rocket_helper.rs) behind the [auth] fairing — /prpc/<Method> in
+ * dstack-vmm-sim's HTTP side: the VMM's external routes (Dstack-TEE/dstack:
+ * dstack/vmm/src/main.rs, dstack/ra-rpc/src/rocket_helper.rs) behind the [auth] fairing — /prpc/<Method> in
  * JSON mode (POST body or GET query), /logs, the dashboard page — over a unix socket or TCP.
  */
 import { mkdirSync, rmSync } from "node:fs";

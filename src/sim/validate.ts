@@ -1,6 +1,6 @@
 /**
- * CreateVm/UpdateVm validation with the VMM's messages, in its order (reference/vmm.md §7;
- * Dstack-TEE/dstack: vmm/src/main_service.rs, app.rs). Each check throws an RpcError.
+ * CreateVm/UpdateVm validation with the VMM's messages, in its order
+ * (Dstack-TEE/dstack: dstack/vmm/src/main_service.rs, app.rs). Each check throws an RpcError.
  */
 import { isVmName } from "../core/compose/names.ts";
 import { inRanges, isIpAddress, mappingsOverlap } from "../core/specs/ports.ts";

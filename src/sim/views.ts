@@ -1,4 +1,4 @@
-/** The read-only answers of the simulated VMM: Status, ListImages, GetMeta (reference/vmm.md §3.1, §6). */
+/** The simulated VMM's read-only answers: Status, ListImages, GetMeta (Dstack-TEE/dstack: dstack/vmm/src/main_service.rs). */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { listImages } from "../host/images/images.ts";

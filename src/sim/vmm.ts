@@ -1,6 +1,6 @@
 /**
- * The simulated VMM's state machine (reference/vmm.md §3, §5; Dstack-TEE/dstack: vmm/src/app.rs,
- * main_service.rs): create, start, stop, shutdown, remove and update VMs, with the status
+ * The simulated VMM's state machine (Dstack-TEE/dstack: dstack/vmm/src/app.rs,
+ * main_service.rs, app/vm_info.rs): create, start, stop, shutdown, remove and update VMs, with the status
  * model of `started` × `running`, and one dispatch of the RPC methods by name.
  */
 import { randomBytes, randomUUID } from "node:crypto";

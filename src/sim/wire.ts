@@ -1,5 +1,5 @@
 /**
- * prpc's JSON rules on the simulator's side (Dstack-TEE/dstack: ra-rpc/src/lib.rs,
+ * prpc's JSON rules on the simulator's side (Dstack-TEE/dstack: dstack/ra-rpc/src/lib.rs,
  * prpc serde_helpers.rs): every RPC failure is an RpcError (HTTP 400 `{"error": …}`),
  * and request fields are type-checked as serde would, with serde's wording.
  */

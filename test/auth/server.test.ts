@@ -1,5 +1,6 @@
 /**
- * dstack-auth: the cases of reference/kms-auth.md §3.1–3.5 adapted to our
+ * dstack-auth: the cases of upstream's webhook tests (Dstack-TEE/dstack:
+ * dstack/kms/auth-simple/index.test.ts, dstack/crates/dstack-auth/src/main.rs) adapted to our
  * semantics (the Rust webhook's single-operator rules; TCB/advisory checks only
  * when the allowlist opts in), fail-closed behaviour, freshness under renames,
  * bad input, a fuzz run, and the compiled binary with SIGTERM.
@@ -43,7 +44,7 @@ function setup(config: unknown) {
   return { path, dir, fetch, call, logs, changes, write: (c: unknown) => writeFileSync(path, JSON.stringify(c)) };
 }
 
-describe("decisions (§3.1 adapted, §3.2)", () => {
+describe("decisions (auth-simple's cases adapted, dstack-auth's)", () => {
   test("#1 GET / is the info object with every field the KMS requires; chainId an integer", async () => {
     const s = setup({ gatewayAppId: "0xgateway" });
     const r = await s.fetch(new Request("http://x/"));
@@ -103,7 +104,7 @@ describe("decisions (§3.1 adapted, §3.2)", () => {
     expect((await s.call("app", base)).body.isAllowed).toBe(true);
   });
 
-  test("#15/#16, §3.2, §3.5: hex is normalised on both sides, map keys too (trimmed, 0x/0X, case)", async () => {
+  test("#15/#16, and as dstack-auth: hex is normalised on both sides, map keys too (trimmed, 0x/0X, case)", async () => {
     const s = setup({
       osImages: [IMG.toUpperCase().replace("0X", "0x")],
       apps: { "0xAPP123": { composeHashes: ["0xCOMPOSE456"], allowAnyDevice: true } },

@@ -5,7 +5,7 @@ import { candidateIntervals, ephemeralRange, isPortFree, pickFreePort, resolveAu
 
 const RANGES = [{ protocol: "tcp", from: 1, to: 20000 }];
 
-describe("free host ports (never from the ephemeral range, dstackup-cli.md §8 #2)", () => {
+describe("free host ports (never from the ephemeral range, where upstream dstack-cli-core/src/ports.rs picks them)", () => {
   test("the ephemeral range is read from the kernel", () => {
     const [lo, hi] = ephemeralRange();
     expect(lo).toBeGreaterThan(0);

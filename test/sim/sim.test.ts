@@ -1,7 +1,7 @@
 /**
- * The simulator against reference/vmm.md: raw bodies like §3.5's examples,
- * every validation error of §7, the status model, persistence, logs, auth,
- * and the KMS role (webhook decision, env decryption).
+ * The simulator against upstream's VMM (Dstack-TEE/dstack: dstack/vmm/src/main_service.rs,
+ * app.rs): raw bodies as its clients send them, every CreateVm validation error, the status
+ * model, persistence, logs, auth, and the KMS role (webhook decision, env decryption).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { buildAppCompose } from "../../src/core/compose/app-compose.ts";
@@ -96,7 +96,7 @@ describe("dstack-vmm-sim wire contract", () => {
     });
   });
 
-  test("CreateVm with the minimal §3.5 body → {id}; Status fields as the reference; Empty methods answer null", async () => {
+  test("CreateVm with a minimal body → {id}; Status fields as upstream's; Empty methods answer null", async () => {
     const r = await raw(sim, "CreateVm", {
       name: "hello",
       image: "dstack-0.5.5",
@@ -153,7 +153,7 @@ describe("dstack-vmm-sim wire contract", () => {
     expect((await c.status({ keyword: "Hell" })).total).toBe(0);
   });
 
-  test("every CreateVm validation error of §7, as HTTP 400 {error} pretty JSON", async () => {
+  test("every CreateVm validation error of upstream main_service.rs, as HTTP 400 {error} pretty JSON", async () => {
     const base = { name: "v", image: "dstack-0.5.5", compose_file: compose("v"), vcpu: 1, memory: 512, disk_size: 1 };
     const cases: [object, string][] = [
       [{ ...base, name: "bad/name" }, "Invalid name: bad/name"],

@@ -74,7 +74,8 @@ function issuePath(issue: v.BaseIssue<unknown>): string {
 
 /**
  * Parse and validate an app-compose JSON text as the VMM does on CreateVm
- * (vmm.md §7.4) and the guest's AppCompose parser (kms-auth.md §4.2):
+ * (Dstack-TEE/dstack: dstack/vmm/src/main_service.rs) and the guest's AppCompose parser
+ * (dstack/dstack-types/src/lib.rs):
  * valid JSON object, `manifest_version`, `name`, `runner` present, known
  * fields typed, `key_provider` and `verity_volumes` well-formed. Unknown keys
  * are kept (they are still part of the hash). Throws InvalidAppComposeError.
@@ -105,7 +106,8 @@ export function parseAppCompose(text: string): AppCompose {
 
 /**
  * Problems the guest would hit at boot with a manifest that parses
- * (app-compose.sh and the env rules of kms-auth.md §6.3). Empty = fine.
+ * (upstream os/common/rootfs/app-compose.sh and dstack/dstack-util/src/parse_env_file.rs).
+ * Empty = fine.
  */
 export function appComposeBootProblems(m: AppCompose): string[] {
   const out: string[] = [];

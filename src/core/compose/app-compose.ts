@@ -1,5 +1,5 @@
 /**
- * The app-compose manifest (reference/kms-auth.md §4): what a CVM runs, and
+ * The app-compose manifest (Dstack-TEE/dstack: dstack/dstack-types/src/lib.rs `AppCompose`): what a CVM runs, and
  * the bytes whose sha256 is the compose hash the KMS authorizes.
  *
  * buildAppCompose: manifest → key-sorted compact JSON (the exact `compose_file`
@@ -19,7 +19,7 @@ export interface VerityVolume {
   target: string;
 }
 
-/** The fields of an app-compose manifest (kms-auth.md §4.2). Unknown keys are kept. */
+/** The fields of an app-compose manifest (upstream dstack/dstack-types/src/lib.rs). Unknown keys are kept. */
 export interface AppCompose {
   manifest_version: number | string;
   name: string;
@@ -82,7 +82,7 @@ export interface BuiltAppCompose {
   appId: string;
 }
 
-/** Build the manifest object with our defaults (kms-auth.md §4.1, plus allowed_envs). */
+/** Build the manifest object with our defaults (Dstack-TEE/dstack: dstack/crates/dstack-cli-core/src/compose.rs, plus allowed_envs). */
 export function appComposeManifest(opts: BuildAppComposeOptions): AppCompose {
   checkAppName(opts.name);
   const runner = opts.runner ?? "docker-compose";

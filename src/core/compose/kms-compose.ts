@@ -1,4 +1,4 @@
-/** The KMS CVM's own app-compose manifest (reference/kms-auth.md §4.5). */
+/** The KMS CVM's own app-compose manifest (Dstack-TEE/dstack: dstack/crates/dstack-cli-core/src/config.rs `kms_app_compose`). */
 
 import type { Platform } from "../render/host-config.ts";
 import { type BuiltAppCompose, buildAppCompose } from "./app-compose.ts";

@@ -1,15 +1,15 @@
 /**
  * The names a CVM accepts: the VM (and app) name the VMM checks on CreateVm
- * (vmm.md §7.1) and the env var names the guest takes from the encrypted env
- * (kms-auth.md §6.3).
+ * (Dstack-TEE/dstack: dstack/vmm/src/main_service.rs) and the env var names the guest takes
+ * from the encrypted env (dstack/dstack-util/src/parse_env_file.rs).
  */
 import { UsageError } from "../errors.ts";
 
-/** The VMM's rule for VM names (vmm.md §7.1: these characters only, empty allowed); the manifest name is the VM name. */
+/** The VMM's rule for VM names (upstream main_service.rs: these characters only, empty allowed); the manifest name is the VM name. */
 export function isVmName(name: string): boolean {
   return /^[A-Za-z0-9\-_. @~!$^()]*$/.test(name);
 }
-/** Env var names the guest accepts (kms-auth.md §6.3). */
+/** Env var names the guest accepts (upstream dstack/dstack-util/src/parse_env_file.rs). */
 export const ENV_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Throw a UsageError unless `name` is a valid app/VM name. */

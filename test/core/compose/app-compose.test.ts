@@ -10,7 +10,7 @@ import { HELLO_YAML, helloManifest, randEnvName, randName, randString, rng, sort
 
 const sha = (s: string) => createHash("sha256").update(Buffer.from(s, "utf8")).digest("hex");
 
-describe("worked example (kms-auth.md §4.4)", () => {
+describe("worked example (upstream examples/hello-nginx)", () => {
   test("compact key-sorted form matches the reference hash and the SDK", () => {
     const m = helloManifest();
     const built = serializeAppCompose(m as never);
@@ -19,7 +19,7 @@ describe("worked example (kms-auth.md §4.4)", () => {
     expect(getComposeHash(m as never)).toBe(built.composeHash);
     expect(sha(built.composeFile)).toBe(built.composeHash);
   });
-  test("the other serialisations of §4.4 give the other hashes (hash = exact bytes)", () => {
+  test("the other serialisations of the example give the other hashes (hash = exact bytes)", () => {
     const m = helloManifest();
     const pretty = JSON.stringify(m, null, 2);
     expect(composeHashOf(pretty)).toBe("6d763a07aae72d4bf2ec85ef393472fa6a59ad1f286de800212b4e4f88709246");

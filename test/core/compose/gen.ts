@@ -1,6 +1,6 @@
 /** Shared inputs for the compose tests: the worked example and a seeded generator of awkward strings. */
 
-// kms-auth.md §4.4: examples/hello-nginx/docker-compose.yaml
+// Dstack-TEE/dstack: examples/hello-nginx/docker-compose.yaml
 export const HELLO_YAML =
   '# SPDX-FileCopyrightText: © 2026 Phala Network <dstack@phala.network>\n#\n# SPDX-License-Identifier: Apache-2.0\n\nservices:\n  web:\n    image: nginx:alpine\n    ports:\n      - "80:80"\n';
 

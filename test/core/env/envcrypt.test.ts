@@ -13,14 +13,14 @@ import {
 } from "../../../src/core/env/envcrypt.ts";
 import { DstackError, UsageError } from "../../../src/core/errors.ts";
 
-// kms-auth.md §6.4
+// The decrypt vector of Dstack-TEE/dstack: dstack/dstack-util/src/crypto.rs (its tests)
 const VEC_SECRET = "7c282bf94b35dc47801dc953bfa0896fc2bd313381d3e8eca4e42f6536d2a96f";
 const VEC_PUBLIC = "b5ee2e67280ef8c9540850e90e6b7ee1b5e7ef011301bde95a2e6f953d04d201";
 const VEC_BLOB =
   "0bd18749612f4c8b9dd583c7d6a646b90abd34e3c731a7708d0caf9039095641e1f0948e775f0b7351788db7f246d51806954626dcccb6a60d64665ca3715c6bef75616cab476d27bba04080361200d6a58cec";
 
 /**
- * The scheme's reference steps (kms-auth.md §6.2), written independently of
+ * The scheme's steps (upstream dstack/vmm/src/vmm-cli.py `encrypt_env`), written independently of
  * src/core/envcrypt.ts with WebCrypto: split pub(32) ‖ iv(12) ‖ ct‖tag, X25519,
  * the raw shared secret as the AES-256-GCM key, no AAD.
  */
@@ -45,7 +45,7 @@ const SAMPLE = [
   { key: "_under_score9", value: "x".repeat(5000) },
 ];
 
-describe("§6.4 vectors", () => {
+describe("upstream's vector", () => {
   test("public key of the vector secret", () => {
     expect(envPublicKeyOf(VEC_SECRET)).toBe(VEC_PUBLIC);
     expect(envPublicKeyOf(Buffer.from(VEC_SECRET, "hex"))).toBe(VEC_PUBLIC);

@@ -100,7 +100,7 @@ describe("parsePortSpec", () => {
   });
 });
 
-describe("port policy (VMM rules, vmm.md §7.2)", () => {
+describe("port policy (VMM rules, upstream dstack/vmm/src/main_service.rs)", () => {
   const specs = (...s: string[]) => parsePortSpecs(s);
   test("inside the default range is fine; outside, udp, disabled are not", () => {
     expect(portPolicyProblems(specs("8080:80", "80", "20000:1"), DEFAULT_PORT_POLICY)).toEqual([]);
