@@ -28,7 +28,10 @@ export function chooseResources(r: ResourcesSpec): ChosenResources {
   };
 }
 
-/** `cpu=2 mem=8GB disk=100GB` (+ ` gpu=N`), the offer form of §3.2. */
+/**
+ * `cpu=2 mem=8GB disk=100GB` (+ ` gpu=N`), the offer form of dstackai/dstack:
+ * src/dstack/_internal/core/models/instances.py `Resources._pretty_format`.
+ */
 export function formatChosen(c: ChosenResources, gpuName?: string): string {
   const mem = c.memoryMiB % 1024 === 0 ? `${c.memoryMiB / 1024}GB` : `${Math.round((c.memoryMiB / 1024) * 100) / 100}GB`;
   const base = `cpu=${c.vcpu} mem=${mem} disk=${c.diskGiB}GB`;

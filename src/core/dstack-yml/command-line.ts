@@ -1,5 +1,6 @@
 /**
- * What the container runs, assembled as dstackai's job configurator does (§4):
+ * What the container runs, assembled as dstackai's job configurator does
+ * (dstackai/dstack: src/dstack/_internal/server/services/jobs/configurators/base.py):
  * with `commands`, `[shell, "-i", "-c", "c1 && c2 && …"]` (a command ending in
  * `&` becomes `{ c & }`); with `entrypoint`, `shlex.split(entrypoint)` followed
  * by the commands as arguments; with neither, the image's own ENTRYPOINT/CMD.

@@ -1,7 +1,7 @@
 /**
- * `type: dev-environment` (§2.1): parsed for the dev-environment work; `dstack
- * apply` does not run one yet. The shared keys (no `entrypoint`) plus `ports`,
- * `ide`, `version`, `init`, `inactivity_duration`.
+ * `type: dev-environment` (dstackai/dstack: src/dstack/_internal/core/models/configurations.py):
+ * parsed for the dev-environment work; `dstack apply` does not run one yet. The shared keys (no
+ * `entrypoint`) plus `ports`, `ide`, `version`, `init`, `inactivity_duration`.
  */
 import { parseDuration } from "./duration.ts";
 import type { KeyTable } from "./key-table.ts";

@@ -1,7 +1,8 @@
 /**
- * Which configuration `dstack apply` / `delete` read (§0): `-f FILE`; `-f -` is
- * stdin and needs `-y` (no prompt can share stdin with the file); without -f,
- * `.dstack.yml` then `.dstack.yaml` in the working directory.
+ * Which configuration `dstack apply` / `delete` read (dstackai/dstack:
+ * src/dstack/_internal/cli/services/configurators/__init__.py): `-f FILE`; `-f -` is stdin and
+ * needs `-y` (no prompt can share stdin with the file); without -f, `.dstack.yml` then
+ * `.dstack.yaml` in the working directory.
  */
 import { UsageError } from "../errors.ts";
 

@@ -1,8 +1,8 @@
 /**
- * dstackai's durations (`M/duration.py`): an int of seconds, `"<int>"`, or
- * `"<int> ?[smhdw]"` — one unit only (`1h30m` is rejected). Printed in the
- * largest unit that divides exactly (`5m`, `3d`, `90s`). The "off" forms are
- * per key (§3.8) and handled by the callers.
+ * dstackai's durations (dstackai/dstack: src/dstack/_internal/core/models/duration.py): an int of
+ * seconds, `"<int>"`, or `"<int> ?[smhdw]"` — one unit only (`1h30m` is rejected). Printed in the
+ * largest unit that divides exactly (`5m`, `3d`, `90s`). The "off" forms are per key (each key's
+ * own validator) and handled by the callers.
  */
 import { GrammarError } from "./grammar-error.ts";
 

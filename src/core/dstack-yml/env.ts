@@ -1,5 +1,5 @@
 /**
- * `env:` (dstackai's `M/envs.py`) and its resolution on the client
+ * `env:` (dstackai/dstack: src/dstack/_internal/core/models/envs.py) and its resolution on the client
  * (`apply_env_vars`): the list form `VAR=value`, `VAR=` (empty) or `VAR` (take
  * it from the caller's environment), or the map form `{VAR: value}`; then each
  * `-e KEY=VAL` / `-e KEY` overrides, then value-less names are read from the

@@ -1,9 +1,9 @@
 /**
- * `files:` and `repos:` items (§3.7). A files item is `local:container` or
- * `local` (then the container path is the same text); `{local_path, path}` is
- * the mapping form. A repos item is a string (`local_path`, `url`, either with
- * `:container_path`) or `{local_path | url, branch, hash, path, if_exists}`;
- * a URL is recognised by `@` in its first segment or `//` after the first colon.
+ * `files:` and `repos:` items (dstackai/dstack: src/dstack/_internal/core/models/files.py,
+ * configurations.py). A files item is `local:container` or `local` (then the container path is the
+ * same text); `{local_path, path}` is the mapping form. A repos item is a string (`local_path`,
+ * `url`, either with `:container_path`) or `{local_path | url, branch, hash, path, if_exists}`; a
+ * URL is recognised by `@` in its first segment or `//` after the first colon.
  */
 import { GrammarError } from "./grammar-error.ts";
 

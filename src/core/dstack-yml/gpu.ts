@@ -1,11 +1,10 @@
 /**
- * dstackai's GPUSpec (`M/resources.py`): split on `:`, each token classified in
- * this order — a vendor (nvidia, amd, google/tpu, intel, tenstorrent/tt, any
- * case); a name or comma-separated names when it starts with a letter; a
- * per-GPU memory range when it contains a letter; else the count range. Any
- * order; duplicates are `GPU spec <field> conflict`. A spec without a count
- * means `1..`; `0` means no GPU. The mapping form has vendor, name, count,
- * memory, total_memory, compute_capability.
+ * dstackai's GPUSpec (dstackai/dstack: src/dstack/_internal/core/models/resources.py): split on
+ * `:`, each token classified in this order — a vendor (nvidia, amd, google/tpu, intel,
+ * tenstorrent/tt, any case); a name or comma-separated names when it starts with a letter; a
+ * per-GPU memory range when it contains a letter; else the count range. Any order; duplicates are
+ * `GPU spec <field> conflict`. A spec without a count means `1..`; `0` means no GPU. The mapping
+ * form has vendor, name, count, memory, total_memory, compute_capability.
  */
 import { GrammarError } from "./grammar-error.ts";
 import { formatMemoryRange, parseMemoryRange } from "./memory.ts";

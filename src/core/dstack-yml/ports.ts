@@ -1,5 +1,6 @@
 /**
- * `ports:` of tasks and dev environments, and a service's `port:` (§3.4, §2.3).
+ * `ports:` of tasks and dev environments, and a service's `port:` (dstackai/dstack:
+ * src/dstack/_internal/core/models/configurations.py).
  *
  * ports items: `8080` / `"8080"` (local 8080 → container 8080), `"80:8080"`,
  * `"*:8080"` (any free local port), `{local_port, container_port}`. Ports are

@@ -1,8 +1,8 @@
 /**
- * A service's `probes:` (§2.3): HTTP checks of the service, with dstackai's
- * defaults (url `/`, method get, timeout 10s, interval 15s, ready_after 1).
- * When `model` is set and `probes` is omitted a chat-completions probe is
- * added; `probes: []` disables them.
+ * A service's `probes:` (dstackai/dstack: src/dstack/_internal/core/models/configurations.py
+ * `ProbeConfig`): HTTP checks of the service, with dstackai's defaults (url `/`, method get,
+ * timeout 10s, interval 15s, ready_after 1). When `model` is set and `probes` is omitted a
+ * chat-completions probe is added; `probes: []` disables them.
  */
 import { parseDuration } from "./duration.ts";
 import { GrammarError } from "./grammar-error.ts";

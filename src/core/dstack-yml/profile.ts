@@ -1,9 +1,9 @@
 /**
- * dstackai's ProfileParams on a run (§1.2), as a single confidential host can
- * take them: the keys that only place work in a cloud are accepted and named in
- * one warning (so users' files apply unchanged); `retry`, `max_duration`,
- * `stop_duration` are parsed; keys that would need what a host does not have
- * (a scheduler, GPU metrics) are errors that say why.
+ * dstackai's ProfileParams on a run (dstackai/dstack:
+ * src/dstack/_internal/core/models/profiles.py), as a single confidential host can take them: the
+ * keys that only place work in a cloud are accepted and named in one warning (so users' files apply
+ * unchanged); `retry`, `max_duration`, `stop_duration` are parsed; keys that would need what a host
+ * does not have (a scheduler, GPU metrics) are errors that say why.
  */
 import { parseDuration, parseOffDuration } from "./duration.ts";
 import { GrammarError } from "./grammar-error.ts";

@@ -1,8 +1,7 @@
 /**
- * dstackai's Range<T> (`M/resources.py`): `a..b`, `a..`, `..b`, or a bare value,
- * which is an EXACT match (`cpu: 16` is 16 cores, not at least 16). Spaces are
- * removed first; `{min, max}` is the mapping form. Printed as `v`, `a..b`,
- * `a..`, `..b`.
+ * dstackai's Range<T> (dstackai/dstack: src/dstack/_internal/core/models/resources.py): `a..b`,
+ * `a..`, `..b`, or a bare value, which is an EXACT match (`cpu: 16` is 16 cores, not at least 16).
+ * Spaces are removed first; `{min, max}` is the mapping form. Printed as `v`, `a..b`, `a..`, `..b`.
  */
 import { GrammarError } from "./grammar-error.ts";
 

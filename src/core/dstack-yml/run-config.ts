@@ -1,7 +1,7 @@
 /**
- * The keys every run type shares (dstackai's BaseRunConfiguration, §1.1), as the
- * model this toolchain builds from them. Keys whose meaning a confidential host
- * cannot honour yet are errors that say why.
+ * The keys every run type shares (dstackai's BaseRunConfiguration, dstackai/dstack:
+ * src/dstack/_internal/core/models/configurations.py), as the model this toolchain builds from
+ * them. Keys whose meaning a confidential host cannot honour yet are errors that say why.
  */
 import { type EnvSpec, parseEnv } from "./env.ts";
 import { type FileMapping, parseFileMapping, parseRepo, type RepoSpec } from "./files.ts";

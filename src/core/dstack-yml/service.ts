@@ -1,7 +1,7 @@
 /**
- * `type: service` (§2.3): the shared keys plus `commands`, `port` (required),
- * `model`, `probes`, and the keys that need what a single host does not have
- * (a gateway, a proxy, replicas), refused with why.
+ * `type: service` (dstackai/dstack: src/dstack/_internal/core/models/configurations.py): the shared
+ * keys plus `commands`, `port` (required), `model`, `probes`, and the keys that need what a single
+ * host does not have (a gateway, a proxy, replicas), refused with why.
  */
 import type { KeyTable } from "./key-table.ts";
 import { type AppPort, parseServicePort } from "./ports.ts";

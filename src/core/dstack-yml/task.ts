@@ -1,4 +1,7 @@
-/** `type: task` (§2.2): the shared keys plus `ports`, `commands`, `nodes`, `groups`. */
+/**
+ * `type: task` (dstackai/dstack: src/dstack/_internal/core/models/configurations.py): the shared
+ * keys plus `ports`, `commands`, `nodes`, `groups`.
+ */
 import type { KeyTable } from "./key-table.ts";
 import { type AppPort, parsePorts } from "./ports.ts";
 import { grammar } from "./resources.ts";

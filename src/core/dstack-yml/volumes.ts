@@ -1,7 +1,8 @@
 /**
- * `volumes:` (§3.6). `"src:dst"` with a `/` in src is an instance volume, else a
- * network volume `{name, path}`; objects `{instance_path, path, optional}` and
- * `{name: str|[str], path}`. Paths are absolute, without `..`.
+ * `volumes:` (dstackai/dstack: src/dstack/_internal/core/models/volumes.py `parse_mount_point`).
+ * `"src:dst"` with a `/` in src is an instance volume, else a network volume `{name, path}`;
+ * objects `{instance_path, path, optional}` and `{name: str|[str], path}`. Paths are absolute,
+ * without `..`.
  */
 import { GrammarError } from "./grammar-error.ts";
 
