@@ -22,7 +22,7 @@ const finalDist = join(root, "dist");
 const dist = join(root, `.dist-build-${process.pid}`);
 const arch = process.arch === "arm64" ? "arm64" : "x64";
 
-/** The compile flags (DESIGN.md "Build"); bench:startup builds its hello-world with the same. */
+/** The compile flags (docs/install.md, "Build"); bench:startup builds its hello-world with the same. */
 export const BUILD_FLAGS = [
   "--compile",
   "--minify",

@@ -1,4 +1,4 @@
-/** Exit codes shared by every tool (DESIGN.md "Conventions users expect"). */
+/** Exit codes shared by every tool (the table in README.md). */
 export const ExitCode = {
   ok: 0,
   failure: 1,

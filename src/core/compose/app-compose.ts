@@ -6,7 +6,7 @@
  * text), its sha256 (compose hash) and the app id (first 40 hex chars).
  * Parsing one back is app-compose-parse.ts.
  *
- * Deviations from upstream are listed in README.md, "App-compose manifest".
+ * Deviations from upstream are listed in docs/dstack.md, "The app-compose manifest".
  */
 import { UsageError } from "../errors.ts";
 import { sha256Hex } from "../hash.ts";

@@ -1,0 +1,40 @@
+/**
+ * Comments cite what a reader can open: upstream source paths (`Dstack-TEE/dstack: dstack/vmm/src/app.rs`)
+ * or this repository's files, never fact-sheet sections (`§7.2`) or documents outside the repository.
+ */
+import { expect, test } from "bun:test";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { ROOT } from "../helpers/run.ts";
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) return e.name === "fixtures" || p === join(ROOT, "test/docs") ? [] : sources(p);
+    return e.name.endsWith(".ts") ? [p] : [];
+  });
+}
+
+/** The citations in one text that a reader of this repository cannot follow. */
+function deadCitations(text: string): string[] {
+  const dead = [...text.matchAll(/[^\n]{0,30}§[^\n]{0,20}/g)].map((m) => m[0].trim());
+  for (const m of text.matchAll(/(?<![\w/.-])((?:[\w.-]+\/)*[\w.-]+\.md)\b/g)) {
+    if (!existsSync(join(ROOT, m[1]!))) dead.push(m[1]!);
+  }
+  return dead;
+}
+
+test("src, test and scripts cite no fact sheet or document outside the repository", () => {
+  const found = ["src", "test", "scripts"].flatMap((d) =>
+    sources(join(ROOT, d)).flatMap((f) => deadCitations(readFileSync(f, "utf8")).map((c) => `${relative(ROOT, f)}: ${c}`)),
+  );
+  expect(found).toEqual([]);
+});
+
+test("the citation check catches a section sign and a document that is not here", () => {
+  expect(deadCitations("// the VMM's rule (vmm.md §7.1)\n// see docs/architecture.md and README.md\n// DESIGN.md")).toEqual([
+    "// the VMM's rule (vmm.md §7.1)",
+    "vmm.md",
+    "DESIGN.md",
+  ]);
+});
