@@ -64,7 +64,7 @@ describe("key chain", () => {
     expect(hexOf(recoverKeccakSigner(msg, k.signatureChain[0]))).toBe(hexOf(k256PublicKey(app.key)));
     expect(hexOf(k.signatureChain[1])).toBe(hexOf(app.signature));
     const e = deriveAppPathKey(app, "wallet", "signing", "ed25519");
-    expect(hexOf(e.key)).toBe(hexOf(k.key)); // the algorithm does not separate keys (upstream api.md)
+    expect(hexOf(e.key)).toBe(hexOf(k.key)); // the algorithm does not separate keys (Dstack-TEE/dstack: sdk/curl/api.md)
     expect(hexOf(publicKeyOf(e.key, "ed25519"))).toBe(hexOf(ed25519.getPublicKey(k.key)));
     const eMsg = Buffer.from(`signing:${hexOf(ed25519.getPublicKey(e.key))}`);
     expect(hexOf(recoverKeccakSigner(eMsg, e.signatureChain[0]))).toBe(hexOf(k256PublicKey(app.key)));
