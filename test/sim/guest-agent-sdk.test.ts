@@ -15,6 +15,7 @@ import { decodeTdxAttestationV0 } from "../../src/core/tdx/attestation.ts";
 import { replayRtmrs, type TdxEvent } from "../../src/core/tdx/eventlog.ts";
 import { mrAggregatedOf } from "../../src/core/tdx/measurements.ts";
 import { parseTdxQuote } from "../../src/core/tdx/quote.ts";
+import { p256PublicKey, spki } from "../../src/core/x509/cert.ts";
 import { type GuestAgent, type GuestVmInfo, startGuestAgent } from "../../src/sim/guest-agent/index.ts";
 import { kmsRootKeys, loadOrCreateKeyRoot } from "../../src/sim/guest-agent/key-root.ts";
 
@@ -90,7 +91,8 @@ describe("DstackClient: info and version", () => {
       device_id: vm.deviceId,
       app_name: "web",
     });
-    expect(JSON.parse(info.key_provider_info)).toEqual({ name: "kms", id: rootPublicKey() });
+    const caSpki = hexOf(spki(p256PublicKey(kmsRootKeys(loadOrCreateKeyRoot(keyRootPath)).ca)));
+    expect(JSON.parse(info.key_provider_info)).toEqual({ name: "kms", id: caSpki });
     const tcb = info.tcb_info as unknown as Record<string, string> & { event_log: TdxEvent[] };
     expect(tcb.app_compose).toBe(vm.appCompose);
     expect(tcb.compose_hash).toBe(vm.composeHash);

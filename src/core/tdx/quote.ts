@@ -130,8 +130,8 @@ export function parseTdxQuote(bytes: Uint8Array): ParsedTdxQuote {
   }
   const sigLen = b.readUInt32LE(off);
   off += 4;
-  if (b.length !== off + sigLen)
-    throw new Error(`quote signature data length ${sigLen} does not match the ${b.length - off} bytes that follow`);
+  // quotes from the TDX driver may carry zero padding after the signature data
+  if (b.length < off + sigLen) throw new Error(`quote signature data length ${sigLen} exceeds the ${b.length - off} bytes that follow`);
   const userData = b.subarray(28, 48);
   return {
     version,
@@ -140,7 +140,7 @@ export function parseTdxQuote(bytes: Uint8Array): ParsedTdxQuote {
     qeVendorId: b.subarray(12, 28).toString("hex"),
     userData: userData.toString("hex"),
     report,
-    signatureData: new Uint8Array(b.subarray(off)),
+    signatureData: new Uint8Array(b.subarray(off, off + sigLen)),
     simulated: userData.subarray(0, SIM_QUOTE_MARKER.length).toString("ascii") === SIM_QUOTE_MARKER,
   };
 }

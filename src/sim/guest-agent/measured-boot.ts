@@ -46,10 +46,10 @@ function composeFlags(appCompose: string): { kms: boolean; initScript?: string }
   }
 }
 
-/** kmsRootPublicKey: hex of the KMS root key, the key provider's id on a KMS boot. */
-export function measuredBoot(vm: GuestVmInfo, kmsRootPublicKey: string): MeasuredBoot {
+/** kmsRootCaSpki: hex of the KMS root CA's SubjectPublicKeyInfo, the key provider's id on a KMS boot (as on a real guest). */
+export function measuredBoot(vm: GuestVmInfo, kmsRootCaSpki: string): MeasuredBoot {
   const flags = composeFlags(vm.appCompose);
-  const keyProviderInfo = JSON.stringify(flags.kms ? { name: "kms", id: kmsRootPublicKey } : { name: "none", id: "" });
+  const keyProviderInfo = JSON.stringify(flags.kms ? { name: "kms", id: kmsRootCaSpki } : { name: "none", id: "" });
   const runtime: [string, Uint8Array][] = [
     ["system-preparing", new Uint8Array()],
     ["app-id", bytes(vm.appId)],
@@ -59,7 +59,7 @@ export function measuredBoot(vm: GuestVmInfo, kmsRootPublicKey: string): Measure
     ["boot-mr-done", new Uint8Array()],
     ...(flags.kms ? [["os-image-hash", bytes(vm.osImageHash)] as [string, Uint8Array]] : []),
     ["key-provider", Buffer.from(keyProviderInfo, "utf8")],
-    ["storage-fs", Buffer.from("ext4", "utf8")],
+    ["storage-fs", Buffer.from("zfs", "utf8")], // what a real 0.5 guest reports
     ["system-ready", new Uint8Array()],
   ];
   return {

@@ -4,16 +4,19 @@
  * KMS released, and the quotes, info and keys built from them.
  */
 import { hexOf } from "../../core/keys/hex.ts";
-import { k256PublicKey } from "../../core/keys/k256.ts";
 import { type AppKey, deriveAppKey } from "../../core/keys/key-chain.ts";
 import { replayRtmrs, runtimeEvent, type TdxEvent } from "../../core/tdx/eventlog.ts";
 import { mrAggregatedOf } from "../../core/tdx/measurements.ts";
 import { encodeSimulatedQuote } from "../../core/tdx/quote.ts";
 import { padReportData } from "../../core/tdx/report-data.ts";
+import { p256PublicKey, spki } from "../../core/x509/cert.ts";
 import type { KmsRootKeys } from "./key-root.ts";
 import { type MeasuredBoot, measuredBoot } from "./measured-boot.ts";
 import type { EmittedEvent } from "./runtime-events-file.ts";
 import type { GuestVmInfo } from "./types.ts";
+
+/** TD attributes (SEPT_VE_DISABLE) and XFAM of a real dstack 0.5 guest's quote. */
+const TD_PROFILE = { tdAttributes: "0000001000000000", xfam: "e702060000000000" };
 
 export class GuestState {
   readonly appKey: AppKey;
@@ -28,7 +31,7 @@ export class GuestState {
     private readonly persist?: (e: EmittedEvent) => void,
   ) {
     this.appKey = deriveAppKey(root.k256, Buffer.from(vm.appId, "hex"));
-    this.boot = measuredBoot(vm, hexOf(k256PublicKey(root.k256)));
+    this.boot = measuredBoot(vm, hexOf(spki(p256PublicKey(root.ca))));
     this.events = [...this.boot.events, ...emitted.map((e) => runtimeEvent(e.event, e.payload))];
   }
 
