@@ -1,5 +1,5 @@
 /**
- * Endpoint resolution of the compiled `dstack`: --host/--token → DSTACK_HOST/DSTACK_TOKEN
+ * Endpoint resolution of `dstack` (in-process, with the environment passed in): --host/--token → DSTACK_HOST/DSTACK_TOKEN
  * (and upstream's DSTACK_VMM_URL/DSTACK_VMM_TOKEN) → the install state file of --prefix.
  * The simulator listens on a unix socket with token auth.
  */
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runBin } from "../helpers/run.ts";
+import { runCli } from "../helpers/cli.ts";
 import { startSim, type TestSim } from "../helpers/sim.ts";
 
 let sim: TestSim;
@@ -15,7 +15,7 @@ let empty = "";
 const token = `tok-${crypto.randomUUID()}`;
 const clean = { DSTACK_HOST: undefined, DSTACK_TOKEN: undefined, DSTACK_VMM_URL: undefined, DSTACK_VMM_TOKEN: undefined };
 const ps = (args: string[], env: Record<string, string | undefined> = {}) =>
-  runBin("dstack", ["ps", "-a", "--json", "--prefix", empty, ...args], { env: { ...clean, ...env } });
+  runCli("dstack", ["ps", "-a", "--json", "--prefix", empty, ...args], { env: { ...clean, ...env } });
 
 beforeAll(() => {
   sim = startSim({ token });

@@ -1,5 +1,5 @@
 /**
- * dstack (compiled) against an install made by `dstackup install --simulate`
+ * dstack against an install made by `dstackup install --simulate`
  * in a temp prefix: the simulator plays the VMM and the KMS, and the real
  * dstack-auth decides.
  */
@@ -7,10 +7,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runCli } from "../../helpers/cli.ts";
 import { runBin } from "../../helpers/run.ts";
 
 let prefix = "";
-const dstack = (args: string[], env: Record<string, string> = {}) => runBin("dstack", ["--prefix", prefix, ...args], { env });
+/** dstack in-process (the daemons the install started are real processes); dstackBin for what only the binary shows. */
+const dstack = (args: string[], env: Record<string, string> = {}) => runCli("dstack", ["--prefix", prefix, ...args], { env });
+const dstackBin = (args: string[]) => runBin("dstack", ["--prefix", prefix, ...args]);
 const allowPath = () => join(prefix, "etc/dstack/auth-allowlist.json");
 const allowlist = () => JSON.parse(readFileSync(allowPath(), "utf8"));
 
@@ -51,7 +54,7 @@ describe("dstack run → booted → rm", () => {
       { protocol: "tcp", host_address: "127.0.0.1", host_port: 18080, vm_port: 80, url: "http://127.0.0.1:18080/" },
     ]);
     expect(allowlist().apps[out.appId].composeHashes).toEqual([out.composeHash]);
-    const ps = await dstack(["ps"]);
+    const ps = await dstackBin(["ps"]); // the compiled binary, once
     expect(ps.stdout).toMatch(/^NAME\s+ID\s+APP ID\s+STATUS\s+PORTS\s+UPTIME\s+IMAGE$/m);
     expect(ps.stdout).toMatch(
       new RegExp(`^nginx\\s+${out.vmId.slice(0, 8)}\\s+${out.appId.slice(0, 12)}\\s+running\\s+127\\.0\\.0\\.1:18080->80/tcp`, "m"),

@@ -1,5 +1,5 @@
 /**
- * dstackup image pull | list | rm (compiled binary) against a local
+ * dstackup image pull | list | rm (in-process) against a local
  * GitHub-compatible releases API serving generated guest-image tarballs.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { normalizeVersion, pickAsset, releaseUrls } from "../../../src/core/images/release.ts";
-import { runBin } from "../../helpers/run.ts";
+import { runCli } from "../../helpers/cli.ts";
 
 interface Served {
   body: Uint8Array;
@@ -133,7 +133,7 @@ describe("dstackup image", () => {
   const common = () => ["--image-path", dir, "--release-api-base-url", api];
 
   test("pull verifies the digest, adopts the image and leaves no temp files; a second pull is a no-op", async () => {
-    const r = await runBin("dstackup", [
+    const r = await runCli("dstackup", [
       "image",
       "pull",
       "--version",
@@ -151,7 +151,7 @@ describe("dstackup image", () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ name: "dstack-0.6.1", version: "0.6.1", digest: "ab".repeat(32), downloaded: true });
     expect(readdirSync(dir)).toEqual(["dstack-0.6.1"]);
-    const again = await runBin("dstackup", ["image", "pull", "--version", "0.6.1", ...common()]);
+    const again = await runCli("dstackup", ["image", "pull", "--version", "0.6.1", ...common()]);
     expect(again.code).toBe(0);
     expect(again.stderr).toContain("already present");
   });
@@ -179,7 +179,7 @@ describe("dstackup image", () => {
 
   test("pull with no --version takes the newest guest-os release", async () => {
     const d = mkdtempSync(join(tmpdir(), "images-"));
-    const r = await runBin("dstackup", ["image", "pull", "--image-path", d, "--release-api-base-url", api]);
+    const r = await runCli("dstackup", ["image", "pull", "--image-path", d, "--release-api-base-url", api]);
     expect(r.code).toBe(0);
     expect(existsSync(join(d, "dstack-0.6.1", "digest.txt"))).toBe(true);
   });
@@ -187,11 +187,11 @@ describe("dstackup image", () => {
   test("an interrupted download resumes with a Range request", async () => {
     const d = mkdtempSync(join(tmpdir(), "images-"));
     cutAfter = 20_000;
-    const first = await runBin("dstackup", ["image", "pull", "--version", "0.6.1", "--image-path", d, "--release-api-base-url", api]);
+    const first = await runCli("dstackup", ["image", "pull", "--version", "0.6.1", "--image-path", d, "--release-api-base-url", api]);
     expect(first.code).not.toBe(0);
     expect(readdirSync(d)).toEqual([".dstack-0.6.1.tar.gz.partial"]);
     rangeRequests = 0;
-    const second = await runBin("dstackup", ["image", "pull", "--version", "0.6.1", "--image-path", d, "--release-api-base-url", api]);
+    const second = await runCli("dstackup", ["image", "pull", "--version", "0.6.1", "--image-path", d, "--release-api-base-url", api]);
     expect(second.stderr).toContain("resumed");
     expect(second.code).toBe(0);
     expect(rangeRequests).toBe(1);
@@ -203,7 +203,7 @@ describe("dstackup image", () => {
     const good = assets.get("dstack-0.6.1.tar.gz")!.body;
     const partial = join(d, ".dstack-0.6.1.tar.gz.partial");
     const pull = (...extra: string[]) =>
-      runBin("dstackup", ["image", "pull", "--version", "0.6.1", "--image-path", d, "--release-api-base-url", api, ...extra]);
+      runCli("dstackup", ["image", "pull", "--version", "0.6.1", "--image-path", d, "--release-api-base-url", api, ...extra]);
     writeFileSync(partial, good);
     const complete = await pull();
     expect(complete.stderr).toContain("an earlier download was already complete; verifying it");
@@ -234,20 +234,20 @@ describe("dstackup image", () => {
 
   test("a tampered archive, an image without digest.txt, and a release without digests are refused; nothing adopted", async () => {
     const d = mkdtempSync(join(tmpdir(), "images-"));
-    const bad = await runBin("dstackup", ["image", "pull", "--version", "0.6.3", "--image-path", d, "--release-api-base-url", api]);
+    const bad = await runCli("dstackup", ["image", "pull", "--version", "0.6.3", "--image-path", d, "--release-api-base-url", api]);
     expect(bad.code).toBe(4);
     expect(bad.stderr).toContain("image checksum mismatch");
-    const nod = await runBin("dstackup", ["image", "pull", "--version", "0.6.2", "--image-path", d, "--release-api-base-url", api]);
+    const nod = await runCli("dstackup", ["image", "pull", "--version", "0.6.2", "--image-path", d, "--release-api-base-url", api]);
     expect(nod.code).toBe(4);
     expect(nod.stderr).toContain("no digest.txt");
-    const insecure = await runBin("dstackup", ["image", "pull", "--version", "0.6.4", "--image-path", d, "--release-api-base-url", api]);
+    const insecure = await runCli("dstackup", ["image", "pull", "--version", "0.6.4", "--image-path", d, "--release-api-base-url", api]);
     expect(insecure.code).toBe(4);
     expect(insecure.stderr).toContain("pass --insecure");
-    const truncated = await runBin("dstackup", ["image", "pull", "--version", "0.6.5", "--image-path", d, "--release-api-base-url", api]);
+    const truncated = await runCli("dstackup", ["image", "pull", "--version", "0.6.5", "--image-path", d, "--release-api-base-url", api]);
     expect(truncated.code).toBe(4);
     expect(truncated.stderr).toContain("failed to unpack dstack-0.6.5.tar.gz");
     expect(readdirSync(d)).toEqual([]);
-    const unverified = await runBin("dstackup", [
+    const unverified = await runCli("dstackup", [
       "image",
       "pull",
       "--version",
@@ -262,7 +262,7 @@ describe("dstackup image", () => {
     expect(unverified.stderr).toContain("integrity not verified (--insecure)");
     expect(readdirSync(d)).toEqual(["dstack-0.6.1"]);
     rmSync(join(d, "dstack-0.6.1"), { recursive: true });
-    const missing = await runBin("dstackup", ["image", "pull", "--version", "9.9.9", "--image-path", d, "--release-api-base-url", api]);
+    const missing = await runCli("dstackup", ["image", "pull", "--version", "9.9.9", "--image-path", d, "--release-api-base-url", api]);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toContain("guest-OS version 9.9.9 was not found");
   });
@@ -270,25 +270,25 @@ describe("dstackup image", () => {
   test("list shows name, version, digest, size and the pin; rm refuses the pinned image without --force", async () => {
     const prefix = mkdtempSync(join(tmpdir(), "pfx-"));
     const imgDir = join(prefix, "var/lib/dstack/images");
-    const p = await runBin("dstackup", ["image", "pull", "--version", "0.6.1", "--prefix", prefix, "--release-api-base-url", api]);
+    const p = await runCli("dstackup", ["image", "pull", "--version", "0.6.1", "--prefix", prefix, "--release-api-base-url", api]);
     expect(p.code).toBe(0);
     mkdirSync(join(prefix, "var/lib/dstack"), { recursive: true });
     writeFileSync(
       join(prefix, "var/lib/dstack/dstackup-state.json"),
       JSON.stringify({ prefix: "x", client_url: "http://127.0.0.1:1", auth_port: 1, image: "dstack-0.6.1" }),
     );
-    const l = await runBin("dstackup", ["image", "list", "--json", "--prefix", prefix]);
+    const l = await runCli("dstackup", ["image", "list", "--json", "--prefix", prefix]);
     const rows = JSON.parse(l.stdout);
     expect(rows).toEqual([expect.objectContaining({ name: "dstack-0.6.1", version: "0.6.1", digest: "ab".repeat(32), pinned: true })]);
     expect(rows[0].size).toBeGreaterThan(60_000);
-    const table = await runBin("dstackup", ["image", "list", "--prefix", prefix]);
+    const table = await runCli("dstackup", ["image", "list", "--prefix", prefix]);
     expect(table.stdout).toMatch(/^NAME\s+VERSION\s+DIGEST\s+SIZE\s+PINNED\ndstack-0\.6\.1\s+0\.6\.1\s+abababab/);
-    const refuse = await runBin("dstackup", ["image", "rm", "dstack-0.6.1", "--prefix", prefix]);
+    const refuse = await runCli("dstackup", ["image", "rm", "dstack-0.6.1", "--prefix", prefix]);
     expect(refuse.code).toBe(4);
     expect(existsSync(join(imgDir, "dstack-0.6.1"))).toBe(true);
-    const unknown = await runBin("dstackup", ["image", "rm", "nope", "--prefix", prefix]);
+    const unknown = await runCli("dstackup", ["image", "rm", "nope", "--prefix", prefix]);
     expect(unknown.code).toBe(3);
-    const forced = await runBin("dstackup", ["image", "rm", "dstack-0.6.1", "--force", "--prefix", prefix]);
+    const forced = await runCli("dstackup", ["image", "rm", "dstack-0.6.1", "--force", "--prefix", prefix]);
     expect(forced.code).toBe(0);
     expect(existsSync(join(imgDir, "dstack-0.6.1"))).toBe(false);
   });

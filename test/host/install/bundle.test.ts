@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSimulatedImage } from "../../../src/host/images/images.ts";
 import { verifyAndExtractBundle } from "../../../src/host/install/bundle.ts";
+import { runCli } from "../../helpers/cli.ts";
 import { runBin } from "../../helpers/run.ts";
 
 function inputs() {
@@ -20,7 +21,7 @@ describe("offline bundle", () => {
   test("create (compiled binary) → verify → extract round trip", async () => {
     const { dir, img } = inputs();
     const out = join(dir, "out", "host.tar.gz");
-    const r = await runBin("dstackup", [
+    const r = await runCli("dstackup", [
       "bundle",
       "create",
       "-o",
@@ -51,7 +52,7 @@ describe("offline bundle", () => {
   test("a tampered bundle is refused", async () => {
     const { dir, img } = inputs();
     const out = join(dir, "b.tar.gz");
-    expect((await runBin("dstackup", ["bundle", "create", "-o", out, "--image", img.dir])).code).toBe(0);
+    expect((await runCli("dstackup", ["bundle", "create", "-o", out, "--image", img.dir])).code).toBe(0);
     const bytes = readFileSync(out);
     bytes[bytes.length - 30] = (bytes[bytes.length - 30] ?? 0) ^ 0xff;
     writeFileSync(out, bytes);
@@ -61,7 +62,7 @@ describe("offline bundle", () => {
   test("a file altered inside the archive (outer checksum absent) is refused by SHA256SUMS", async () => {
     const { dir, img } = inputs();
     const out = join(dir, "c.tar.gz");
-    expect((await runBin("dstackup", ["bundle", "create", "-o", out, "--image", img.dir, "--vmm-bin", join(dir, "dstack-vmm")])).code).toBe(
+    expect((await runCli("dstackup", ["bundle", "create", "-o", out, "--image", img.dir, "--vmm-bin", join(dir, "dstack-vmm")])).code).toBe(
       0,
     );
     const x = mkdtempSync(join(tmpdir(), "bx-"));
@@ -77,7 +78,7 @@ describe("offline bundle", () => {
   test("a consistent but rewritten manifest pointing outside its fixed places is refused", async () => {
     const { dir, img } = inputs();
     const out = join(dir, "d.tar.gz");
-    expect((await runBin("dstackup", ["bundle", "create", "-o", out, "--image", img.dir, "--vmm-bin", join(dir, "dstack-vmm")])).code).toBe(
+    expect((await runCli("dstackup", ["bundle", "create", "-o", out, "--image", img.dir, "--vmm-bin", join(dir, "dstack-vmm")])).code).toBe(
       0,
     );
     const x = mkdtempSync(join(tmpdir(), "bx-"));
@@ -110,7 +111,7 @@ describe("offline bundle", () => {
   });
 
   test("an empty bundle is a usage error", async () => {
-    const r = await runBin("dstackup", ["bundle", "create", "-o", join(tmpdir(), "x.tar.gz")]);
+    const r = await runCli("dstackup", ["bundle", "create", "-o", join(tmpdir(), "x.tar.gz")]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("pass at least one of");
   });
@@ -123,7 +124,7 @@ describe("dstackup install --bundle", () => {
     const out = join(dir, "b.tar.gz");
     const bins = ["--vmm-bin", join(dir, "dstack-vmm"), "--supervisor-bin", join(dir, "supervisor")];
     expect(
-      (await runBin("dstackup", ["bundle", "create", "-o", out, ...bins, "--image", img.dir, "--key-provider-src", join(dir, "kp")])).code,
+      (await runCli("dstackup", ["bundle", "create", "-o", out, ...bins, "--image", img.dir, "--key-provider-src", join(dir, "kp")])).code,
     ).toBe(0);
     const prefix = mkdtempSync(join(tmpdir(), "bundle-install-"));
     const base = 27000 + Math.floor(Math.random() * 2000);
