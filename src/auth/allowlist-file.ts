@@ -52,21 +52,22 @@ export interface UpdateOptions {
 
 /**
  * Apply `fn` to the allowlist under the lock; write only if it changed.
- * A missing file starts from the empty allowlist unless `mustExist`.
+ * A missing file starts from the empty allowlist unless `mustExist`. `fn` may
+ * be async (it may ask the VMM which VMs exist): the lock is held until it ends.
  */
 export async function updateAllowlist(
   path: string,
-  fn: (list: Allowlist) => Allowlist,
+  fn: (list: Allowlist) => Allowlist | Promise<Allowlist>,
   opts: UpdateOptions = {},
 ): Promise<{ list: Allowlist; changed: boolean; created: boolean }> {
   return withLock(
     path,
-    () => {
+    async () => {
       sweepStaleTemps(path);
       const text = readText(path);
       if (text === undefined && opts.mustExist) throw new NotFoundError(`allowlist ${path} does not exist`, { hint: INSTALL_HINT });
       const cur = text === undefined ? emptyAllowlist() : parseAllowlistAt(path, text, opts.collisions);
-      const next = fn(cur);
+      const next = await fn(cur);
       const out = serializeAllowlist(next);
       if (text !== undefined && out === text) return { list: next, changed: false, created: false };
       if (text !== undefined && JSON.stringify(cur) === JSON.stringify(next)) return { list: next, changed: false, created: false };

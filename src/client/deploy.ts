@@ -1,19 +1,23 @@
 /**
  * The deploy path shared by `dstack run` and `dstack deploy`:
- * manifest → hash/app id → (name free?) → auto ports → encrypted env →
- * register the hash (under the allowlist lock) → CreateVm (roll the
- * registration back if it fails) → wait for the boot.
+ * manifest → hash/app id → (name free? ports free? one full Status) → auto
+ * ports → encrypted env → CreateVm, stopped, and claim the name
+ * (name-claim.ts: at most one VM per name) → register the hash (under the
+ * allowlist lock) → StartVm (if it fails: remove the VM and withdraw the
+ * hash unless another VM relies on it) → wait for the boot.
  */
 
-import { registerAppHash, unregisterAppHash } from "../auth/allowlist-file.ts";
+import { registerAppHash } from "../auth/allowlist-file.ts";
 import { type BuiltAppCompose, buildAppCompose } from "../core/compose/app-compose.ts";
 import { type EnvVar, encryptEnv } from "../core/env/envcrypt.ts";
-import { DstackError, UsageError } from "../core/errors.ts";
+import { UsageError } from "../core/errors.ts";
 import { checkPortPolicy, DEFAULT_PORT_POLICY, type PortPolicy, type PortSpec, portUrl, toPortMapping } from "../core/specs/ports.ts";
 import type { VmmClient } from "../core/vmm/client.ts";
 import type { GpuConfig, VmInfo } from "../core/vmm/types.ts";
 import { resolveAutoPorts } from "../host/free-port.ts";
 import { bootDone } from "../host/kms/kms.ts";
+import { claimName, nameTaken } from "./name-claim.ts";
+import { withdrawUnused } from "./registration.ts";
 
 export interface DeployRequest {
   name: string;
@@ -52,13 +56,10 @@ export function buildManifest(r: Pick<DeployRequest, "name" | "dockerCompose" | 
 }
 
 export async function deploy(c: VmmClient, r: DeployRequest, built: BuiltAppCompose, progress: (m: string) => void): Promise<DeployResult> {
-  const st = await c.status({ brief: true });
+  // Full records: the port checks need every VM's mappings (brief Status has no configuration).
+  const st = await c.status({ brief: false });
   const clash = st.vms.find((v) => v.name === r.name && v.status !== "removing");
-  if (clash) {
-    throw new DstackError(`a VM named "${r.name}" already exists (${clash.id}, ${clash.status})`, {
-      hint: `update it with \`dstack upgrade ${r.name} …\`, remove it with \`dstack rm -f ${r.name}\`, or pick another --name`,
-    });
-  }
+  if (clash) throw nameTaken(r.name, clash);
   if (r.portPolicy) {
     const existing = st.vms.flatMap((v) => (v.configuration?.ports ?? []).map((m) => ({ vm: v.name, mapping: m })));
     checkPortPolicy(r.ports, r.portPolicy, existing);
@@ -77,44 +78,52 @@ export async function deploy(c: VmmClient, r: DeployRequest, built: BuiltAppComp
     const pk = await c.getAppEnvEncryptPubKey(built.appId);
     encrypted = encryptEnv(r.env, pk.public_key);
   }
-  let registered: DeployResult["registered"] = "skipped";
-  if (r.kms) {
-    registered = (await registerAppHash(r.allowlistPath, built.appId, built.composeHash)).added ? "added" : "already";
-    progress(`registered compose hash ${built.composeHash} for app ${built.appId}${registered === "already" ? " (already allowed)" : ""}`);
-  }
-  const create = () =>
-    c.createVm({
-      name: r.name,
-      image: r.image,
-      compose_file: built.composeFile,
-      vcpu: r.vcpu,
-      memory: r.memoryMiB,
-      disk_size: r.diskGiB,
-      ports,
-      encrypted_env: encrypted,
-      app_id: built.appId,
-      gpus: r.gpus,
-    });
-  let vmId: string;
-  try {
+  // Created stopped: it runs only once the name is ours and its hash registered.
+  const create = async () => {
     for (let attempt = 1; ; attempt++) {
       try {
-        vmId = (await create()).id;
-        break;
+        return (
+          await c.createVm({
+            name: r.name,
+            image: r.image,
+            compose_file: built.composeFile,
+            vcpu: r.vcpu,
+            memory: r.memoryMiB,
+            disk_size: r.diskGiB,
+            ports,
+            encrypted_env: encrypted,
+            app_id: built.appId,
+            gpus: r.gpus,
+            stopped: true,
+          })
+        ).id;
       } catch (e) {
         // Another deploy took an auto-picked port between our Status and CreateVm: pick again.
         const clash = AUTO_PORT_CLASH.exec((e as Error).message);
         const autoPorts = new Set(ports.filter((_, i) => r.ports[i]?.hostPort === "auto").map((p) => p.host_port));
         if (!clash || !autoPorts.has(Number(clash[1])) || attempt >= AUTO_PORT_ATTEMPTS) throw e;
         const picked = ports.map((p) => ({ protocol: p.protocol, host_address: p.host_address, host_port: p.host_port }));
-        ports = await pick([...takenBy((await c.status({ brief: true })).vms), ...picked]);
+        ports = await pick([...takenBy((await c.status({ brief: false })).vms), ...picked]);
         progress(`a picked host port was taken meanwhile; trying ${ports.map((p) => p.host_port).join(", ")}`);
       }
     }
+  };
+  const vmId = await claimName(c, r.name, create, { progress });
+  let registered: DeployResult["registered"] = "skipped";
+  try {
+    if (r.kms) {
+      // Registered only now that the VM exists: a withdrawal that asks the VMM sees it (registration.ts).
+      registered = (await registerAppHash(r.allowlistPath, built.appId, built.composeHash)).added ? "added" : "already";
+      progress(
+        `registered compose hash ${built.composeHash} for app ${built.appId}${registered === "already" ? " (already allowed)" : ""}`,
+      );
+    }
+    await c.startVm(vmId);
   } catch (e) {
+    await c.removeVm(vmId).catch(() => {});
     if (registered === "added") {
-      await unregisterAppHash(r.allowlistPath, built.appId, built.composeHash);
-      progress("CreateVm failed: removed the registration this call added");
+      const gone = await withdrawUnused(c, r.allowlistPath, { appId: built.appId, hashes: [built.composeHash], except: [vmId] });
+      if (gone.length) progress("the VM could not start: removed it and the registration this call added");
     }
     throw e;
   }

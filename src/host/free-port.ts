@@ -4,8 +4,9 @@
  * Upstream binds 127.0.0.1:0 and takes whatever the kernel hands out: a port
  * from the ephemeral range (32768-60999), which its own VMM policy (tcp
  * 1-20000) then refuses (Dstack-TEE/dstack: dstack/crates/dstack-cli-core/src/ports.rs). Here a port is drawn at random
- * INSIDE the VMM's allowed ranges, outside the ephemeral range and outside the
- * ports other VMs map, and probed by binding it on the requested address.
+ * INSIDE the VMM's allowed ranges, from 1024 up (never a privileged port, even
+ * as root), outside the ephemeral range and outside the ports other VMs map,
+ * and probed by binding it on the requested address.
  */
 import { createSocket } from "node:dgram";
 import { readFileSync } from "node:fs";
@@ -69,7 +70,7 @@ export interface PickPortOptions {
   taken?: { protocol: string; host_address: string; host_port: number }[];
   /** Override the ephemeral range to avoid (default: the kernel's). */
   ephemeral?: [number, number];
-  /** Lowest port to consider (default 1024 unless root, then 1). */
+  /** Lowest port to consider (default 1024, as root too: auto ports are never privileged ones). */
   minPort?: number;
   /** Probe by binding (default true). Off when the VMM runs on another host. */
   probe?: boolean;
@@ -81,7 +82,7 @@ export interface PickPortOptions {
 /** The allowed candidate intervals for a protocol, minus the ephemeral range and below minPort. */
 export function candidateIntervals(protocol: Protocol, opts: PickPortOptions): [number, number][] {
   const [elo, ehi] = opts.ephemeral ?? ephemeralRange();
-  const min = opts.minPort ?? (process.getuid?.() === 0 ? 1 : 1024);
+  const min = opts.minPort ?? 1024;
   const out: [number, number][] = [];
   for (const r of opts.ranges) {
     if (r.protocol !== protocol) continue;
@@ -106,7 +107,7 @@ export async function pickFreePort(protocol: Protocol, address: string = DEFAULT
   if (total === 0) {
     const [elo, ehi] = opts.ephemeral ?? ephemeralRange();
     throw new DstackError(
-      `no ${protocol} host port to pick: the VMM allows ${ranges}, and ports in the ephemeral range ${elo}-${ehi}${(opts.minPort ?? 1024) > 1 ? " or below 1024" : ""} are not used`,
+      `no ${protocol} host port to pick: the VMM allows ${ranges}, and ports in the ephemeral range ${elo}-${ehi}${(opts.minPort ?? 1024) > 1 ? ` or below ${opts.minPort ?? 1024}` : ""} are not used`,
       { hint: "give the host port explicitly (-p HOST:VM), or widen [cvm.port_mapping] range in vmm.toml" },
     );
   }

@@ -23,6 +23,7 @@ function fakeVmm(refusals: number) {
       }
       return { id: "11111111-2222-3333-4444-555555555555" };
     },
+    startVm: async () => {},
   } as unknown as VmmClient;
   return { client, creates };
 }

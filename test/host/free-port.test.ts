@@ -20,6 +20,13 @@ describe("free host ports (never from the ephemeral range, where upstream dstack
     ]);
     expect(candidateIntervals("udp", { ranges: RANGES, ephemeral: [32768, 60999] })).toEqual([]);
   });
+  test("issue 14 item 4: never a privileged port, as root too (the VMM allows 1-20000, as the install's default)", async () => {
+    expect(candidateIntervals("tcp", { ranges: RANGES, ephemeral: [32768, 60999] })).toEqual([[1024, 20000]]);
+    const picked = await Promise.all(
+      Array.from({ length: 500 }, () => pickFreePort("tcp", "127.0.0.1", { ranges: RANGES, ephemeral: [32768, 60999], probe: false })),
+    );
+    expect(Math.min(...picked)).toBeGreaterThanOrEqual(1024);
+  });
   test("picked ports are inside the allowed range and free", async () => {
     const [elo, ehi] = ephemeralRange();
     for (let i = 0; i < 20; i++) {

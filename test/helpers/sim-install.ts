@@ -1,0 +1,50 @@
+/** A `dstackup install --simulate` in a temp prefix (the simulator plays the VMM and the KMS, the real dstack-auth decides), for tests of dstack against it. */
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runBin } from "./run.ts";
+
+export interface SimInstall {
+  prefix: string;
+  /** dstack with --prefix (the install's endpoint, port policy and allowlist) */
+  dstack(args: string[]): ReturnType<typeof runBin>;
+  /** dstack through the VMM's URL and token, as for a remote endpoint (no port policy known; the install's allowlist and image) */
+  remote(args: string[]): ReturnType<typeof runBin>;
+  allowlistPath: string;
+  allowlist(): { apps: Record<string, { composeHashes: string[] }> };
+  destroy(): Promise<void>;
+}
+
+export async function simInstall(name: string): Promise<SimInstall> {
+  const prefix = mkdtempSync(join(tmpdir(), `${name}-`));
+  const base = 24000 + Math.floor(Math.random() * 6000);
+  const r = await runBin("dstackup", [
+    "install",
+    "--simulate",
+    "--service-manager",
+    "detached",
+    "--prefix",
+    prefix,
+    "--dashboard-port",
+    String(base),
+    "--auth-port",
+    String(base + 1),
+    "--kms-port",
+    String(11000 + Math.floor(Math.random() * 5000)),
+    "-q",
+  ]);
+  if (r.code !== 0) throw new Error(`install failed: ${r.stderr}`);
+  const st = JSON.parse(readFileSync(join(prefix, "var/lib/dstack/dstackup-state.json"), "utf8"));
+  const token = st.client_token_path ? readFileSync(st.client_token_path, "utf8").trim() : "";
+  const allowlistPath = join(prefix, "etc/dstack/auth-allowlist.json");
+  return {
+    prefix,
+    allowlistPath,
+    dstack: (args) => runBin("dstack", ["--prefix", prefix, ...args]),
+    remote: (args) => runBin("dstack", ["--host", st.client_url, "--token", token, "--prefix", prefix, ...args]),
+    allowlist: () => JSON.parse(readFileSync(allowlistPath, "utf8")),
+    destroy: async () => {
+      await runBin("dstackup", ["destroy", "--purge", "-y", "-q", "--prefix", prefix]);
+    },
+  };
+}
