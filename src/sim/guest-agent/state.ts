@@ -15,9 +15,6 @@ import { type MeasuredBoot, measuredBoot } from "./measured-boot.ts";
 import type { EmittedEvent } from "./runtime-events-file.ts";
 import type { GuestVmInfo } from "./types.ts";
 
-/** TD attributes (SEPT_VE_DISABLE) and XFAM of a real dstack 0.5 guest's quote. */
-const TD_PROFILE = { tdAttributes: "0000001000000000", xfam: "e702060000000000" };
-
 export class GuestState {
   readonly appKey: AppKey;
   readonly boot: MeasuredBoot;
