@@ -330,6 +330,15 @@ describe("the wire", () => {
     expect((await post(main.socketPath, "/TdxQuote", {})).status).toBe(400);
   });
 
+  test("a body over ra-rpc's 10 MiB limit is refused (413)", async () => {
+    const r = await fetch("http://dstack/EmitEvent", {
+      unix: main.socketPath,
+      method: "POST",
+      body: JSON.stringify({ event: "x", payload: "00".repeat(5.5 * 1024 * 1024) }),
+    });
+    expect(r.status).toBe(413);
+  });
+
   test("the sockets are mode 0777, as the guest's socket unit makes them (non-root containers connect too)", () => {
     expect(statSync(main.socketPath).mode & 0o777).toBe(0o777);
     expect(statSync(main.legacySocketPath).mode & 0o777).toBe(0o777);

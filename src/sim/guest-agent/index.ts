@@ -16,6 +16,9 @@ import type { GuestAgent, GuestAgentOptions } from "./types.ts";
 
 export type { GuestAgent, GuestAgentOptions, GuestVmInfo } from "./types.ts";
 
+/** ra-rpc's default request limit */
+const MAX_BODY = 10 * 1024 * 1024;
+
 interface Listener {
   path: string;
   stop(): Promise<void>;
@@ -28,7 +31,7 @@ interface Listener {
  */
 function listen(path: string, service: Service, mount: string, trim: string): Listener {
   rmSync(path, { force: true }); // a socket left by an earlier run (upstream binds with reuse = true)
-  const server = Bun.serve({ unix: path, fetch: (req) => serveRpc(req, service, mount, trim) });
+  const server = Bun.serve({ unix: path, maxRequestBodySize: MAX_BODY, fetch: (req) => serveRpc(req, service, mount, trim) });
   try {
     chmodSync(path, 0o777);
   } catch (e) {
