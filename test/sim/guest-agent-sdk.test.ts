@@ -177,6 +177,7 @@ describe("DstackClient: quotes", () => {
     const parsed = parseTdxQuote(Buffer.from(q.quote, "hex"));
     expect(parsed.version).toBe(4);
     expect(parsed.simulated).toBe(true);
+    expect([parsed.report.tdAttributes, parsed.report.xfam]).toEqual(["0000001000000000", "e702060000000000"]); // a real guest's
     expect(parsed.report.reportData).toBe(Buffer.from("hello").toString("hex").padEnd(128, "0"));
     expect(q.report_data).toBe(parsed.report.reportData);
     expect(q.replayRtmrs()).toEqual(rtmrsOf(q.quote));

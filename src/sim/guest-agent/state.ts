@@ -15,6 +15,9 @@ import { type MeasuredBoot, measuredBoot } from "./measured-boot.ts";
 import type { EmittedEvent } from "./runtime-events-file.ts";
 import type { GuestVmInfo } from "./types.ts";
 
+/** TD attributes (SEPT_VE_DISABLE) and XFAM as in a real dstack 0.5 guest's quote. */
+const TD_PROFILE = { tdAttributes: "0000001000000000", xfam: "e702060000000000" };
+
 export class GuestState {
   readonly appKey: AppKey;
   readonly boot: MeasuredBoot;
@@ -49,7 +52,7 @@ export class GuestState {
     const padded = padReportData(reportData);
     const r = this.report();
     return {
-      quote: encodeSimulatedQuote({ mrTd: r.mrTd, rtmrs: [r.rtmr0, r.rtmr1, r.rtmr2, r.rtmr3], reportData: padded }),
+      quote: encodeSimulatedQuote({ mrTd: r.mrTd, rtmrs: [r.rtmr0, r.rtmr1, r.rtmr2, r.rtmr3], reportData: padded, ...TD_PROFILE }),
       reportData: padded,
     };
   }
