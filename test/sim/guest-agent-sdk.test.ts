@@ -15,6 +15,7 @@ import { decodeTdxAttestationV0 } from "../../src/core/tdx/attestation.ts";
 import { replayRtmrs, type TdxEvent } from "../../src/core/tdx/eventlog.ts";
 import { mrAggregatedOf } from "../../src/core/tdx/measurements.ts";
 import { parseTdxQuote } from "../../src/core/tdx/quote.ts";
+import { checkQuote } from "../../src/core/tdx/verify.ts";
 import { p256PublicKey, spki } from "../../src/core/x509/cert.ts";
 import { type GuestAgent, type GuestVmInfo, startGuestAgent } from "../../src/sim/guest-agent/index.ts";
 import { kmsRootKeys, loadOrCreateKeyRoot } from "../../src/sim/guest-agent/key-root.ts";
@@ -181,6 +182,16 @@ describe("DstackClient: quotes", () => {
     expect(parsed.report.reportData).toBe(Buffer.from("hello").toString("hex").padEnd(128, "0"));
     expect(q.report_data).toBe(parsed.report.reportData);
     expect(q.replayRtmrs()).toEqual(rtmrsOf(q.quote));
+    // what a relying party can check without Intel: the app identity the log measured
+    const vm = vmInfo();
+    expect(checkQuote(Buffer.from(q.quote, "hex"), JSON.parse(q.event_log), Buffer.from("hello"))).toMatchObject({
+      simulated: true,
+      appId: vm.appId,
+      composeHash: vm.composeHash,
+      instanceId: vm.instanceId,
+      osImageHash: vm.osImageHash,
+      mrAggregated: (await client.info()).mr_aggregated,
+    });
   });
 
   test("64 bytes of report data is the most: the SDK refuses more, and so does the agent (400, as upstream)", async () => {
