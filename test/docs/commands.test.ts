@@ -1,17 +1,18 @@
 /**
  * The commands in the docs' shell code blocks use commands and flags that exist: for each
  * `dstack …`, `dstackup …`, `dstack-auth …` and `dstack-vmm-sim …` the subcommand is found by
- * asking the compiled binary for its help, and every flag must be in that help; `install.sh`
+ * asking the tool for its help (in-process, the binary's code path), and every flag must be in it; `install.sh`
  * flags must be in `sh install.sh --help`, and `bun run X` must be a package.json script.
  */
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { ROOT, type RunResult, runBin, spawnCapture } from "../helpers/run.ts";
+import { isTool } from "../../src/tools.ts";
+import { runCli } from "../helpers/cli.ts";
+import { ROOT, type RunResult, spawnCapture } from "../helpers/run.ts";
 import { codeBlocks, docs } from "./markdown.ts";
 import { type Command, commands } from "./shell-words.ts";
 
-const TOOLS = ["dstack", "dstackup", "dstack-auth", "dstack-vmm-sim"];
 /** Tools whose every use names a command. */
 const NEEDS_COMMAND = ["dstack", "dstackup"];
 /** What a tool runs when no command is named (`dstack-auth --help` says so). */
@@ -21,10 +22,8 @@ const helps = new Map<string, Promise<RunResult>>();
 function help(argv: string[]): Promise<RunResult> {
   const key = argv.join(" ");
   if (!helps.has(key)) {
-    helps.set(
-      key,
-      argv[0] === "install.sh" ? spawnCapture(["sh", join(ROOT, "install.sh"), "--help"]) : runBin(argv[0]!, [...argv.slice(1), "--help"]),
-    );
+    const [tool = "", ...path] = argv;
+    helps.set(key, isTool(tool) ? runCli(tool, [...path, "--help"]) : spawnCapture(["sh", join(ROOT, "install.sh"), "--help"]));
   }
   return helps.get(key)!;
 }
@@ -76,7 +75,7 @@ async function problems(cmd: Command, previous: Command | undefined): Promise<st
   let tool: string | undefined;
   let args: string[] = [];
   let path: string[] = [];
-  if (TOOLS.includes(basename(first))) {
+  if (isTool(basename(first))) {
     tool = basename(first);
     args = rest;
     path = await commandPath(tool, args);
