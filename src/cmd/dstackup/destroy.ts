@@ -6,6 +6,7 @@ import { destroyInstall, purgeTargets } from "../../host/install/destroy.ts";
 import { DamagedStateError, type InstallState, readInstallState } from "../../host/install/state.ts";
 import { dryRunArgs, outputArgs, prefixArgs, yesArgs } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
+import { lockArgs, locked } from "./lock-args.ts";
 import { stderrProgress } from "./progress.ts";
 
 export default defineCommand({
@@ -14,21 +15,13 @@ export default defineCommand({
     purge: { type: "boolean", description: "Also remove config, state, VMs, images and KMS keys (everything install created)" },
     instance: { type: "string", description: "systemd unit suffix" },
     ...prefixArgs,
+    ...lockArgs,
     ...dryRunArgs,
     ...yesArgs,
     ...outputArgs,
   },
   async run({ args, io }) {
     const layout = resolveLayout({ prefix: args.prefix, instance: args.instance });
-    // A damaged state file: the daemons are still stopped, then the error is reported (exit 4).
-    let st: InstallState | undefined;
-    let damaged: DamagedStateError | undefined;
-    try {
-      st = readInstallState(layout.stateFile);
-    } catch (e) {
-      if (!(e instanceof DamagedStateError)) throw e;
-      damaged = e;
-    }
     const dryRun = args["dry-run"] === true;
     if (args.purge && !dryRun && !args.yes) {
       const what = purgeTargets(layout).join(", ");
@@ -41,11 +34,23 @@ export default defineCommand({
         return 1;
       }
     }
-    if (args.quiet !== true) io.stderr(`dstackup destroy${dryRun ? " --dry-run" : ""} (${layout.stateDir})\n`);
-    const opts = { purge: args.purge === true, dryRun, damagedState: damaged !== undefined };
-    const steps = await destroyInstall(layout, st, opts, stderrProgress(io, args.quiet === true));
-    if (args.json) out(io, formatJson({ dryRun, purge: args.purge === true, steps }));
-    if (damaged) throw damaged;
-    return 0;
+    const destroy = async () => {
+      // A damaged state file: the daemons are still stopped, then the error is reported (exit 4).
+      let st: InstallState | undefined;
+      let damaged: DamagedStateError | undefined;
+      try {
+        st = readInstallState(layout.stateFile);
+      } catch (e) {
+        if (!(e instanceof DamagedStateError)) throw e;
+        damaged = e;
+      }
+      if (args.quiet !== true) io.stderr(`dstackup destroy${dryRun ? " --dry-run" : ""} (${layout.stateDir})\n`);
+      const opts = { purge: args.purge === true, dryRun, damagedState: damaged !== undefined };
+      const steps = await destroyInstall(layout, st, opts, stderrProgress(io, args.quiet === true));
+      if (args.json) out(io, formatJson({ dryRun, purge: args.purge === true, steps }));
+      if (damaged) throw damaged;
+      return 0;
+    };
+    return dryRun ? await destroy() : await locked(layout, args, io, destroy);
   },
 });

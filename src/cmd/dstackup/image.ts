@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import { DstackError, NotFoundError, RefusedError } from "../../core/errors.ts";
 import { DEFAULT_RELEASE_API } from "../../core/images/release.ts";
-import { out } from "../../core/io.ts";
+import { type Io, out } from "../../core/io.ts";
 import { resolveLayout } from "../../core/layout.ts";
 import { formatBytes, formatJson, formatTable } from "../../core/output.ts";
 import { pullImage } from "../../host/images/image-pull.ts";
@@ -9,6 +9,7 @@ import { checkImageName, listImages, readImage } from "../../host/images/images.
 import { readInstallState } from "../../host/install/state.ts";
 import { outputArgs, prefixArgs } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
+import { lockArgs, locked } from "./lock-args.ts";
 
 const dirArgs = {
   ...prefixArgs,
@@ -30,37 +31,40 @@ const pull = defineCommand({
     insecure: { type: "boolean", description: "Allow a release that publishes no sha256 digest (not recommended)" },
     "release-api-base-url": { type: "string", default: DEFAULT_RELEASE_API, description: "GitHub-compatible releases API base" },
     ...dirArgs,
+    ...lockArgs,
     ...outputArgs,
   },
   async run({ args, io }) {
-    const { dir } = where(args);
+    const { layout, dir } = where(args);
     const tty = io.isTTY.stderr && !args.quiet;
     let lastPct = -1;
-    const r = await pullImage({
-      imageDir: dir,
-      version: args.version,
-      gpu: args.gpu === true,
-      force: args.force === true,
-      insecure: args.insecure === true,
-      releaseApiBaseUrl: String(args["release-api-base-url"]),
-      onInfo: (m) => {
-        if (!args.quiet) io.stderr(`${tty ? "\r\x1b[K" : ""}  ${m}\n`);
-      },
-      onProgress: (done, total) => {
-        if (args.quiet) return;
-        if (total) {
-          const pct = Math.floor((done / total) * 100);
-          if (tty) {
-            const w = 30;
-            const fill = Math.round((pct / 100) * w);
-            io.stderr(`\r  [${"#".repeat(fill)}${"-".repeat(w - fill)}] ${pct}% ${formatBytes(done)}/${formatBytes(total)}`);
-          } else if (pct >= lastPct + 25) {
-            lastPct = pct - (pct % 25);
-            io.stderr(`  downloading: ${lastPct}% of ${formatBytes(total)}\n`);
-          }
-        } else if (tty) io.stderr(`\r  ${formatBytes(done)}`);
-      },
-    });
+    const r = await locked(layout, args, io, () =>
+      pullImage({
+        imageDir: dir,
+        version: args.version,
+        gpu: args.gpu === true,
+        force: args.force === true,
+        insecure: args.insecure === true,
+        releaseApiBaseUrl: String(args["release-api-base-url"]),
+        onInfo: (m) => {
+          if (!args.quiet) io.stderr(`${tty ? "\r\x1b[K" : ""}  ${m}\n`);
+        },
+        onProgress: (done, total) => {
+          if (args.quiet) return;
+          if (total) {
+            const pct = Math.floor((done / total) * 100);
+            if (tty) {
+              const w = 30;
+              const fill = Math.round((pct / 100) * w);
+              io.stderr(`\r  [${"#".repeat(fill)}${"-".repeat(w - fill)}] ${pct}% ${formatBytes(done)}/${formatBytes(total)}`);
+            } else if (pct >= lastPct + 25) {
+              lastPct = pct - (pct % 25);
+              io.stderr(`  downloading: ${lastPct}% of ${formatBytes(total)}\n`);
+            }
+          } else if (tty) io.stderr(`\r  ${formatBytes(done)}`);
+        },
+      }),
+    );
     if (args.json)
       out(
         io,
@@ -125,36 +129,51 @@ const rm = defineCommand({
     names: { type: "positional", required: true, description: "Image names", valueHint: "NAME…" },
     force: { type: "boolean", description: "Also remove the image the current install is pinned to" },
     ...dirArgs,
+    ...lockArgs,
     ...outputArgs,
   },
   run({ args, io }) {
-    const { dir, pinned } = where(args);
-    const names = args._;
-    for (const n of names) checkImageName(n);
-    const missing = names.filter((n) => !readImage(dir, n));
-    if (missing.length === names.length) {
-      throw new NotFoundError(`${missing.join(", ")}: not found in ${dir}`, { hint: "see `dstackup image list`" });
-    }
-    if (pinned && names.includes(pinned) && !args.force) {
-      throw new RefusedError(`${pinned} is the image the current install runs and pins; removing it breaks new apps`, {
-        hint: `pass --force to remove it anyway, or re-install with another --image first`,
-      });
-    }
-    const removed: string[] = [];
-    for (const n of names) {
-      if (missing.includes(n)) {
-        io.stderr(`  [!]  ${n}: not found in ${dir}\n`);
-        continue;
-      }
-      rmSync(readImage(dir, n)!.dir, { recursive: true, force: true });
-      removed.push(n);
-      if (!args.json) io.stderr(`  [ok] removed ${n}\n`);
-    }
-    if (args.json) out(io, formatJson({ removed, missing }));
-    if (removed.length === 0) throw new DstackError("removed nothing (see `dstackup image list`)");
-    return missing.length ? 3 : 0;
+    const { layout } = where(args);
+    return locked(layout, args, io, async () => removeImages(args, io));
   },
 });
+
+function removeImages(
+  args: {
+    _: string[];
+    force?: boolean | undefined;
+    json?: boolean | undefined;
+    prefix?: string | undefined;
+    "image-path"?: string | undefined;
+  },
+  io: Io,
+): number {
+  const { dir, pinned } = where(args);
+  const names = args._;
+  for (const n of names) checkImageName(n);
+  const missing = names.filter((n) => !readImage(dir, n));
+  if (missing.length === names.length) {
+    throw new NotFoundError(`${missing.join(", ")}: not found in ${dir}`, { hint: "see `dstackup image list`" });
+  }
+  if (pinned && names.includes(pinned) && !args.force) {
+    throw new RefusedError(`${pinned} is the image the current install runs and pins; removing it breaks new apps`, {
+      hint: `pass --force to remove it anyway, or re-install with another --image first`,
+    });
+  }
+  const removed: string[] = [];
+  for (const n of names) {
+    if (missing.includes(n)) {
+      io.stderr(`  [!]  ${n}: not found in ${dir}\n`);
+      continue;
+    }
+    rmSync(readImage(dir, n)!.dir, { recursive: true, force: true });
+    removed.push(n);
+    if (!args.json) io.stderr(`  [ok] removed ${n}\n`);
+  }
+  if (args.json) out(io, formatJson({ removed, missing }));
+  if (removed.length === 0) throw new DstackError("removed nothing (see `dstackup image list`)");
+  return missing.length ? 3 : 0;
+}
 
 export default defineCommand({
   meta: { name: "image", description: "Guest images: pull, list, rm" },

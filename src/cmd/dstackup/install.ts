@@ -4,11 +4,12 @@ import { DstackError, ExitCode, RefusedError, UsageError } from "../../core/erro
 import { type Io, out } from "../../core/io.ts";
 import { formatJson } from "../../core/output.ts";
 import { applyInstall, NothingStartedError } from "../../host/install/apply.ts";
-import { type InstallPlan, planInstall } from "../../host/install/plan.ts";
+import { type InstallPlan, installLayout, planInstall } from "../../host/install/plan.ts";
 import { blocking, formatCheck } from "../../host/install/preflight.ts";
 import { dryRunArgs, outputArgs, yesArgs } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
 import { installArgs, installFlagsFrom } from "./install-args.ts";
+import { lockArgs, locked } from "./lock-args.ts";
 import { stderrProgress } from "./progress.ts";
 
 /** A failure once install has begun changing the host: the cause's message and exit code, and how to undo what was started. */
@@ -68,6 +69,7 @@ export default defineCommand({
     ...installArgs,
     timeout: { type: "string", default: "240", description: "Seconds to wait for each daemon and the KMS CVM" },
     "no-start": { type: "boolean", description: "Write configs only; start nothing" },
+    ...lockArgs,
     ...dryRunArgs,
     ...yesArgs,
     ...outputArgs,
@@ -83,12 +85,16 @@ export default defineCommand({
       if (!quiet) io.stderr(`${s}\n`);
     };
     say(`dstackup install${flags.simulate ? " --simulate" : ""} — preflight`);
-    const plan = await planInstall(flags);
-    try {
-      return await runPlan(plan, args, io, json, quiet, timeout, say);
-    } finally {
-      if (plan.bundleDir) rmSync(plan.bundleDir, { recursive: true, force: true });
-    }
+    const install = async () => {
+      const plan = await planInstall(flags);
+      try {
+        return await runPlan(plan, args, io, json, quiet, timeout, say);
+      } finally {
+        if (plan.bundleDir) rmSync(plan.bundleDir, { recursive: true, force: true });
+      }
+    };
+    // --dry-run changes nothing: it needs no lock
+    return args["dry-run"] ? await install() : await locked(installLayout(flags), args, io, install);
   },
 });
 

@@ -178,8 +178,9 @@ function chooseCids(occupied: [number, number][], explicit: number | undefined):
   }
 }
 
-export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
-  const layout = resolveLayout({
+/** The layout an install with these flags writes. */
+export function installLayout(flags: InstallFlags): Layout {
+  return resolveLayout({
     prefix: flags.prefix,
     instance: flags.instance,
     binDir: flags.binDir,
@@ -187,6 +188,10 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
     shareDir: flags.shareDir,
     imageDir: flags.imagePath,
   });
+}
+
+export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
+  const layout = installLayout(flags);
   const ignore = parseIgnoreList(flags.ignorePreflightErrors);
   const bundle = await unpackBundle(flags, layout);
   const fromBundle = (dest: string) => bundle.copies.find(([, d]) => d === dest)?.[0];
