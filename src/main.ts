@@ -18,6 +18,17 @@ const processIo: Io = {
   isTTY: { stdin: process.stdin.isTTY === true, stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true },
   color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
   readStdin: () => new Response(Bun.stdin.stream()).text(),
+  onSignal(signals, fn) {
+    const off = () => {
+      for (const s of signals) process.off(s, on);
+    };
+    const on = () => {
+      off();
+      fn();
+    };
+    for (const s of signals) process.on(s, on);
+    return off;
+  },
   async prompt(question) {
     const { createInterface } = await import("node:readline/promises");
     const rl = createInterface({ input: process.stdin, output: process.stderr });

@@ -15,7 +15,12 @@ export interface Io {
   readStdin(): Promise<string>;
   /** Ask on stderr; the answer line from stdin. Only when stdin is a terminal. */
   prompt(question: string): Promise<string>;
+  /** Call `fn` once, on the first of `signals` to arrive; the function returned stops listening. */
+  onSignal(signals: readonly Signal[], fn: () => void): () => void;
 }
+
+/** The signals a command waits for: Ctrl-C, and the service manager's stop. */
+export type Signal = "SIGINT" | "SIGTERM";
 
 /** The environment a command reads (DSTACK_HOST, `-e KEY` values), passed in so that a command run in-process sees the one it is given. */
 export type Env = Readonly<Record<string, string | undefined>>;

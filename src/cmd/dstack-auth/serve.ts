@@ -97,10 +97,7 @@ export default defineCommand({
         `warning: ${args.address} is not a loopback address, so other hosts can query which apps get keys; the KMS CVM reaches the host's loopback (10.0.2.2 in the guest), so --address 127.0.0.1 is enough`,
       );
     }
-    await new Promise<void>((resolve) => {
-      process.once("SIGTERM", () => resolve());
-      process.once("SIGINT", () => resolve());
-    });
+    await new Promise<void>((resolve) => io.onSignal(["SIGTERM", "SIGINT"], resolve));
     await server.stop(false); // finish in-flight requests
     line({ event: "stopped" }, "dstack-auth stopped");
     flush();

@@ -16,11 +16,7 @@ export default defineCommand({
     io.stderr(
       `dstack-vmm-sim ${SIM_VERSION.version} (simulated, no TEE) listening on ${running.url}; ${running.sim.store.vms.size} VM(s) loaded from ${cfg.runPath}${cfg.authEnabled ? "; [auth] on" : ""}${cfg.authUrl ? `; KMS webhook ${cfg.authUrl}` : "; no KMS webhook"}\n`,
     );
-    await new Promise<void>((resolve) => {
-      const done = () => resolve();
-      process.once("SIGTERM", done);
-      process.once("SIGINT", done);
-    });
+    await new Promise<void>((resolve) => io.onSignal(["SIGTERM", "SIGINT"], resolve));
     await running.stop();
     io.stderr("dstack-vmm-sim: stopped\n");
     return 0;

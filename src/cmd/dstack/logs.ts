@@ -22,10 +22,9 @@ export default defineCommand({
     const { c } = await openClient(args, clientRun({ io, env, args }));
     const vm = selectVm((await c.status({ brief: true })).vms, String(args.vm));
     // Ctrl-C while following is the normal way to stop: exit 0, not 130.
-    let onInt = () => {};
+    let off = () => {};
     const interrupted = new Promise<"interrupted">((resolve) => {
-      onInt = () => resolve("interrupted");
-      process.once("SIGINT", onInt);
+      off = io.onSignal(["SIGINT"], () => resolve("interrupted"));
     });
     const pump = (async () => {
       for await (const chunk of c.logs(vm.id, { follow: args.follow === true, lines: Number(args.lines), ch: ch as LogChannel }))
@@ -35,7 +34,7 @@ export default defineCommand({
     try {
       await Promise.race([pump, interrupted]);
     } finally {
-      process.off("SIGINT", onInt);
+      off();
       c.close();
     }
     return 0;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCli } from "../../helpers/cli.ts";
+import { captureIo, runCli } from "../../helpers/cli.ts";
 import { runBin } from "../../helpers/run.ts";
 
 let prefix = "";
@@ -249,6 +249,12 @@ describe("other verbs", () => {
 
   test("a name or a unique id prefix selects a VM; an ambiguous prefix lists the candidates", async () => {
     const vms = JSON.parse((await dstack(["ps", "-a", "--json"])).stdout) as { id: string; name: string }[];
+    // flags before the command reach it: `dstack --json ps`, `dstack --host H ps`
+    const idsOf = (text: string) => (JSON.parse(text) as { id: string }[]).map((v) => v.id);
+    expect(idsOf((await dstack(["--json", "ps", "-a"])).stdout)).toEqual(vms.map((v) => v.id));
+    const st = JSON.parse(readFileSync(join(prefix, "var/lib/dstack/dstackup-state.json"), "utf8"));
+    const hostArgs = ["--host", st.client_url, "--token", readFileSync(st.client_token_path, "utf8").trim()];
+    expect(idsOf((await dstack([...hostArgs, "-a", "--json", "ps"])).stdout)).toEqual(vms.map((v) => v.id));
     const byFirst = new Map<string, string[]>();
     for (const v of vms) byFirst.set(v.id[0]!, [...(byFirst.get(v.id[0]!) ?? []), v.id]);
     const [ch, ids] = [...byFirst].find(([, xs]) => xs.length > 1)!;
@@ -326,6 +332,21 @@ describe("logs -f", () => {
     p.kill("SIGINT");
     expect(await p.exited).toBe(0);
     expect(await new Response(p.stdout).text()).toContain("shutdown requested");
+  }, 30_000);
+});
+
+describe("logs -f in-process", () => {
+  test("stops at the command's interrupt with exit 0 and what it streamed", async () => {
+    const r = JSON.parse((await dstack(["run", "tail-in", "--json"])).stdout);
+    const io = captureIo();
+    const following = runCli("dstack", ["--prefix", prefix, "logs", "-f", "-n", "1", r.name], { io });
+    await Bun.sleep(300);
+    await dstack(["stop", r.name]);
+    await Bun.sleep(300);
+    io.signal("SIGINT");
+    const done = await following;
+    expect(done.code).toBe(0);
+    expect(done.stdout).toContain("shutdown requested");
   }, 30_000);
 });
 
