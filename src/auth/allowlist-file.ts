@@ -6,12 +6,13 @@
  * killed mid-write are swept then (sweepStaleTemps).
  */
 
-import { DstackError, NotFoundError } from "../core/errors.ts";
+import { DstackError, NotFoundError, RefusedError } from "../core/errors.ts";
 import { sweepStaleTemps, withLock, writeAtomic } from "../core/fsutil.ts";
 import {
   type Allowlist,
   AllowlistError,
   emptyAllowlist,
+  findApp,
   parseAllowlist,
   serializeAllowlist,
   withAppHash,
@@ -92,11 +93,32 @@ function parseAllowlistAt(path: string, text: string, collisions?: "allow"): All
   }
 }
 
-export async function registerAppHash(path: string, appId: string, hash: string): Promise<{ added: boolean }> {
+/** An app that is not in the allowlist (revoked, or never registered) when the caller only adds hashes to known apps. */
+export class AppNotRegisteredError extends RefusedError {
+  constructor(path: string, appId: string) {
+    super(`app ${appId} is not in ${path} (it was revoked, or never registered): this would allow it again`, {
+      hint: "pass --register to allow it again, or see `dstack allowlist ls`",
+    });
+    this.name = "AppNotRegisteredError";
+  }
+}
+
+/**
+ * Add `hash` to the app (idempotent). `requireApp`: only to an app already in
+ * the file (an upgrade must not quietly undo a revoke); checked under the same
+ * lock as the write.
+ */
+export async function registerAppHash(
+  path: string,
+  appId: string,
+  hash: string,
+  opts: { requireApp?: boolean } = {},
+): Promise<{ added: boolean }> {
   let added = false;
   await updateAllowlist(
     path,
     (l) => {
+      if (opts.requireApp && !findApp(l, appId)) throw new AppNotRegisteredError(path, appId);
       const r = withAppHash(l, appId, hash);
       added = r.added;
       return r.list;
@@ -104,11 +126,6 @@ export async function registerAppHash(path: string, appId: string, hash: string)
     { mustExist: true },
   );
   return { added };
-}
-
-/** Remove one hash again (the roll-back of a registration whose CreateVm failed). */
-export async function unregisterAppHash(path: string, appId: string, hash: string): Promise<{ removed: boolean }> {
-  return { removed: (await revokeApp(path, appId, hash)).removed > 0 };
 }
 
 /** Withdraw an app (or one of its hashes) under every key that spells its id; a file whose keys collide is accepted, since this repairs it. */

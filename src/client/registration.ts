@@ -59,3 +59,25 @@ export async function withdrawUnused(c: VmmClient, path: string, scope: Withdraw
   }
   return gone;
 }
+
+/** How a withdrawal reads in a result line. */
+export function describeWithdrawals(ws: Withdrawal[]): string {
+  return ws
+    .map((w) => (w.wholeApp ? `app ${w.appId} (${w.hashes.length} hash(es))` : `${w.hashes.length} hash(es) of app ${w.appId}`))
+    .join(", ");
+}
+
+/**
+ * After `rm` of `vm`: withdraw its app's registration if no other VM of the
+ * app is left. The note for its result line; a withdrawal that fails (the
+ * allowlist unreadable, say) is reported there, since the VM is gone anyway.
+ */
+export async function withdrawAfterRemove(c: VmmClient, path: string, vm: Pick<VmInfo, "id" | "app_id">): Promise<string> {
+  if (!vm.app_id) return "";
+  try {
+    const gone = await withdrawUnused(c, path, { appId: vm.app_id, except: [vm.id] });
+    return gone.length ? `; its app had no other VM: withdrew ${describeWithdrawals(gone)} from the allowlist` : "";
+  } catch (e) {
+    return `; its registration was not withdrawn: ${(e as Error).message}`;
+  }
+}

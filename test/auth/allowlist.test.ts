@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { emptyAllowlist, normalizeHex, parseAllowlist, withAppHash, withOsImages, withoutApp } from "../../src/auth/allowlist.ts";
-import { registerAppHash, revokeApp, unregisterAppHash, updateAllowlist } from "../../src/auth/allowlist-file.ts";
+import { registerAppHash, revokeApp, updateAllowlist } from "../../src/auth/allowlist-file.ts";
 
 const A = "ab".repeat(20);
 const H1 = "11".repeat(32);
@@ -51,7 +51,7 @@ describe("allowlist file", () => {
     expect((await registerAppHash(p, A, H1)).added).toBe(false);
     await registerAppHash(p, "cd".repeat(20), H2);
     expect(readFileSync(p, "utf8")).toStartWith('{\n  "osImages": [\n    "cc"\n  ],');
-    expect((await unregisterAppHash(p, A, H1)).removed).toBe(true);
+    expect((await revokeApp(p, A, H1)).removed).toBe(1);
     expect((await revokeApp(p, "cd".repeat(20))).removed).toBe(1);
     expect(JSON.parse(readFileSync(p, "utf8")).apps).toEqual({});
   });

@@ -78,5 +78,5 @@ const revoke = defineCommand({
 
 export default defineCommand({
   meta: { name: "allowlist", description: "See and withdraw what may get keys from the KMS" },
-  subCommands: { ls, revoke },
+  subCommands: { ls, revoke, prune: () => import("./allowlist-prune.ts").then((m) => m.default) },
 });

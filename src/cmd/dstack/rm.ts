@@ -1,4 +1,6 @@
 import { forEachVm } from "../../client/each-vm.ts";
+import { resolveEndpoint } from "../../client/endpoint.ts";
+import { withdrawAfterRemove } from "../../client/registration.ts";
 import { RefusedError } from "../../core/errors.ts";
 import { clientArgs, vmArg } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
@@ -6,13 +8,24 @@ import { clientRun } from "../shared/log.ts";
 
 export default defineCommand({
   meta: { name: "rm", alias: ["remove"], description: "Remove CVMs and their disks (a running one needs -f)" },
-  args: { ...vmArg, force: { type: "boolean", alias: "f", description: "Remove even if running" }, ...clientArgs },
-  run: ({ args, io, env }) =>
-    forEachVm(args._, args, clientRun({ io, env, args }), async (c, vm) => {
+  args: {
+    ...vmArg,
+    force: { type: "boolean", alias: "f", description: "Remove even if running" },
+    "keep-registration": {
+      type: "boolean",
+      description: "Keep the app's allowlist registration even when this was its last VM (default: withdraw it)",
+    },
+    allowlist: { type: "string", description: "Allowlist to withdraw from (default: the install's)", valueHint: "PATH" },
+    ...clientArgs,
+  },
+  run: ({ args, io, env }) => {
+    const allowlistPath = resolveEndpoint(args, env).allowlistPath;
+    return forEachVm(args._, args, clientRun({ io, env, args }), async (c, vm) => {
       if (vm.status === "running" && !args.force) {
         throw new RefusedError(`${vm.name} is running`, { hint: `stop it first (\`dstack stop ${vm.name}\`) or pass -f` });
       }
       await c.removeVm(vm.id);
-      return "removed";
-    }),
+      return `removed${args["keep-registration"] ? "" : await withdrawAfterRemove(c, allowlistPath, vm)}`;
+    });
+  },
 });

@@ -21,6 +21,11 @@ export default defineCommand({
     compose: { type: "string", alias: "c", description: "New docker-compose file", valueHint: "FILE" },
     allowlist: { type: "string", description: "Allowlist to register the new hash in (default: the install's)", valueHint: "PATH" },
     restart: { type: "boolean", description: "Restart the VM so the new compose runs now, and wait for the boot" },
+    "keep-previous": {
+      type: "boolean",
+      description: "Keep the previous compose hash allowed after the new version booted (a staged rollout; default: withdraw it)",
+    },
+    register: { type: "boolean", description: "Allow the app again if it was revoked (without it, upgrade refuses)" },
     ...clientArgs,
   },
   async run({ args, io, env }) {
@@ -43,6 +48,8 @@ export default defineCommand({
       image,
       allowlist: args.allowlist,
       restart: args.restart === true,
+      keepPrevious: args["keep-previous"] === true,
+      register: args.register === true,
       quiet: args.quiet === true || args.json === true,
     });
     const { vm } = r;
@@ -58,12 +65,19 @@ export default defineCommand({
     if (args.json)
       out(
         io,
-        formatJson({ vm: vm.id, appId: vm.app_id, oldComposeHash: r.oldComposeHash, newComposeHash: r.newComposeHash, status: r.status }),
+        formatJson({
+          vm: vm.id,
+          appId: vm.app_id,
+          oldComposeHash: r.oldComposeHash,
+          newComposeHash: r.newComposeHash,
+          status: r.status,
+          previousHash: r.previousHash,
+        }),
       );
     else
       out(
         io,
-        `${vm.name}: compose hash ${r.oldComposeHash} → ${r.newComposeHash} (app ${vm.app_id}); ${r.status}${args.restart ? "" : ` — \`dstack restart ${vm.name}\``}`,
+        `${vm.name}: compose hash ${r.oldComposeHash} → ${r.newComposeHash} (app ${vm.app_id}); ${r.status}${args.restart ? "" : ` — \`dstack restart ${vm.name}\``}; previous hash ${r.previousHash}`,
       );
     return r.bootFailed ? 1 : 0;
   },

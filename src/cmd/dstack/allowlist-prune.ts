@@ -1,0 +1,68 @@
+/** `dstack allowlist prune`: withdraw every registration no VM of the VMM would boot (src/client/registration.ts). */
+import type { Withdrawal } from "../../auth/unused.ts";
+import { resolveEndpoint } from "../../client/endpoint.ts";
+import { withdrawUnused } from "../../client/registration.ts";
+import { openClient } from "../../client/session.ts";
+import { UsageError } from "../../core/errors.ts";
+import { out } from "../../core/io.ts";
+import { formatJson, formatTable } from "../../core/output.ts";
+import { clientArgs, dryRunArgs, yesArgs } from "../shared/args.ts";
+import { defineCommand } from "../shared/command.ts";
+import { clientRun } from "../shared/log.ts";
+
+function table(ws: Withdrawal[]): string {
+  const rows = ws.flatMap((w) =>
+    (w.hashes.length ? w.hashes : ["(none)"]).map((h) => ({ id: w.appKey, h, app: w.wholeApp ? "yes" : "no" })),
+  );
+  return formatTable(rows, [
+    { header: "APP ID", get: (r) => r.id },
+    { header: "COMPOSE HASH", get: (r) => r.h },
+    { header: "WHOLE APP", get: (r) => r.app },
+  ]);
+}
+
+export default defineCommand({
+  meta: {
+    name: "prune",
+    description: "Withdraw the registrations no VM uses: app ids and compose hashes no VM of the VMM (stopped ones included) would boot",
+  },
+  args: {
+    allowlist: { type: "string", description: "Allowlist file (default: the install's)", valueHint: "PATH" },
+    ...yesArgs,
+    ...dryRunArgs,
+    ...clientArgs,
+  },
+  async run({ args, io, env }) {
+    const path = resolveEndpoint(args, env).allowlistPath;
+    const { c } = await openClient(args, clientRun({ io, env, args }));
+    try {
+      const plan = await withdrawUnused(c, path, { dryRun: true });
+      const report = (ws: Withdrawal[], done: boolean) => {
+        if (args.json) out(io, formatJson({ path, dryRun: !done, withdrawn: ws }));
+        else if (ws.length === 0) out(io, `${path}: every registration is used by a VM; nothing to prune`);
+        else out(io, `${done ? "withdrew" : "would withdraw"} from ${path}:\n${table(ws)}`);
+      };
+      if (args["dry-run"] || plan.length === 0) {
+        report(plan, false);
+        return 0;
+      }
+      if (!args.yes) {
+        if (!io.isTTY.stdin)
+          throw new UsageError(
+            "prune withdraws registrations (their apps are denied keys at the next boot); pass -y to confirm without a terminal, or --dry-run to see them",
+          );
+        io.stderr(`${table(plan)}\n`);
+        const answer = (await io.prompt(`Withdraw these from ${path}? Their next boot is denied keys. [y/N] `)).trim().toLowerCase();
+        if (answer !== "y" && answer !== "yes") {
+          io.stderr("aborted; nothing was changed\n");
+          return 1;
+        }
+      }
+      // Asked again under the lock: a VM created meanwhile keeps what it uses.
+      report(await withdrawUnused(c, path), true);
+      return 0;
+    } finally {
+      c.close();
+    }
+  },
+});
