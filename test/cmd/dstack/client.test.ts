@@ -218,7 +218,9 @@ describe("other verbs", () => {
     expect(u.oldComposeHash).toBe(r.composeHash);
     expect(u.newComposeHash).not.toBe(r.composeHash);
     expect(u.status).toBe("upgraded and restarted");
-    expect(allowlist().apps[r.appId].composeHashes).toEqual([r.composeHash, u.newComposeHash]);
+    // the new version booted: the previous hash is withdrawn (docs/allowlist.md)
+    expect(u.previousHash).toBe("withdrawn");
+    expect(allowlist().apps[r.appId].composeHashes).toEqual([u.newComposeHash]);
     const dir = mkdtempSync(join(tmpdir(), "compose-"));
     writeFileSync(join(dir, "docker-compose.yaml"), 'services:\n  web:\n    image: nginx\n    ports:\n      - "80:80"\n');
     const d = await dstack(["deploy", "-c", join(dir, "docker-compose.yaml"), "-n", "composed", "-p", "18090:80", "--json"]);
