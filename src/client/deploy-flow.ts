@@ -11,7 +11,8 @@ import { resolveEndpoint } from "./endpoint.ts";
 import { progressLine } from "./progress-line.ts";
 import { type ClientRun, openClient } from "./session.ts";
 
-type A = Record<string, unknown> & {
+/** The parsed flags of run and deploy (deployArgs in cmd/shared/args.ts). */
+type DeployRunArgs = Record<string, unknown> & {
   _: string[];
   host?: string;
   token?: string;
@@ -30,7 +31,7 @@ function readEnvFile(p: string): string {
   }
 }
 
-function flagsOf(args: A): DeployFlags {
+function flagsOf(args: DeployRunArgs): DeployFlags {
   const s = (k: string) => (args[k] === undefined ? undefined : String(args[k]));
   const envFile = s("env-file");
   return {
@@ -48,7 +49,7 @@ function flagsOf(args: A): DeployFlags {
   };
 }
 
-export async function runDeploy(args: A, run: ClientRun, src: DeploySource): Promise<number> {
+export async function runDeploy(args: DeployRunArgs, run: ClientRun, src: DeploySource): Promise<number> {
   const { io, env } = run;
   const ep = resolveEndpoint(args, env);
   const plan = planDeploy(src, flagsOf(args), env, ep.image);

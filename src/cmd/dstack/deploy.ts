@@ -25,6 +25,6 @@ export default defineCommand({
       throw new UsageError(`-c ${file}: ${(e as Error).message}`);
     }
     await validateDockerCompose(text, file);
-    return runDeploy(args as never, clientRun({ io, env, args }), { kind: "compose", text, label: file });
+    return runDeploy(args, clientRun({ io, env, args }), { kind: "compose", text, label: file });
   },
 });

@@ -16,6 +16,6 @@ export default defineCommand({
     const positionals = (dd >= 0 ? args._.slice(0, args._.length - command.length) : args._).map(String);
     if (positionals.length > 1)
       throw new UsageError(`dstack run takes one IMAGE (got ${positionals.join(" ")}); put the container's command after --`);
-    return runDeploy(args as never, clientRun({ io, env, args }), { kind: "image", image: String(args.image_ref), command });
+    return runDeploy(args, clientRun({ io, env, args }), { kind: "image", image: String(args.image_ref), command });
   },
 });
