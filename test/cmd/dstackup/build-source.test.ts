@@ -3,7 +3,7 @@
  * sources are cloned into the cache, built with cargo into the cache's target
  * dir, and the binaries installed into libexec; vmm.toml points at them.
  */
-import { describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,6 +45,16 @@ chmod +x "$t/release/dstack-vmm" "$t/release/supervisor"
   }
   return { bin, log };
 }
+
+// The commands run in-process and read the sudo user from this process's environment: none,
+// unless a test sets one (as \`sudo\` would).
+const sudoUser = process.env.SUDO_USER;
+beforeAll(() => {
+  delete process.env.SUDO_USER;
+});
+afterAll(() => {
+  if (sudoUser !== undefined) process.env.SUDO_USER = sudoUser;
+});
 
 describe("dstackup install --build-from-source", () => {
   test("clones, builds with cargo into the cache and installs dstack-vmm and supervisor into libexec", async () => {
@@ -119,8 +129,7 @@ describe("dstackup install --build-from-source", () => {
     const cpu = join(prefix, "..", `cpuinfo-sudo-${Date.now()}`);
     writeFileSync(cpu, "flags\t\t: fpu tdx_host_platform\n");
     const base = 29000 + Math.floor(Math.random() * 1000);
-    // the sudo user is read from this process's environment (in-process run): set it for this call only
-    process.env.SUDO_USER = "builder";
+    process.env.SUDO_USER = "builder"; // for this call only
     const r = await runCli(
       "dstackup",
       [
