@@ -6,6 +6,7 @@ import { out } from "../core/io.ts";
 import { formatJson } from "../core/output.ts";
 import { checkPortPolicy } from "../core/specs/ports.ts";
 import { selectGpus } from "../core/specs/resources.ts";
+import { noEngineNote } from "../core/specs/sim-runtime.ts";
 import { deploy, waitBoot } from "./deploy.ts";
 import { resolveEndpoint } from "./endpoint.ts";
 import { progressLine } from "./progress-line.ts";
@@ -102,7 +103,8 @@ export async function runDeploy(args: DeployRunArgs, run: ClientRun, src: Deploy
       reason: booted && !booted.ok ? booted.reason : null,
       instanceId: booted?.vm?.instance_id ?? null,
     };
-    if (args.json) out(io, formatJson(result));
+    const noEngine = booted?.vm ? noEngineNote(booted.vm.events) : undefined;
+    if (args.json) out(io, formatJson(noEngine ? { ...result, note: noEngine } : result));
     else {
       const lines = [
         `vm:           ${res.vmId}`,
@@ -121,6 +123,7 @@ export async function runDeploy(args: DeployRunArgs, run: ClientRun, src: Deploy
               : `status:       boot failed`
           : `status:       created (--detach: not waiting; follow with \`dstack logs -f ${res.name}\`)`,
       );
+      if (noEngine) lines.push(`note:         ${noEngine}`);
       out(io, lines.join("\n"));
     }
     if (booted && !booted.ok) {

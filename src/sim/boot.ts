@@ -3,7 +3,8 @@
  * and plays the KMS: it POSTs a real BootInfo to the auth webhook and stops the
  * boot with `Boot denied: <reason>` when the webhook says no; it decrypts the
  * encrypted env with the app's simulated env key and lists the variable names
- * (never the values) in the serial log.
+ * (never the values) in the serial log; then the app runs (src/sim/runtime/app-runtime.ts)
+ * with the values in compose's environment only.
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -13,6 +14,7 @@ import { composeHashOf } from "../core/compose/app-compose.ts";
 import { parseAppCompose } from "../core/compose/app-compose-parse.ts";
 import { decryptEnv, deriveEnvKeyPair, guestEnvFilter } from "../core/env/envcrypt.ts";
 import type { SimConfig } from "./config.ts";
+import type { AppRuntime } from "./runtime/app-runtime.ts";
 import type { VmRecord, VmStore } from "./store.ts";
 
 export const SIM_DEVICE_ID = new Bun.CryptoHasher("sha256").update("dstack-vmm-sim simulated device").digest("hex");
@@ -50,7 +52,14 @@ export function envKeyFor(seed: Uint8Array, appId: string) {
   return deriveEnvKeyPair(seed, appId);
 }
 
-export async function bootVm(cfg: SimConfig, store: VmStore, vm: VmRecord, seed: Uint8Array): Promise<void> {
+/** The env the guest keeps from the encrypted env (allowed_envs), as name → value. Throws when it cannot be decrypted. */
+export function guestEnvOf(vm: VmRecord, allowedEnvs: string[], seed: Uint8Array): { env: Record<string, string>; dropped: string[] } {
+  if (!vm.config.encrypted_env) return { env: {}, dropped: [] };
+  const f = guestEnvFilter(decryptEnv(vm.config.encrypted_env, envKeyFor(seed, vm.appId).privateKey), allowedEnvs);
+  return { env: Object.fromEntries(f.env.map((v) => [v.key, v.value])), dropped: f.dropped };
+}
+
+export async function bootVm(cfg: SimConfig, store: VmStore, vm: VmRecord, seed: Uint8Array, apps: AppRuntime): Promise<void> {
   const gen = vm.generation;
   const live = () => vm.generation === gen && vm.running && !vm.removing;
   const serial = (l: string) => store.log(vm.id, "serial", l);
@@ -81,6 +90,7 @@ export async function bootVm(cfg: SimConfig, store: VmStore, vm: VmRecord, seed:
   if (!vm.instanceId && manifest.no_instance_id !== true) {
     vm.instanceId = randomBytes(20).toString("hex");
   }
+  let env: Record<string, string> = {};
   if (manifest.kms_enabled !== false) {
     if (!(await step("requesting app keys"))) return;
     if (!cfg.authUrl) return fail("Boot failed: this simulated VMM has no KMS auth webhook configured ([simulator] auth_url in vmm.toml)");
@@ -102,27 +112,52 @@ export async function bootVm(cfg: SimConfig, store: VmStore, vm: VmRecord, seed:
       return fail(`Boot denied: ${typeof decision.reason === "string" ? decision.reason : "no reason given"}`);
     serial("[dstack-vmm-sim] app keys released by the KMS (webhook allowed the boot)");
     if (vm.config.encrypted_env) {
-      let names: string[];
       try {
-        const vars = decryptEnv(vm.config.encrypted_env, envKeyFor(seed, vm.appId).privateKey);
-        const f = guestEnvFilter(vars, manifest.allowed_envs ?? []);
-        names = f.env.map((v) => v.key);
-        if (f.dropped.length) serial(`[dstack-vmm-sim] env variables not in allowed_envs, dropped: ${f.dropped.join(", ")}`);
+        const g = guestEnvOf(vm, manifest.allowed_envs ?? [], seed);
+        env = g.env;
+        if (g.dropped.length) serial(`[dstack-vmm-sim] env variables not in allowed_envs, dropped: ${g.dropped.join(", ")}`);
       } catch (e) {
         return fail(`Boot failed: cannot decrypt the encrypted env: ${(e as Error).message}`);
       }
-      serial(`[dstack-vmm-sim] decrypted env variables: ${names.join(", ") || "(none)"}`);
+      serial(`[dstack-vmm-sim] decrypted env variables: ${Object.keys(env).join(", ") || "(none)"}`);
     }
   } else {
     serial("[dstack-vmm-sim] kms_enabled is false: no app keys requested");
     if (vm.config.encrypted_env) serial("[dstack-vmm-sim] encrypted env ignored: without the KMS there is no key to decrypt it");
   }
+  if (vm.instanceId) store.persist(vm);
   if (!(await step("starting containers"))) return;
-  serial(`[dstack-vmm-sim] containers are simulated: nothing listens on the mapped ports`);
+  try {
+    await apps.start(vm, manifest, env, live);
+  } catch (e) {
+    return fail(`Boot failed: ${(e as Error).message}`);
+  }
   if (vm.instanceId) store.event(vm, "instance.info", JSON.stringify({ instance_id: vm.instanceId, app_id: vm.appId }));
   if (!live()) return;
   vm.bootProgress = "done";
   store.event(vm, "boot.progress", "done");
   serial("[dstack-vmm-sim] boot progress: done");
   store.persist(vm);
+}
+
+/**
+ * A VM that kept running while the simulator was down: its app is taken up again (compose
+ * keeps containers that still run as they are), without a new boot or a new KMS decision.
+ */
+export async function adoptVm(store: VmStore, vm: VmRecord, seed: Uint8Array, apps: AppRuntime, why: string): Promise<void> {
+  const gen = vm.generation;
+  const live = () => vm.generation === gen && vm.running && !vm.removing;
+  const manifest = parseAppCompose(vm.config.compose_file);
+  let env: Record<string, string> = {};
+  try {
+    if (manifest.kms_enabled !== false) env = guestEnvOf(vm, manifest.allowed_envs ?? [], seed).env;
+  } catch (e) {
+    store.log(vm.id, "serial", `[dstack-vmm-sim] re-adoption: cannot decrypt the encrypted env: ${(e as Error).message}`);
+  }
+  store.log(vm.id, "serial", `[dstack-vmm-sim] ${why}: taking this VM's app up again`);
+  try {
+    await apps.start(vm, manifest, env, live);
+  } catch (e) {
+    store.log(vm.id, "serial", `[dstack-vmm-sim] re-adoption failed: ${(e as Error).message}`);
+  }
 }

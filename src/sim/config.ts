@@ -4,6 +4,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { NotFoundError, UsageError } from "../core/errors.ts";
 import { parseToml } from "../core/render/toml.ts";
 import type { PortRange } from "../core/specs/ports.ts";
+import { type SimRuntime, simRuntimeFrom } from "../core/specs/sim-runtime.ts";
 import { portPolicyOf } from "../core/specs/vmm-port-policy.ts";
 
 export interface SimConfig {
@@ -26,6 +27,8 @@ export interface SimConfig {
   bootStepMs: number;
   maxVcpu: number;
   maxMemory: number;
+  /** the container engine that runs the apps ([simulator] runtime, engine, compose, engine_host) */
+  runtime: SimRuntime;
 }
 
 type T = Record<string, unknown>;
@@ -77,5 +80,6 @@ export function loadSimConfig(path: string): SimConfig {
     bootStepMs: num(sim.boot_step_ms, 20),
     maxVcpu: num(cvm.max_allocable_vcpu, 20),
     maxMemory: num(cvm.max_allocable_memory_in_mb, 100000),
+    runtime: simRuntimeFrom(sim),
   };
 }

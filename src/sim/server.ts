@@ -93,6 +93,7 @@ export function serveSimulator(cfg: SimConfig): RunningSim {
     url,
     async stop() {
       await server.stop(true);
+      await sim.apps.detachAll();
       if (a.kind === "unix") rmSync(a.path, { force: true });
     },
   };

@@ -12,8 +12,9 @@ import { versionAtLeast } from "../core/images/image-version.ts";
 import type { UpdateVmRequest, VmConfiguration } from "../core/vmm/types.ts";
 import { defaultVmConfiguration } from "../core/vmm/types.ts";
 import { imageVersion, readImage } from "../host/images/images.ts";
-import { bootVm, envKeyFor } from "./boot.ts";
+import { adoptVm, bootVm, envKeyFor } from "./boot.ts";
 import type { SimConfig } from "./config.ts";
+import { AppRuntime } from "./runtime/app-runtime.ts";
 import { statusOf, type VmRecord, VmStore, vmInfo } from "./store.ts";
 import { checkComposeJson, checkGpus, checkImageName, checkName, checkPorts, freeCid } from "./validate.ts";
 import { SIM_VERSION } from "./version.ts";
@@ -38,6 +39,7 @@ const CREATE_FIELDS = [
 export class Simulator {
   readonly store: VmStore;
   readonly seed: Uint8Array;
+  readonly apps: AppRuntime;
   private boots = new Set<Promise<void>>();
 
   constructor(readonly cfg: SimConfig) {
@@ -49,6 +51,14 @@ export class Simulator {
     }
     this.seed = new Uint8Array(readFileSync(seedPath));
     this.store.load();
+    this.apps = new AppRuntime(cfg.runtime, this.store);
+    for (const vm of this.store.vms.values())
+      if (vm.running && vm.instanceId) this.track(adoptVm(this.store, vm, this.seed, this.apps, "simulator restarted"));
+  }
+
+  private track(p: Promise<void>): void {
+    this.boots.add(p);
+    void p.finally(() => this.boots.delete(p));
   }
 
   private startBoot(vm: VmRecord): void {
@@ -61,16 +71,18 @@ export class Simulator {
     vm.shutdownProgress = "";
     vm.bootProgress = "booting";
     this.store.persist(vm);
-    const p = bootVm(this.cfg, this.store, vm, this.seed).catch((e) => {
-      vm.bootError = `Boot failed: ${(e as Error).message}`;
-      this.store.log(vm.id, "serial", vm.bootError);
-      vm.running = false;
-    });
-    this.boots.add(p);
-    void p.finally(() => this.boots.delete(p));
+    this.track(
+      bootVm(this.cfg, this.store, vm, this.seed, this.apps).catch((e) => {
+        vm.bootError = `Boot failed: ${(e as Error).message}`;
+        this.store.log(vm.id, "serial", vm.bootError);
+        vm.running = false;
+      }),
+    );
   }
 
-  private stop(vm: VmRecord): void {
+  /** The process ends: a hard power-off (StopVm), or the end of a guest shutdown. */
+  private stop(vm: VmRecord, how: "kill" | "none" = "kill"): void {
+    if (vm.running && how === "kill") this.track(this.apps.stop(vm, "kill"));
     vm.generation++;
     vm.started = false;
     if (vm.running) vm.stoppedAtMs = Date.now();
@@ -196,15 +208,23 @@ export class Simulator {
       return null;
     }
     // As on the real VMM: the guest's "powering off" clears `started` while the
-    // process still runs (status `stopping`); the process ends a moment later.
+    // process still runs (status `stopping`); the process ends once the guest has
+    // stopped its containers (compose stop: SIGTERM, then SIGKILL after 10 s).
     vm.started = false;
     this.store.persist(vm);
     const gen = ++vm.generation;
-    setTimeout(() => {
-      if (vm.generation !== gen || vm.removing) return;
-      this.store.log(vm.id, "serial", "[dstack-vmm-sim] powered off");
-      this.stop(vm);
-    }, this.cfg.bootStepMs * 3);
+    this.track(
+      Promise.all([Bun.sleep(this.cfg.bootStepMs * 3), this.apps.stop(vm, "stop")]).then(() => {
+        if (vm.removing) return;
+        if (vm.generation !== gen) {
+          // started again while shutting down: the app comes back up
+          if (vm.running && vm.started) return adoptVm(this.store, vm, this.seed, this.apps, "started again during its shutdown");
+          return;
+        }
+        this.store.log(vm.id, "serial", "[dstack-vmm-sim] powered off");
+        this.stop(vm, "none");
+      }),
+    );
     return null;
   }
 
@@ -214,7 +234,13 @@ export class Simulator {
     this.store.markRemoving(vm);
     this.stop(vm);
     vm.removing = true;
-    setTimeout(() => this.store.remove(vm.id), 50);
+    // as the VMM's background task: stop, delete, then the VM is gone
+    this.track(
+      Promise.all([this.apps.remove(vm), Bun.sleep(50)]).then(
+        () => this.store.remove(vm.id),
+        () => this.store.remove(vm.id),
+      ),
+    );
     return null;
   }
 

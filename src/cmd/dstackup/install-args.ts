@@ -4,10 +4,17 @@ import { DEFAULT_KMS_IMAGE } from "../../core/compose/kms-compose.ts";
 import { UsageError } from "../../core/errors.ts";
 import { knobs } from "../../core/knobs.ts";
 import { DEFAULT_PORT_POLICY, inRanges } from "../../core/specs/ports.ts";
+import { RUNTIME_CHOICES, type RuntimeChoice } from "../../core/specs/sim-runtime.ts";
 import type { InstallFlags } from "../../host/install/plan.ts";
 
 export const installArgs = {
   simulate: { type: "boolean", description: "Use the VMM simulator (dstack-vmm-sim): no TDX/SGX/KVM needed, works unprivileged" },
+  runtime: {
+    type: "string",
+    description:
+      "--simulate: the container engine that runs the apps: auto (the first that answers: docker, then podman) | docker | podman | none",
+    valueHint: "ENGINE",
+  },
   prefix: {
     type: "string",
     description: "Install root (default: /usr/local, /etc/dstack, /var/lib/dstack, /run/dstack)",
@@ -91,6 +98,11 @@ export function installFlagsFrom(a: Record<string, unknown>): InstallFlags {
       `--expose ${a.expose} is not yet safe: it would bind the VM-control plane on ${a.expose}:${dp} over plain HTTP, leaking the API token in cleartext. reach the dashboard over an SSH tunnel instead: ssh -L ${dp}:127.0.0.1:${dp} <host>`,
     );
   }
+  const runtime = str(a.runtime);
+  if (runtime !== undefined && !(RUNTIME_CHOICES as readonly string[]).includes(runtime))
+    throw new UsageError(`--runtime must be ${RUNTIME_CHOICES.join(", ")} (got ${runtime})`);
+  if (runtime !== undefined && a.simulate !== true)
+    throw new UsageError("--runtime is for --simulate: on a real host the CVMs run their own container engine");
   const sm = String(a["service-manager"] ?? "auto");
   if (!["auto", "systemd", "detached"].includes(sm))
     throw new UsageError(`--service-manager must be auto, systemd or detached (got ${sm})`);
@@ -104,6 +116,7 @@ export function installFlagsFrom(a: Record<string, unknown>): InstallFlags {
     image: str(a.image),
     platform: String(a.platform ?? "auto"),
     simulate: a.simulate === true,
+    runtime: (runtime ?? "auto") as RuntimeChoice,
     vmmBin: str(a["vmm-bin"]),
     supervisorBin: str(a["supervisor-bin"]),
     qemu: String(a.qemu ?? "/usr/bin/qemu-system-x86_64"),

@@ -74,7 +74,7 @@ export default defineCommand({
     ...yesArgs,
     ...outputArgs,
   },
-  async run({ args, io }) {
+  async run({ args, io, env }) {
     const flags = installFlagsFrom(args);
     const timeout = Number(args.timeout);
     if (!Number.isFinite(timeout) || timeout <= 0)
@@ -86,6 +86,10 @@ export default defineCommand({
     };
     say(`dstackup install${flags.simulate ? " --simulate" : ""} — preflight`);
     const install = async () => {
+      if (flags.simulate) {
+        const { detectRuntime } = await import("../../sim/runtime/engine.ts");
+        flags.detectedRuntime = await detectRuntime(flags.runtime ?? "auto", env);
+      }
       const plan = await planInstall(flags);
       try {
         return await runPlan(plan, args, io, json, quiet, timeout, say);

@@ -1,7 +1,10 @@
+import { readFileSync } from "node:fs";
 import { NotFoundError } from "../../core/errors.ts";
 import { out } from "../../core/io.ts";
 import { resolveLayout } from "../../core/layout.ts";
 import { formatJson } from "../../core/output.ts";
+import { parseToml } from "../../core/render/toml.ts";
+import { describeSimRuntime, NO_RUNTIME, type SimRuntime, simRuntimeFrom } from "../../core/specs/sim-runtime.ts";
 import { readInstallState } from "../../host/install/state.ts";
 import { checkHealth } from "../../host/services/health.ts";
 import { outputArgs, prefixArgs } from "../shared/args.ts";
@@ -19,6 +22,7 @@ export default defineCommand({
       });
     }
     const h = await checkHealth(layout, st);
+    const runtime = st.simulate ? simRuntimeOf(layout.vmmConfig) : undefined;
     if (args.json) {
       out(
         io,
@@ -29,10 +33,12 @@ export default defineCommand({
           clientUrl: st.client_url,
           kmsVmId: st.kms_vm_id ?? null,
           image: st.image ?? null,
+          ...(runtime ? { runtime } : {}),
         }),
       );
     } else {
       const lines = [`platform: ${st.platform}${st.simulate ? " (simulated, no TEE)" : ""}   image: ${st.image ?? "none"}`];
+      if (runtime) lines.push(`runtime: ${describeSimRuntime(runtime)}`);
       for (const c of h.components) {
         lines.push(`${c.ok ? "ok  " : "FAIL"}  ${c.name.padEnd(22)} ${c.detail}`);
         if (!c.ok && c.hint) lines.push(`      ${"".padEnd(22)} next: ${c.hint}`);
@@ -43,3 +49,14 @@ export default defineCommand({
     return h.healthy ? 0 : 1;
   },
 });
+
+/** The simulator's container runtime, as recorded in vmm.toml's [simulator] table. */
+function simRuntimeOf(vmmToml: string): SimRuntime {
+  try {
+    const t = parseToml(readFileSync(vmmToml, "utf8"), vmmToml);
+    const sim = t.simulator;
+    return sim && typeof sim === "object" && !Array.isArray(sim) ? simRuntimeFrom(sim as Record<string, unknown>) : NO_RUNTIME;
+  } catch {
+    return NO_RUNTIME;
+  }
+}

@@ -2,6 +2,8 @@
  * Everything an install renders is a function of these settings. Pure data;
  * dstackup derives it from flags + the layout, then renders files from it.
  */
+import type { SimRuntime } from "../specs/sim-runtime.ts";
+
 export type Platform = "tdx" | "amd-sev-snp";
 
 export interface HostConfig {
@@ -32,6 +34,8 @@ export interface HostConfig {
   cidStart: number;
   cidPoolSize: number;
   token: string;
+  /** --simulate: the container engine that runs the apps (vmm.toml [simulator]) */
+  simRuntime?: SimRuntime;
 }
 
 export const KMS_GUEST_HOST = "10.0.2.2";

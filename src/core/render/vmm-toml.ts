@@ -5,6 +5,7 @@
  */
 
 import { DEFAULT_PORT_POLICY } from "../specs/ports.ts";
+import { NO_RUNTIME, simRuntimeToml } from "../specs/sim-runtime.ts";
 import { clientUrlFor, type HostConfig, kmsUrlFor } from "./host-config.ts";
 import { renderToml } from "./toml.ts";
 
@@ -65,7 +66,9 @@ export function vmmTomlObject(cfg: HostConfig): Record<string, unknown> {
     },
     host_api: { ident: "dstack VMM", address: "vsock:2", port: cfg.hostApiPort },
     key_provider: { enabled: true, address: cfg.keyProviderAddress, port: cfg.keyProviderPort },
-    ...(cfg.simulate ? { simulator: { auth_url: `http://127.0.0.1:${cfg.authPort}` } } : {}),
+    ...(cfg.simulate
+      ? { simulator: { auth_url: `http://127.0.0.1:${cfg.authPort}`, ...simRuntimeToml(cfg.simRuntime ?? NO_RUNTIME) } }
+      : {}),
   };
 }
 

@@ -83,6 +83,14 @@ export async function destroyInstall(
           else if (opts.purge) {
             if (!opts.dryRun) await c.removeVm(vm.id);
             step(`remove the KMS CVM (vm ${vm.id}) and its keys`, true);
+            // The apps' CVMs go too (a simulated host removes their containers, networks and volumes).
+            const apps = vms.filter((v) => v.id !== vm.id);
+            if (!opts.dryRun) {
+              for (const a of apps) await c.removeVm(a.id);
+              const deadline = Date.now() + 60_000;
+              while ((await c.status({ brief: true })).vms.length && Date.now() < deadline) await Bun.sleep(100);
+            }
+            if (apps.length) step(`remove ${apps.length} app CVM(s): ${apps.map((a) => a.name || a.id).join(", ")}`, true);
           } else {
             if (!opts.dryRun && vm.status !== "stopped" && vm.status !== "exited") await c.stopVm(vm.id);
             step(`stop the KMS CVM (vm ${vm.id}); its disk and KMS keys are kept`, true);

@@ -18,6 +18,7 @@ import { renderAuthUnit, renderVmmUnit } from "../../core/render/units.ts";
 import { renderVmmToml } from "../../core/render/vmm-toml.ts";
 import { pickCidStart } from "../../core/specs/cid.ts";
 import { DEFAULT_PORT_POLICY } from "../../core/specs/ports.ts";
+import type { RuntimeChoice, SimRuntime } from "../../core/specs/sim-runtime.ts";
 import { pickFreePort } from "../free-port.ts";
 import { type ImageEntry, readImage, resolveImage } from "../images/images.ts";
 import { type ManagerKind, type ServiceSpec, Services } from "../services/services.ts";
@@ -42,6 +43,10 @@ export interface InstallFlags {
   image?: string | undefined;
   platform: string;
   simulate: boolean;
+  /** --runtime (simulate only) */
+  runtime?: RuntimeChoice | undefined;
+  /** what --runtime resolved to (simulate only; the caller probes the engines) */
+  detectedRuntime?: { runtime: SimRuntime; notes: string[]; error?: string | undefined } | undefined;
   vmmBin?: string | undefined;
   supervisorBin?: string | undefined;
   qemu: string;
@@ -307,6 +312,7 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
       platform: flags.simulate ? undefined : { requested: flags.platform, detected },
       devRoot: flags.devRoot,
       qemu: flags.qemu,
+      runtime: flags.simulate ? { choice: flags.runtime ?? "auto", detected: flags.detectedRuntime } : undefined,
       installDirs: [layout.configDir, layout.stateDir, layout.runDir, layout.libexecDir, layout.imageDir],
       binaries: {
         simulate: flags.simulate,
@@ -351,6 +357,7 @@ export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
     cidStart: cids.start,
     cidPoolSize: CID_POOL,
     token,
+    ...(flags.simulate && flags.detectedRuntime ? { simRuntime: flags.detectedRuntime.runtime } : {}),
   };
 
   const vmmToml = renderVmmToml(cfg);

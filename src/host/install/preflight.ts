@@ -17,6 +17,7 @@ import { checkAllowlist, checkImage, checkState, type ImageChoice } from "./pref
 import { type CidChoice, checkCids, checkHostApi, checkPorts, type PortEntry } from "./preflight/network.ts";
 import { type BinariesFacts, checkBinaries, checkKeyProvider, checkQemu, type KeyProviderFacts } from "./preflight/programs.ts";
 import type { CheckResult } from "./preflight/result.ts";
+import { checkRuntime, type RuntimeFacts } from "./preflight/runtime.ts";
 
 /** What planInstall found out, for the checks to judge. */
 export interface PreflightFacts {
@@ -27,6 +28,8 @@ export interface PreflightFacts {
   /** Where /dev is (tests point it elsewhere). */
   devRoot: string | undefined;
   qemu: string;
+  /** --simulate: the container engine for the apps. */
+  runtime: RuntimeFacts | undefined;
   /** The directories the install writes into. */
   installDirs: string[];
   binaries: BinariesFacts;
@@ -51,6 +54,7 @@ const PREFLIGHT = {
   platform: (f) => (f.platform ? checkPlatform(f.platform.detected, f.platform.requested, f.devRoot) : undefined),
   kvm: (f) => (f.simulate ? undefined : checkKvm(f.devRoot)),
   qemu: (f) => (f.simulate ? undefined : checkQemu(f.qemu)),
+  runtime: (f) => (f.runtime ? checkRuntime(f.runtime) : undefined),
   prefix: (f) => checkPrefixWritable(f.installDirs),
   binaries: (f) => checkBinaries(f.binaries),
   "key-provider": (f) => (f.keyProvider ? checkKeyProvider(f.keyProvider) : undefined),

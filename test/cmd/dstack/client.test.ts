@@ -23,6 +23,8 @@ beforeAll(async () => {
   const r = await runBin("dstackup", [
     "install",
     "--simulate",
+    "--runtime",
+    "none", // these tests deploy images of a registry; test/sim/runtime.test.ts runs containers
     "--service-manager",
     "detached",
     "--prefix",
@@ -48,6 +50,10 @@ describe("dstack run → booted → rm", () => {
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ name: "nginx", status: "running", registered: "added" });
+    // --runtime none: said plainly by run and by status, not only in the serial log
+    expect(out.note).toContain("apps do not run on this simulated host: it has no container engine");
+    const st = await runBin("dstackup", ["status", "--prefix", prefix]);
+    expect(st.stdout).toMatch(/^runtime: none — apps do not run .*--runtime auto`$/m);
     expect(out.vmId).toMatch(/^[0-9a-f-]{36}$/);
     expect(out.appId).toBe(out.composeHash.slice(0, 40));
     expect(out.ports).toEqual([

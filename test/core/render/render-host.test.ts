@@ -10,6 +10,7 @@ import { parseToml } from "../../../src/core/render/toml.ts";
 import { execLine, renderAuthUnit, renderVmmUnit, systemdArg, systemdPath } from "../../../src/core/render/units.ts";
 import { renderVmmToml } from "../../../src/core/render/vmm-toml.ts";
 import { pickCidStart } from "../../../src/core/specs/cid.ts";
+import { simRuntimeFrom } from "../../../src/core/specs/sim-runtime.ts";
 
 const GOLDEN = join(import.meta.dir, "..", "..", "golden");
 
@@ -97,7 +98,28 @@ describe("vmm.toml", () => {
     expect(snp.cvm.kms_urls).toEqual([]);
     const simText = renderVmmToml({ ...sampleCfg, simulate: true, authPort: 18001 });
     await golden("vmm.simulate.toml", simText);
-    expect((parseToml(simText) as unknown as VmmToml).simulator).toEqual({ auth_url: "http://127.0.0.1:18001" });
+    type WithSim = { simulator: Record<string, unknown> };
+    expect((parseToml(simText) as unknown as WithSim).simulator).toEqual({
+      auth_url: "http://127.0.0.1:18001",
+      runtime: "none",
+      engine: "",
+      compose: [],
+      engine_host: "",
+      engine_version: "",
+      compose_version: "",
+    });
+    const docker = {
+      engine: "docker",
+      client: "/usr/bin/docker",
+      compose: ["/usr/bin/docker-compose"],
+      host: "",
+      version: "20.10",
+      composeVersion: "1.29.2",
+    } as const;
+    const withEngine = parseToml(
+      renderVmmToml({ ...sampleCfg, simulate: true, authPort: 18001, simRuntime: { ...docker, compose: [...docker.compose] } }),
+    ) as unknown as WithSim;
+    expect(simRuntimeFrom(withEngine.simulator)).toEqual({ ...docker, compose: [...docker.compose] });
   });
 });
 

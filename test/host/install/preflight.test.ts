@@ -24,6 +24,7 @@ function facts(over: Partial<PreflightFacts> = {}): PreflightFacts {
     state: { path: join(dir, "dstackup-state.json"), exists: true, problem: undefined },
     allowlistPath: join(dir, "auth-allowlist.json"),
     image: { kmsMode: true, simulate: false, requested: undefined, imageDir: dir, error: new NotFoundError(`no guest image in ${dir}`) },
+    runtime: undefined,
     ...over,
   };
 }

@@ -1,0 +1,172 @@
+/**
+ * The simulated host runs apps for real (compiled binaries, a temp --prefix, the engine of
+ * test/helpers/engine.ts): `dstack run` → HTTP 200 from the container through the VMM's port
+ * mapping; two VMs publishing port 80 inside; stop closes the port and start reopens it;
+ * a `-e` secret reaches the container and nothing under the layout or in the logs; a
+ * `/:/host` mount sees the VM's own dir; a revoked app boots denied with nothing running;
+ * `destroy --purge` leaves the engine as it was.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { engineInventory, ensureHttpdImage, HTTPD_IMAGE, INDEX_HTML, testEngine } from "../helpers/engine.ts";
+import { runBin } from "../helpers/run.ts";
+
+const engine = await testEngine();
+
+let prefix = "";
+let before = "";
+const base = 21000 + Math.floor(Math.random() * 2000) * 2;
+/** the apps' host ports: inside the port-mapping range (tcp 1-20000) */
+const app = 15000 + Math.floor(Math.random() * 1000) * 4;
+const dstack = (...args: string[]) => runBin("dstack", ["--prefix", prefix, ...args], { timeoutMs: 90_000 });
+
+async function get(port: number): Promise<{ status: number; body: string } | "refused"> {
+  try {
+    const r = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) });
+    return { status: r.status, body: await r.text() };
+  } catch {
+    return "refused";
+  }
+}
+
+async function vmId(name: string): Promise<string> {
+  const ins = await dstack("inspect", name);
+  return JSON.parse(ins.stdout).id as string;
+}
+
+const running = async (id: string) =>
+  (await engine!.docker("ps", "-q", "--filter", `label=io.dstack-sim.vm=${id}`)).stdout.trim().split("\n").filter(Boolean);
+
+/** Every file under dir (contents), for the secret search. */
+function grepTree(dir: string, needle: string): string[] {
+  const hits: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const st = statSync(p, { throwIfNoEntry: false });
+      if (!st) continue;
+      if (st.isDirectory()) walk(p);
+      else if (st.isFile() && readFileSync(p).includes(needle)) hits.push(p);
+    }
+  };
+  walk(dir);
+  return hits;
+}
+
+describe.skipIf(!engine)("apps run in containers on a simulated host", () => {
+  beforeAll(async () => {
+    await ensureHttpdImage(engine!);
+    before = await engineInventory(engine!);
+    prefix = mkdtempSync(join(tmpdir(), "dstack-rt-"));
+    const r = await runBin("dstackup", [
+      "install",
+      "--simulate",
+      "--runtime",
+      "docker",
+      "--service-manager",
+      "detached",
+      "--prefix",
+      prefix,
+      "--dashboard-port",
+      String(base),
+      "--auth-port",
+      String(base + 1),
+      "--kms-port",
+      String(11000 + Math.floor(Math.random() * 5000)),
+      "-q",
+    ]);
+    if (r.code !== 0) throw new Error(`install failed: ${r.stderr}`);
+  }, 60_000);
+
+  afterAll(async () => {
+    if (prefix) await runBin("dstackup", ["destroy", "--purge", "-y", "-q", "--prefix", prefix]);
+  });
+
+  test("status names the engine; run → 200 from the container on the mapped port", async () => {
+    const st = await runBin("dstackup", ["status", "--prefix", prefix]);
+    expect(st.stdout).toMatch(/^runtime: docker .* apps run in containers$/m);
+    const r = await dstack("run", HTTPD_IMAGE, "--name", "web", "-p", `${app + 0}:80`);
+    expect(r.code).toBe(0);
+    expect(await get(app + 0)).toEqual({ status: 200, body: INDEX_HTML });
+    const logs = await dstack("logs", "web");
+    expect(logs.stdout).toContain("Starting containers with runner=docker-compose");
+    expect(logs.stdout).toContain("boot progress: done");
+  }, 90_000);
+
+  test("two VMs both publish port 80 inside and serve on their own host ports", async () => {
+    const r = await dstack("run", HTTPD_IMAGE, "--name", "web2", "-p", `${app + 1}:80`);
+    expect(r.code).toBe(0);
+    expect(await get(app + 0)).toMatchObject({ status: 200 });
+    expect(await get(app + 1)).toEqual({ status: 200, body: INDEX_HTML });
+  }, 90_000);
+
+  test("stop closes the port and stops the containers; start reopens it", async () => {
+    const id = await vmId("web2");
+    expect((await dstack("stop", "web2")).code).toBe(0);
+    expect(await get(app + 1)).toBe("refused");
+    expect(await running(id)).toEqual([]);
+    expect((await dstack("start", "web2")).code).toBe(0);
+    expect(await get(app + 1)).toEqual({ status: 200, body: INDEX_HTML });
+  }, 90_000);
+
+  test("a -e secret is in the container's environment, nowhere under the layout, in no log", async () => {
+    const secret = `s3cret-${crypto.randomUUID()}`;
+    const r = await dstack("run", HTTPD_IMAGE, "--name", "sec", "-e", `SECRET=${secret}`, "-p", `${app + 2}:80`);
+    expect(r.code).toBe(0);
+    const [cid] = await running(await vmId("sec"));
+    const env = await engine!.docker("exec", cid!, "/bin/env");
+    expect(env.stdout).toContain(`SECRET=${secret}`);
+    expect(grepTree(prefix, secret)).toEqual([]);
+    for (const ch of ["serial", "stdout", "stderr"]) expect((await dstack("logs", "sec", "--ch", ch)).stdout).not.toContain(secret);
+    expect(r.stdout + r.stderr).not.toContain(secret);
+  }, 90_000);
+
+  test("guest paths stay in the guest: /:/host sees the VM's dir, docker.sock is not the host's", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dstack-rt-compose-"));
+    const file = join(dir, "docker-compose.yaml");
+    writeFileSync(
+      file,
+      [
+        "services:",
+        "  probe:",
+        `    image: ${HTTPD_IMAGE}`,
+        "    volumes:",
+        "      - /:/host",
+        "      - /var/run/docker.sock:/var/run/docker.sock",
+        "      - ./data:/data",
+        "",
+      ].join("\n"),
+    );
+    const r = await dstack("deploy", file, "--name", "paths");
+    expect(r.code).toBe(0);
+    const id = await vmId("paths");
+    const [cid] = await running(id);
+    const ls = await engine!.docker("exec", cid!, "/bin/ls", "/host", "/host/dstack");
+    expect(ls.stdout).toContain("app-compose.json");
+    expect(ls.stdout).not.toContain("etc"); // not the host's root
+    expect((await engine!.docker("exec", cid!, "/bin/touch", "/data/written")).code).toBe(0);
+    const guest = join(prefix, "var/lib/dstack/vm", id, "guest");
+    expect(statSync(join(guest, "dstack/data/written")).isFile()).toBe(true);
+    const sock = await engine!.docker("exec", cid!, "/bin/sh", "-c", "[ -S /var/run/docker.sock ] && echo socket || echo none");
+    expect(sock.stdout.trim()).toBe("none");
+  }, 90_000);
+
+  test("allowlist revoke + restart: the boot is denied, nothing runs, the port refuses", async () => {
+    const id = await vmId("web");
+    expect((await dstack("allowlist", "revoke", "web")).code).toBe(0);
+    const r = await dstack("restart", "web");
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain("denied");
+    expect(await running(id)).toEqual([]);
+    expect(await get(app + 0)).toBe("refused");
+  }, 90_000);
+
+  test("destroy --purge leaves the engine as it was", async () => {
+    const r = await runBin("dstackup", ["destroy", "--purge", "-y", "-q", "--prefix", prefix]);
+    expect(r.code).toBe(0);
+    prefix = "";
+    expect(await engineInventory(engine!)).toBe(before);
+  }, 90_000);
+});
