@@ -14,6 +14,7 @@ import { composeHashOf } from "../core/compose/app-compose.ts";
 import { parseAppCompose } from "../core/compose/app-compose-parse.ts";
 import { decryptEnv, deriveEnvKeyPair, guestEnvFilter } from "../core/env/envcrypt.ts";
 import type { SimConfig } from "./config.ts";
+import type { GuestVmInfo } from "./guest-agent/index.ts";
 import type { AppRuntime } from "./runtime/app-runtime.ts";
 import type { VmRecord, VmStore } from "./store.ts";
 
@@ -45,6 +46,21 @@ export function bootInfoFor(cfg: SimConfig, vm: VmRecord): BootInfo {
     keyProviderInfo: "",
     tcbStatus: "UpToDate",
     advisoryIds: [],
+  };
+}
+
+/** What the VM's guest agent reports about it (src/sim/guest-agent). */
+export function guestVmInfo(cfg: SimConfig, vm: VmRecord): GuestVmInfo {
+  return {
+    appId: vm.appId,
+    instanceId: vm.instanceId ?? "",
+    composeHash: composeHashOf(vm.config.compose_file),
+    appCompose: vm.config.compose_file,
+    osImageHash: osImageHashOf(cfg, vm.config.image),
+    deviceId: SIM_DEVICE_ID,
+    vmName: vm.config.name,
+    vcpu: vm.config.vcpu,
+    memoryMb: vm.config.memory,
   };
 }
 
@@ -128,7 +144,7 @@ export async function bootVm(cfg: SimConfig, store: VmStore, vm: VmRecord, seed:
   if (vm.instanceId) store.persist(vm);
   if (!(await step("starting containers"))) return;
   try {
-    await apps.start(vm, manifest, env, live);
+    await apps.start(vm, manifest, env, live, guestVmInfo(cfg, vm));
   } catch (e) {
     return fail(`Boot failed: ${(e as Error).message}`);
   }
@@ -144,7 +160,14 @@ export async function bootVm(cfg: SimConfig, store: VmStore, vm: VmRecord, seed:
  * A VM that kept running while the simulator was down: its app is taken up again (compose
  * keeps containers that still run as they are), without a new boot or a new KMS decision.
  */
-export async function adoptVm(store: VmStore, vm: VmRecord, seed: Uint8Array, apps: AppRuntime, why: string): Promise<void> {
+export async function adoptVm(
+  cfg: SimConfig,
+  store: VmStore,
+  vm: VmRecord,
+  seed: Uint8Array,
+  apps: AppRuntime,
+  why: string,
+): Promise<void> {
   const gen = vm.generation;
   const live = () => vm.generation === gen && vm.running && !vm.removing;
   const manifest = parseAppCompose(vm.config.compose_file);
@@ -156,7 +179,7 @@ export async function adoptVm(store: VmStore, vm: VmRecord, seed: Uint8Array, ap
   }
   store.log(vm.id, "serial", `[dstack-vmm-sim] ${why}: taking this VM's app up again`);
   try {
-    await apps.start(vm, manifest, env, live);
+    await apps.start(vm, manifest, env, live, guestVmInfo(cfg, vm));
   } catch (e) {
     store.log(vm.id, "serial", `[dstack-vmm-sim] re-adoption failed: ${(e as Error).message}`);
   }

@@ -53,7 +53,7 @@ export class Simulator {
     this.store.load();
     this.apps = new AppRuntime(cfg.runtime, this.store);
     for (const vm of this.store.vms.values())
-      if (vm.running && vm.instanceId) this.track(adoptVm(this.store, vm, this.seed, this.apps, "simulator restarted"));
+      if (vm.running && vm.instanceId) this.track(adoptVm(this.cfg, this.store, vm, this.seed, this.apps, "simulator restarted"));
   }
 
   private track(p: Promise<void>): void {
@@ -218,7 +218,7 @@ export class Simulator {
         if (vm.removing) return;
         if (vm.generation !== gen) {
           // started again while shutting down: the app comes back up
-          if (vm.running && vm.started) return adoptVm(this.store, vm, this.seed, this.apps, "started again during its shutdown");
+          if (vm.running && vm.started) return adoptVm(this.cfg, this.store, vm, this.seed, this.apps, "started again during its shutdown");
           return;
         }
         this.store.log(vm.id, "serial", "[dstack-vmm-sim] powered off");

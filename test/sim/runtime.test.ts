@@ -135,6 +135,7 @@ describe.skipIf(!engine)("apps run in containers on a simulated host", () => {
         "    volumes:",
         "      - /:/host",
         "      - /var/run/docker.sock:/var/run/docker.sock",
+        "      - /var/run/dstack.sock:/var/run/dstack.sock",
         "      - ./data:/data",
         "",
       ].join("\n"),
@@ -151,6 +152,11 @@ describe.skipIf(!engine)("apps run in containers on a simulated host", () => {
     expect(statSync(join(guest, "dstack/data/written")).isFile()).toBe(true);
     const sock = await engine!.docker("exec", cid!, "/bin/sh", "-c", "[ -S /var/run/docker.sock ] && echo socket || echo none");
     expect(sock.stdout.trim()).toBe("none");
+    // the VM's own guest agent is at its /var/run/dstack.sock, in the container and under the guest root
+    const agent = await engine!.docker("exec", cid!, "/bin/sh", "-c", "[ -S /var/run/dstack.sock ] && echo socket || echo none");
+    expect(agent.stdout.trim()).toBe("socket");
+    const info = await fetch("http://localhost/Info", { method: "POST", body: "{}", unix: join(guest, "run/dstack.sock") } as RequestInit);
+    expect(((await info.json()) as { app_id: string }).app_id).toBe(JSON.parse((await dstack("inspect", "paths")).stdout).app_id);
   }, 90_000);
 
   test("allowlist revoke + restart: the boot is denied, nothing runs, the port refuses", async () => {

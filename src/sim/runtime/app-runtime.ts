@@ -3,15 +3,18 @@
  * runs as one compose project (own network) whose ports bind to the VM's guest address, the
  * VMM's port mappings are forwarded there, and the containers' output follows on the serial
  * log. StopVm kills the project, ShutdownVm stops it, RemoveVm takes it down with its volumes;
- * a restarted simulator re-adopts the projects of the VMs that kept running. With no engine
- * (runtime none) the boot says plainly that nothing runs.
+ * a restarted simulator re-adopts the projects of the VMs that kept running. Each running VM
+ * serves the guest agent API on its /var/run/dstack.sock (and tappd.sock), engine or not.
+ * With no engine (runtime none) the boot says plainly that the containers do not run.
  */
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AppCompose } from "../../core/compose/app-compose.ts";
 import { KMS_VM_NAME } from "../../core/compose/kms-compose.ts";
 import { NO_ENGINE_EVENT, NO_ENGINE_HINT, type SimRuntime } from "../../core/specs/sim-runtime.ts";
+import { type GuestAgent, type GuestVmInfo, startGuestAgent } from "../guest-agent/index.ts";
 import type { VmRecord, VmStore } from "../store.ts";
+import { agentSockets } from "./agent-socket.ts";
 import { followContainers, type LogFollower } from "./container-logs.ts";
 import { deriveCompose } from "./derive.ts";
 import { type Forward, openForwards } from "./forward.ts";
@@ -25,6 +28,7 @@ export const LABEL_VM = "io.dstack-sim.vm";
 interface Running {
   forwards: Forward[];
   logs?: LogFollower;
+  agent?: GuestAgent;
 }
 
 /** The label value naming one simulator (its run_path) in the engine. */
@@ -83,12 +87,17 @@ export class AppRuntime {
    * reaches compose's environment only. `live` says whether this boot still counts.
    * Throws with the boot error to report.
    */
-  start(vm: VmRecord, manifest: AppCompose, env: Record<string, string>, live: () => boolean): Promise<void> {
+  start(vm: VmRecord, manifest: AppCompose, env: Record<string, string>, live: () => boolean, guestVm: GuestVmInfo): Promise<void> {
     return this.queue(vm.id, async () => {
       if (manifest.name === KMS_VM_NAME) {
         this.serial(vm, "[dstack-vmm-sim] the KMS CVM is played by the simulator: its containers do not run");
         return;
       }
+      this.detach(vm.id); // a start again of a VM that runs (re-adoption) replaces what served it
+      const root = this.prepareGuest(vm, manifest);
+      const agent = await startGuestAgent({ ...agentSockets(root), vm: guestVm, keyRootPath: join(this.store.runPath, ".sim-kms-root") });
+      const running: Running = { forwards: [], agent };
+      this.running.set(vm.id, running);
       if (!this.enabled) {
         this.serial(vm, `[dstack-vmm-sim] ${NO_ENGINE_HINT}`);
         this.store.event(vm, NO_ENGINE_EVENT, NO_ENGINE_HINT);
@@ -96,7 +105,6 @@ export class AppRuntime {
       }
       const runner = manifest.runner ?? "docker-compose";
       if (runner !== "docker-compose") this.serial(vm, `[dstack-vmm-sim] runner ${runner}: run with ${this.rt.compose.join(" ")} here`);
-      const root = this.prepareGuest(vm, manifest);
       const p = this.project(vm);
       const guest = guestAddressOf(vm.id);
       const derived = deriveCompose({
@@ -113,23 +121,24 @@ export class AppRuntime {
       const since = Date.now();
       const code = await composeUp(p, env, this.store.logPath(vm.id, "serial"));
       if (code !== 0) {
+        this.detach(vm.id);
         await this.halt(vm, "kill");
         throw new Error("failed to start containers");
       }
       if (!live()) {
+        this.detach(vm.id);
         await this.halt(vm, "kill");
         return;
       }
-      let forwards: Forward[];
       try {
-        forwards = await openForwards(vm.config.ports, guest);
+        running.forwards = await openForwards(vm.config.ports, guest);
       } catch (e) {
+        this.detach(vm.id);
         await this.halt(vm, "kill");
         throw e;
       }
       const containers = await containersWith(this.rt, `${LABEL_VM}=${vm.id}`);
-      const logs = followContainers(this.rt, containers, p.name, since, (l) => this.serial(vm, l));
-      this.running.set(vm.id, { forwards, logs });
+      running.logs = followContainers(this.rt, containers, p.name, since, (l) => this.serial(vm, l));
     });
   }
 
@@ -138,11 +147,13 @@ export class AppRuntime {
     if (err) this.serial(vm, `[dstack-vmm-sim] ${how} of the containers failed: ${err}`);
   }
 
+  /** Close what serves the VM on the host (port forwards, log followers, the guest agent); the containers stay. */
   private detach(id: string): void {
     const r = this.running.get(id);
     if (!r) return;
     for (const f of r.forwards) f.close();
     r.logs?.close();
+    void r.agent?.close();
     this.running.delete(id);
   }
 
