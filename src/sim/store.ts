@@ -132,7 +132,11 @@ export class VmStore {
 
   remove(id: string): void {
     this.vms.delete(id);
-    rmSync(this.dir(id), { recursive: true, force: true });
+    try {
+      rmSync(this.dir(id), { recursive: true, force: true });
+    } catch {
+      /* files a container wrote into the guest root as another user: the VM is gone, its dir stays */
+    }
   }
 
   markRemoving(vm: VmRecord): void {

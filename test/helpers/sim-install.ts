@@ -21,6 +21,8 @@ export async function simInstall(name: string): Promise<SimInstall> {
   const r = await runBin("dstackup", [
     "install",
     "--simulate",
+    "--runtime",
+    "none", // the tests deploy images of a registry; test/sim/runtime.test.ts runs containers
     "--service-manager",
     "detached",
     "--prefix",

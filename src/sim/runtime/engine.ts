@@ -15,8 +15,6 @@ export function engineEnv(rt: SimRuntime, extra: Record<string, string> = {}): R
   const env: Record<string, string> = { PATH: SANITISED_PATH, ...extra };
   for (const k of ["HOME", "XDG_RUNTIME_DIR"]) if (process.env[k]) env[k] = process.env[k]!;
   if (rt.host) env[rt.engine === "podman" ? "CONTAINER_HOST" : "DOCKER_HOST"] = rt.host;
-  // compose v1 would otherwise read ./.env and COMPOSE_* of whoever started us
-  env.COMPOSE_IGNORE_ORPHANS = "false";
   return env;
 }
 
