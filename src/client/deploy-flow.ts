@@ -56,6 +56,7 @@ export async function runDeploy(args: DeployRunArgs, run: ClientRun, src: Deploy
   const plan = planDeploy(src, flagsOf(args), env, ep.image);
   // Fixed host ports against the VMM's allowed ranges, before anything is asked of it.
   if (ep.portPolicy) checkPortPolicy(plan.ports, ep.portPolicy);
+  else if (ep.portPolicyProblem && args.quiet !== true) io.stderr(`warning: ${ep.portPolicyProblem}\n`);
   if (args["dry-run"]) {
     out(
       io,

@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { DstackError } from "../core/errors.ts";
 import type { Env } from "../core/io.ts";
 import { resolveLayout } from "../core/layout.ts";
+import { TomlParseError } from "../core/render/toml.ts";
 import type { PortPolicy } from "../core/specs/ports.ts";
 import { portPolicyFromVmmToml } from "../core/specs/vmm-port-policy.ts";
 import { connectVmm, type VmmClient } from "../core/vmm/client.ts";
@@ -32,6 +33,8 @@ export interface Endpoint {
   tokenProblem?: string;
   /** The VMM's port-mapping policy, when the VMM is this host's install (its vmm.toml is readable). */
   portPolicy?: PortPolicy;
+  /** Why this host's vmm.toml gave no port policy although it is there (it does not parse). */
+  portPolicyProblem?: string;
 }
 
 export function resolveEndpoint(f: EndpointFlags, environ: Env): Endpoint {
@@ -68,8 +71,10 @@ export function resolveEndpoint(f: EndpointFlags, environ: Env): Endpoint {
   if (source === layout.stateFile) {
     try {
       out.portPolicy = portPolicyFromVmmToml(readFileSync(layout.vmmConfig, "utf8"), layout.vmmConfig);
-    } catch {
-      /* not readable (not root) or not there: the VMM checks the ports itself */
+    } catch (e) {
+      // Not readable (not root) or not there: the VMM checks the ports itself. Garbage in it is worth a warning.
+      if (e instanceof TomlParseError)
+        out.portPolicyProblem = `the VMM's port policy could not be read (${e.message}); ports are not checked before the VMM is asked`;
     }
   }
   return out;

@@ -4,6 +4,7 @@ import { parseAllowlist } from "../../auth/allowlist.ts";
 import { readAllowlistText } from "../../auth/allowlist-read.ts";
 import { KMS_VM_NAME } from "../../core/compose/kms-compose.ts";
 import type { Layout } from "../../core/layout.ts";
+import { parseToml } from "../../core/render/toml.ts";
 import { connectVmm } from "../../core/vmm/client.ts";
 import type { InstallState } from "../install/state.ts";
 import { bootDone, probeKms } from "../kms/kms.ts";
@@ -50,6 +51,7 @@ export async function checkHealth(layout: Layout, st: InstallState): Promise<Hea
       hint: "run as root (the token is 0600)",
     });
   }
+  c.push(vmmConfigHealth(layout.vmmConfig));
   let vms: { id: string; name: string; status: string; boot_progress?: string; instance_id?: string | null }[] | undefined;
   try {
     const client = await connectVmm({ host: st.client_url, token, timeoutMs: 5000 });
@@ -125,4 +127,25 @@ export async function checkHealth(layout: Layout, st: InstallState): Promise<Hea
   const result: Health = { healthy: c.every((x) => x.ok), components: c };
   if (vms) result.vms = vms.length;
   return result;
+}
+
+/** vmm.toml parses (the VMM reads it only at start: garbage shows at its next restart, so say so now). */
+function vmmConfigHealth(path: string): Component {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    return { name: "vmm.toml", ok: false, detail: `cannot read ${path}: ${(e as Error).message}`, hint: "run as root (it is 0600)" };
+  }
+  try {
+    parseToml(text, path);
+    return { name: "vmm.toml", ok: true, detail: `${path} parses` };
+  } catch (e) {
+    return {
+      name: "vmm.toml",
+      ok: false,
+      detail: (e as Error).message,
+      hint: "fix it, or run the same `dstackup install` again to render it anew; the running VMM still has the one it started with",
+    };
+  }
 }

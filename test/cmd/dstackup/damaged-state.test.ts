@@ -46,7 +46,7 @@ function alive(pid: number): boolean {
   }
 }
 
-describe("a damaged install state file", () => {
+describe("damaged files in an install", () => {
   test("status, dstack ps and a re-install say so (exit 4); destroy stops the daemons, purges nothing, exits 4", async () => {
     expect((await runBin("dstackup", ["install", ...flags])).code).toBe(0);
     const state = JSON.parse(readFileSync(stateFile, "utf8"));
@@ -82,4 +82,18 @@ describe("a damaged install state file", () => {
     expect(over.code).toBe(0);
     expect(JSON.parse(readFileSync(stateFile, "utf8")).client_url).toBe(`http://127.0.0.1:${base}`);
   }, 120_000);
+
+  test("garbage in vmm.toml: status reports it with file and line (exit 1); dstack run warns its port checks are off", async () => {
+    // the install above ended with a good state (--ignore-preflight-errors state)
+    expect((await runBin("dstackup", ["status", "--prefix", prefix])).code).toBe(0);
+    const vmmToml = join(prefix, "etc/dstack/vmm.toml");
+    writeFileSync(vmmToml, `${readFileSync(vmmToml, "utf8")}\n[cvm\ngarbage = = 1\n`);
+    const st = await runBin("dstackup", ["status", "--prefix", prefix]);
+    expect(st.code).toBe(1);
+    expect(st.stdout).toMatch(new RegExp(`FAIL\\s+vmm\\.toml\\s+${vmmToml.replaceAll(".", "\\.")}: line \\d+, column \\d+: `));
+    expect(st.stdout).toContain("degraded");
+    const run = await runBin("dstack", ["run", "nginx", "-p", "8080:80", "--dry-run", "--prefix", prefix]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`warning: the VMM's port policy could not be read (${vmmToml}: line`);
+  }, 60_000);
 });
