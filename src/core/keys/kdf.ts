@@ -3,6 +3,8 @@
  * context parts concatenated as the info. The KMS derives an app's key from its
  * root key with context [app id, "app-key"]; the guest derives GetKey keys from
  * the app key with context [path].
+ *
+ * Upstream: Dstack-TEE/dstack: dstack/ra-tls/src/kdf.rs.
  */
 import { hkdfSync } from "node:crypto";
 

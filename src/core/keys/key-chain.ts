@@ -8,6 +8,8 @@
  *   sig_key = sign_app(keccak(purpose ‖ ":" ‖ hex(pubkey))), pubkey the compressed
  *   secp256k1 key or the 32-byte ed25519 key.
  * - signature_chain = [sig_key, sig_app]; verifyKeyChain recovers the root from it.
+ *
+ * Upstream: Dstack-TEE/dstack: dstack/kms/src/crypto.rs, dstack/guest-agent/src/rpc_service.rs (get_key).
  */
 import { ed25519 } from "@noble/curves/ed25519";
 import { k256PublicKey, recoverKeccakSigner, signKeccakRecoverable } from "./k256.ts";

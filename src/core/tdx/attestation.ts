@@ -5,6 +5,8 @@
  *   event_log: Vec<TdxEvent{imr u32, event_type u32, digest Vec<u8>, event String, event_payload Vec<u8>}> },
  *   runtime_events: Vec<RuntimeEvent{event String, payload Vec<u8>}>, report_data [u8; 64], config String }.
  * SCALE: little-endian integers; vectors and strings prefixed by a compact length.
+ *
+ * Upstream: Dstack-TEE/dstack: dstack/dstack-attest/src/attestation.rs.
  */
 import type { TdxEvent } from "./eventlog.ts";
 

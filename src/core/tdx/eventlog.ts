@@ -6,6 +6,8 @@
  *
  * dstack runtime events (RTMR3: app-id, compose-hash, … and what apps emit) have
  * event type 0x08000001 and the v1 digest sha384(le32(type) ‖ ":" ‖ name ‖ ":" ‖ payload).
+ *
+ * Upstream: Dstack-TEE/dstack: dstack/cc-eventlog/src/runtime_events.rs, dstack/cc-eventlog/src/tdx.rs.
  */
 import { createHash } from "node:crypto";
 

@@ -2,6 +2,8 @@
  * dstack's aggregate measurement of a TDX guest, from the TD report:
  * mr_aggregated = sha256(MRTD ‖ RTMR0 ‖ RTMR1 ‖ RTMR2 ‖ RTMR3 [‖ MRCONFIGID ‖ MROWNER ‖ MROWNERCONFIG]),
  * the bracketed part only when one of those three is non-zero.
+ *
+ * Upstream: Dstack-TEE/dstack: dstack/dstack-attest/src/attestation.rs (decode_mr_tdx_from_quote).
  */
 import { createHash } from "node:crypto";
 import type { TdReport } from "./quote.ts";

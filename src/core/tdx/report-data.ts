@@ -3,6 +3,8 @@
  * zeros (a longer one is an error, "Report data is too long"); tappd's TdxQuote
  * hashes `<prefix>:<content>` (prefix "app-data" by default) with a chosen
  * algorithm, or passes exactly 64 bytes through with "raw".
+ *
+ * Upstream: Dstack-TEE/dstack: dstack/dstack-attest/src/attestation.rs (QuoteContentType), dstack/guest-agent/src/rpc_service.rs.
  */
 import { createHash } from "node:crypto";
 import { keccak_256, keccak_384, keccak_512 } from "@noble/hashes/sha3";

@@ -1,4 +1,8 @@
-/** The DstackGuest service (dstack.sock): the methods of upstream's agent_rpc.proto, and EmitEvent (dstack OS 0.5.x, still called by the SDK). */
+/**
+ * The DstackGuest service (dstack.sock): the methods of upstream's agent_rpc.proto, and EmitEvent (dstack OS 0.5.x, still called by the SDK).
+ *
+ * Upstream: Dstack-TEE/dstack: dstack/guest-agent/rpc/proto/agent_rpc.proto, dstack/guest-agent/src/rpc_service.rs.
+ */
 import { hexOf } from "../../core/keys/hex.ts";
 import { deriveAppPathKey, keyAlgorithmOf } from "../../core/keys/key-chain.ts";
 import { encodeTdxAttestationV0 } from "../../core/tdx/attestation.ts";

@@ -1,4 +1,8 @@
-/** AppInfo, the answer of Info on both sockets (proto field order). */
+/**
+ * AppInfo, the answer of Info on both sockets (proto field order).
+ *
+ * Upstream: Dstack-TEE/dstack: dstack/guest-agent/src/rpc_service.rs (get_info).
+ */
 import { runtimeEventPayload } from "../../core/tdx/eventlog.ts";
 import { mrAggregatedOf } from "../../core/tdx/measurements.ts";
 import type { GuestState } from "./state.ts";

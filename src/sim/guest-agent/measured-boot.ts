@@ -5,6 +5,8 @@
  * the guest's system setup emits them: system-preparing, app-id, compose-hash,
  * init-script-hash (when the compose has one), instance-id, boot-mr-done,
  * os-image-hash (KMS boots), key-provider, storage-fs, system-ready.
+ *
+ * Upstream: Dstack-TEE/dstack: dstack/dstack-util/src/system_setup.rs.
  */
 import { createHash } from "node:crypto";
 import { runtimeEvent, type TdxEvent } from "../../core/tdx/eventlog.ts";

@@ -6,6 +6,8 @@
  * field names snake_case, bytes as hex; a result is JSON with status 200; any
  * error is status 400 with {"error": "…"}. Protobuf bodies are not spoken: every
  * body is read as JSON (the SDKs and curl examples all send JSON).
+ *
+ * Upstream: Dstack-TEE/dstack: dstack/ra-rpc/src/rocket_helper.rs, dstack/ra-rpc/src/lib.rs.
  */
 
 export type Args = Record<string, unknown>;

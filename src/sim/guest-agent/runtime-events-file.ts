@@ -5,6 +5,8 @@
  * the format of the guest's /run/log/dstack/runtime_events.log; mode 0600.
  * The file belongs to one boot: whoever boots the VM again removes it first.
  * A torn last line (a crash mid-append) is dropped; any other bad line is an error.
+ *
+ * Upstream: Dstack-TEE/dstack: dstack/cc-eventlog/src/runtime_events.rs.
  */
 import { appendFileSync, readFileSync } from "node:fs";
 

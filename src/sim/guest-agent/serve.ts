@@ -1,4 +1,8 @@
-/** The guest agent's listeners: the state, its services, Bun.serve on the unix sockets. */
+/**
+ * The guest agent's listeners: the state, its services, Bun.serve on the unix sockets.
+ *
+ * Upstream: Dstack-TEE/dstack: os/common/rootfs/dstack-guest-agent.socket, dstack/guest-agent/src/server.rs.
+ */
 import { chmodSync, rmSync } from "node:fs";
 import { dstackService } from "./dstack-service.ts";
 import { kmsRootKeys, loadOrCreateKeyRoot } from "./key-root.ts";

@@ -3,6 +3,8 @@
  * "vms", purpose "signing" — ed25519 over the data, secp256k1 (ECDSA, r ‖ s)
  * over sha256(data), or secp256k1_prehashed over a 32-byte digest — and returns
  * the signature chain [signature, key's signature by the app key, app key's by the KMS root].
+ *
+ * Upstream: Dstack-TEE/dstack: dstack/guest-agent/src/rpc_service.rs (sign, verify).
  */
 import { createHash } from "node:crypto";
 import { ed25519 } from "@noble/curves/ed25519";

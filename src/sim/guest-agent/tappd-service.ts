@@ -2,6 +2,8 @@
  * tappd's legacy Tappd service (tappd.sock, under /prpc/, "Tappd." optional):
  * DeriveKey (a P-256 TLS key derived from the app key and path, or random),
  * DeriveK256Key, TdxQuote (report data hashed with a prefix), RawQuote, Info, Version.
+ *
+ * Upstream: Dstack-TEE/dstack: dstack/guest-agent/src/rpc_service.rs (InternalRpcHandlerV0).
  */
 import { deriveKey } from "../../core/keys/kdf.ts";
 import { DEFAULT_HASH_ALGORITHM, DEFAULT_QUOTE_PREFIX, tappdReportData } from "../../core/tdx/report-data.ts";

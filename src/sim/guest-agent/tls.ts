@@ -6,6 +6,8 @@
  * sha512("ratls-cert:" ‖ the leaf's SubjectPublicKeyInfo) and the event log.
  * The root CA certificate is deterministic: the same on every start of every
  * agent of the host.
+ *
+ * Upstream: Dstack-TEE/dstack: dstack/ra-tls/src/cert.rs, dstack/ra-tls/src/oids.rs, dstack/cert-client/src/lib.rs.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { certificatePem, issueCertificate, type Name, p256PrivateKeyPem, p256PublicKey, RATLS_OID, spki } from "../../core/x509/cert.ts";
