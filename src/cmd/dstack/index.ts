@@ -14,6 +14,6 @@ export default defineCommand({
     rm: () => import("./rm.ts").then((m) => m.default),
     inspect: () => import("./inspect.ts").then((m) => m.default),
     upgrade: () => import("./upgrade.ts").then((m) => m.default),
-    allowlist: () => import("./allowlist.ts").then((m) => m.default),
+    allowlist: () => import("./allowlist/index.ts").then((m) => m.default),
   },
 });

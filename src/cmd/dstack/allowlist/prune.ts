@@ -1,14 +1,14 @@
 /** `dstack allowlist prune`: withdraw every registration no VM of the VMM would boot (src/client/registration.ts). */
-import type { Withdrawal } from "../../auth/unused.ts";
-import { resolveEndpoint } from "../../client/endpoint.ts";
-import { withdrawUnused } from "../../client/registration.ts";
-import { openClient } from "../../client/session.ts";
-import { UsageError } from "../../core/errors.ts";
-import { out } from "../../core/io.ts";
-import { formatJson, formatTable } from "../../core/output.ts";
-import { clientArgs, dryRunArgs, yesArgs } from "../shared/args.ts";
-import { defineCommand } from "../shared/command.ts";
-import { clientRun } from "../shared/log.ts";
+import type { Withdrawal } from "../../../auth/unused.ts";
+import { resolveEndpoint } from "../../../client/endpoint.ts";
+import { withdrawUnused } from "../../../client/registration.ts";
+import { openClient } from "../../../client/session.ts";
+import { UsageError } from "../../../core/errors.ts";
+import { out } from "../../../core/io.ts";
+import { formatJson, formatTable } from "../../../core/output.ts";
+import { clientArgs, dryRunArgs, yesArgs } from "../../shared/args.ts";
+import { defineCommand } from "../../shared/command.ts";
+import { clientRun } from "../../shared/log.ts";
 
 function table(ws: Withdrawal[]): string {
   const rows = ws.flatMap((w) =>

@@ -1,14 +1,15 @@
-import { normalizeHex } from "../../auth/allowlist.ts";
-import { readAllowlistFile, revokeApp } from "../../auth/allowlist-file.ts";
-import { appIdOf, vmNamesByApp } from "../../client/allowlist-vms.ts";
-import { NotFoundError, UsageError } from "../../core/errors.ts";
-import { out } from "../../core/io.ts";
-import { resolveLayout } from "../../core/layout.ts";
-import { formatJson, formatTable } from "../../core/output.ts";
-import { readClientState } from "../../host/install/state.ts";
-import { clientArgs } from "../shared/args.ts";
-import { defineCommand } from "../shared/command.ts";
-import { clientRun, createLogger } from "../shared/log.ts";
+/** `dstack allowlist`: ls and revoke here, prune in prune.ts. */
+import { normalizeHex } from "../../../auth/allowlist.ts";
+import { readAllowlistFile, revokeApp } from "../../../auth/allowlist-file.ts";
+import { appIdOf, vmNamesByApp } from "../../../client/allowlist-vms.ts";
+import { NotFoundError, UsageError } from "../../../core/errors.ts";
+import { out } from "../../../core/io.ts";
+import { resolveLayout } from "../../../core/layout.ts";
+import { formatJson, formatTable } from "../../../core/output.ts";
+import { readClientState } from "../../../host/install/state.ts";
+import { clientArgs } from "../../shared/args.ts";
+import { defineCommand } from "../../shared/command.ts";
+import { clientRun, createLogger } from "../../shared/log.ts";
 
 const allowlistArg = { allowlist: { type: "string", description: "Allowlist file (default: the install's)", valueHint: "PATH" } } as const;
 
@@ -78,5 +79,5 @@ const revoke = defineCommand({
 
 export default defineCommand({
   meta: { name: "allowlist", description: "See and withdraw what may get keys from the KMS" },
-  subCommands: { ls, revoke, prune: () => import("./allowlist-prune.ts").then((m) => m.default) },
+  subCommands: { ls, revoke, prune: () => import("./prune.ts").then((m) => m.default) },
 });
