@@ -54,12 +54,15 @@ export function startScript(o: { files: boolean; repo?: StartRepo }): string {
     );
   }
   lines.push(
+    'pid=""; stops=0',
+    `trap 'stops=$((stops+1)); [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null' TERM INT`,
     '"$@" &',
     "pid=$!",
-    `trap 'kill -TERM "$pid" 2>/dev/null' TERM INT`,
+    'if [ "$stops" -gt 0 ]; then kill -TERM "$pid" 2>/dev/null; fi',
     'w=""',
     `if [ -n "$max" ]; then (sleep "$max" </dev/null >/dev/null 2>&1; echo "${MAX_DURATION_LINE}"; kill -TERM "$pid" 2>/dev/null) & w=$!; fi`,
-    'while :; do wait "$pid"; rc=$?; kill -0 "$pid" 2>/dev/null || break; done',
+    // A trap interrupts `wait`; wait again for the child's own status.
+    'while :; do n=$stops; wait "$pid"; rc=$?; [ "$n" = "$stops" ] && break; done',
     'if [ -n "$w" ]; then kill "$w" 2>/dev/null; fi',
     'echo "[dstack] exited ($rc)"',
     'exit "$rc"',

@@ -69,13 +69,22 @@ describe("the start script (run with the system sh)", () => {
     expect(r.stdout.toString()).toBe("[dstack] max_duration exceeded\n[dstack] exited (143)\n");
   });
   test("a stop (SIGTERM) reaches the command, which may exit its own way", async () => {
-    const p = Bun.spawn(
-      ["sh", "-c", startScript({ files: false }), "dstack-run", "", "sh", "-c", "trap 'echo bye; exit 7' TERM; sleep 20 >/dev/null & wait"],
-      { stdout: "pipe" },
-    );
-    await Bun.sleep(300);
+    const cmd = "trap 'echo bye; exit 7' TERM; echo ready; sleep 20 >/dev/null & wait";
+    const p = Bun.spawn(["sh", "-c", startScript({ files: false }), "dstack-run", "", "sh", "-c", cmd], { stdout: "pipe" });
+    const reader = p.stdout.getReader();
+    let out = "";
+    while (!out.includes("ready\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += new TextDecoder().decode(value);
+    }
     p.kill("SIGTERM");
-    expect(await p.exited).toBe(7);
-    expect(await new Response(p.stdout).text()).toBe("bye\n[dstack] exited (7)\n");
+    const code = await p.exited;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += new TextDecoder().decode(value);
+    }
+    expect({ code, out }).toEqual({ code: 7, out: "ready\nbye\n[dstack] exited (7)\n" });
   });
 });

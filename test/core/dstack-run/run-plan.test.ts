@@ -34,7 +34,7 @@ describe("the generated docker-compose", () => {
         "    entrypoint:",
         '      - "/bin/sh"',
         '      - "-c"',
-        `      - "max=\\"$$1\\"; shift\\n\\"$$@\\" &\\npid=$$!\\ntrap 'kill -TERM \\"$$pid\\" 2>/dev/null' TERM INT\\nw=\\"\\"\\nif [ -n \\"$$max\\" ]; then (sleep \\"$$max\\" </dev/null >/dev/null 2>&1; echo \\"[dstack] max_duration exceeded\\"; kill -TERM \\"$$pid\\" 2>/dev/null) & w=$$!; fi\\nwhile :; do wait \\"$$pid\\"; rc=$$?; kill -0 \\"$$pid\\" 2>/dev/null || break; done\\nif [ -n \\"$$w\\" ]; then kill \\"$$w\\" 2>/dev/null; fi\\necho \\"[dstack] exited ($$rc)\\"\\nexit \\"$$rc\\"\\n"`,
+        `      - "max=\\"$$1\\"; shift\\npid=\\"\\"; stops=0\\ntrap 'stops=$$((stops+1)); [ -n \\"$$pid\\" ] && kill -TERM \\"$$pid\\" 2>/dev/null' TERM INT\\n\\"$$@\\" &\\npid=$$!\\nif [ \\"$$stops\\" -gt 0 ]; then kill -TERM \\"$$pid\\" 2>/dev/null; fi\\nw=\\"\\"\\nif [ -n \\"$$max\\" ]; then (sleep \\"$$max\\" </dev/null >/dev/null 2>&1; echo \\"[dstack] max_duration exceeded\\"; kill -TERM \\"$$pid\\" 2>/dev/null) & w=$$!; fi\\nwhile :; do n=$$stops; wait \\"$$pid\\"; rc=$$?; [ \\"$$n\\" = \\"$$stops\\" ] && break; done\\nif [ -n \\"$$w\\" ]; then kill \\"$$w\\" 2>/dev/null; fi\\necho \\"[dstack] exited ($$rc)\\"\\nexit \\"$$rc\\"\\n"`,
         '      - "dstack-run"',
         '      - ""',
         '      - "/bin/sh"',
@@ -60,7 +60,7 @@ describe("the generated docker-compose", () => {
   test("it is YAML compose reads: the script survives compose's $ interpolation", () => {
     const doc = parse(plan(HELLO).dockerCompose) as { services: { app: { entrypoint: string[] } } };
     const script = doc.services.app.entrypoint[2]!.replaceAll("$$", "$");
-    expect(script).toStartWith('max="$1"; shift\n"$@" &\n');
+    expect(script).toStartWith('max="$1"; shift\npid=""; stops=0\n');
   });
 
   test("the same input gives the same bytes; the description reads back", () => {
