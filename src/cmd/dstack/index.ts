@@ -4,6 +4,7 @@ import { version } from "../shared/version.ts";
 export default defineCommand({
   meta: { name: "dstack", version, description: "Deploy and manage confidential apps on a dstack host" },
   subCommands: {
+    apply: () => import("./apply.ts").then((m) => m.default),
     run: () => import("./run.ts").then((m) => m.default),
     deploy: () => import("./deploy.ts").then((m) => m.default),
     ps: () => import("./ps.ts").then((m) => m.default),

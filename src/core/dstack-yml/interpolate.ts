@@ -38,10 +38,3 @@ export function interpolate(text: string, vars: Record<string, string>, passThro
   if (missing.length) throw new GrammarError(`Failed to interpolate due to missing vars: [${missing.map((m) => `'${m}'`).join(", ")}]`);
   return out;
 }
-
-/** The names of one namespace referenced in `text` (`secrets` → ["HF_TOKEN"]). */
-export function referencedNames(text: string, ns: string): string[] {
-  const out: string[] = [];
-  for (const m of text.matchAll(/(?<!\$)\$\{\{\s*([A-Za-z0-9_]+)\.([A-Za-z0-9_]+)\s*\}\}/g)) if (m[1] === ns) out.push(m[2]!);
-  return out;
-}

@@ -1,0 +1,321 @@
+/**
+ * `dstack apply -f X`: configuration → plan → the plan table and offers as
+ * dstackai prints them → confirm → submit (a new CVM) or update in place (same
+ * name: the new compose registered, the VM upgraded and restarted, the old hash
+ * withdrawn once the new one boots) → detach (`-d`) or attach: wait for the
+ * run, stream its lines, exit with its exit code.
+ */
+import { registerAppHash } from "../../auth/allowlist-file.ts";
+import { composeHashOf } from "../../core/compose/app-compose.ts";
+import { hostOffers, type Offer } from "../../core/dstack-run/offers.ts";
+import { keyValueTable, NO_OFFERS, offersTable, planRows } from "../../core/dstack-run/plan-table.ts";
+import { changedProperties, type RunDescription, readRunDescription } from "../../core/dstack-run/run-description.ts";
+import { generateRunName } from "../../core/dstack-run/run-name.ts";
+import { planRun, type RunPlan } from "../../core/dstack-run/run-plan.ts";
+import { formatIssue } from "../../core/dstack-yml/issues.ts";
+import { encryptEnv } from "../../core/env/envcrypt.ts";
+import { DstackError, UsageError } from "../../core/errors.ts";
+import { out } from "../../core/io.ts";
+import { formatJson } from "../../core/output.ts";
+import { DEFAULT_HOST_ADDRESS, type PortSpec } from "../../core/specs/ports.ts";
+import type { VmmClient } from "../../core/vmm/client.ts";
+import type { VmInfo } from "../../core/vmm/types.ts";
+import { deploy, waitBoot } from "../deploy.ts";
+import { type EndpointFlags, resolveEndpoint } from "../endpoint.ts";
+import { stopVmNote } from "../graceful-stop.ts";
+import { progressLine } from "../progress-line.ts";
+import { withdrawUnused } from "../registration.ts";
+import { type ClientRun, openClient } from "../session.ts";
+import { confirm } from "./confirm.ts";
+import { followRun } from "./follow.ts";
+import { type Host, hostFacts } from "./host-facts.ts";
+import { loadConfiguration } from "./load.ts";
+import { readLocalFiles } from "./local-files.ts";
+import { describeVm } from "./runs.ts";
+
+export interface ApplyFlags extends EndpointFlags {
+  file?: string | undefined;
+  yes: boolean;
+  detach: boolean;
+  force: boolean;
+  dryRun: boolean;
+  json: boolean;
+  quiet: boolean;
+  name?: string | undefined;
+  env: string[];
+  runArgs: string[];
+  cwd: string;
+  user: string;
+  bootTimeoutMs: number;
+  /** resolves on Ctrl-C while attached */
+  interrupted: Promise<void>;
+}
+
+function portSpecs(p: RunPlan): PortSpec[] {
+  return p.ports.map((x) => ({
+    spec: `${x.localPort ?? "*"}:${x.vmPort}`,
+    protocol: "tcp",
+    hostAddress: DEFAULT_HOST_ADDRESS,
+    hostPort: x.localPort ?? "auto",
+    vmPort: x.vmPort,
+  }));
+}
+
+function portsText(p: RunPlan): string[] {
+  return p.ports.map((x) => `${x.localPort === null ? "auto" : `localhost:${x.localPort}`} -> ${x.vmPort}`);
+}
+
+interface Existing {
+  vm: VmInfo;
+  description: RunDescription | undefined;
+}
+
+/** The same-name message and prompt (dstackai's apply_plan table). */
+function sameNameCase(
+  name: string,
+  ex: Existing,
+  plan: RunPlan,
+  force: boolean,
+): { message: string; prompt: string; change: "none" | "update" | "recreate" } {
+  const oldHash = composeHashOf(ex.vm.configuration?.compose_file ?? "");
+  const after = readRunDescription(plan.dockerCompose)!;
+  const changed = ex.description ? changedProperties(ex.description, after) : [];
+  if (oldHash === plan.built.composeHash) {
+    return {
+      message: `Active run ${name} already exists. Detected no changes.`,
+      prompt: "Stop and override the run?",
+      change: force ? "recreate" : "none",
+    };
+  }
+  if (!ex.description || ex.description.type !== plan.type) {
+    return {
+      message: `Active run ${name} already exists. Detected changes that cannot be updated in-place:\n- Configuration type`,
+      prompt: "Stop and override the run?",
+      change: "recreate",
+    };
+  }
+  const list = changed.length ? changed.map((k) => `  - ${k}`).join("\n") : "  - (sealed env or files only)";
+  return {
+    message: `Active run ${name} already exists. Detected changes that can be updated in-place:\n- Configuration properties:\n${list}`,
+    prompt: "Update the run?",
+    change: "update",
+  };
+}
+
+function planJson(plan: RunPlan, host: Host, offers: Offer[], ep: { host: string }) {
+  return {
+    host: ep.host,
+    name: plan.name,
+    type: plan.type,
+    configuration_path: plan.configPath,
+    requirements: plan.requirements,
+    resources: plan.chosen,
+    image: plan.image,
+    guest_image: host.guestImage ?? null,
+    ports: plan.ports,
+    env: plan.env.map((e) => e.key),
+    files: plan.files,
+    compose_hash: plan.built.composeHash,
+    app_id: plan.built.appId,
+    offers,
+    docker_compose: plan.dockerCompose,
+  };
+}
+
+export async function applyRun(f: ApplyFlags, run: ClientRun): Promise<number> {
+  const { io } = run;
+  const loaded = await loadConfiguration({ file: f.file, yes: f.yes, envOverrides: f.env, cwd: f.cwd }, io, run.env);
+  for (const w of loaded.warnings) run.warn(formatIssue(w));
+  const ep = resolveEndpoint(f, run.env);
+  const { c } = await openClient(f, run);
+  const pr = progressLine(io, f.quiet || f.json);
+  try {
+    pr.line("Getting apply plan...");
+    const host = await hostFacts(c, ep);
+    const name =
+      f.name ??
+      loaded.config.name ??
+      generateRunName(
+        host.all.map((v) => v.name),
+        Math.random,
+      );
+    const plan = planRun({
+      config: loaded.config,
+      configPath: loaded.path,
+      name,
+      env: loaded.env,
+      secrets: {},
+      runArgs: f.runArgs,
+      files: readLocalFiles(loaded.config.files, loaded.baseDir),
+    });
+    const offers = hostOffers(host, loaded.config.resources, "least", 1).filter((o) => o.available);
+    const reasons = hostOffers(host, loaded.config.resources, "least", 1).flatMap((o) => (o.reason ? [o.reason] : []));
+    pr.done();
+    if (f.json) out(io, formatJson(planJson(plan, host, offers, ep)));
+    else {
+      out(
+        io,
+        keyValueTable(
+          planRows(plan, { host: ep.host, user: f.user, guestImage: host.guestImage ?? "-", ports: portsText(plan) }),
+          io.color,
+        ),
+      );
+      out(io, "");
+      out(io, offersTable(offers, { color: io.color, dim: true }));
+      if (!offers.length && reasons.length) io.stderr(`This host: ${reasons.join("; ")}\n`);
+    }
+    if (f.dryRun) return 0;
+    const existing = host.all.find((v) => v.name === name && v.status !== "removing");
+    const ex: Existing | undefined = existing ? { vm: existing, description: describeVm(existing) } : undefined;
+    if (ex && !ex.description) {
+      throw new DstackError(`a VM named ${name} exists and is not a run of a configuration (it was made by dstack run/deploy)`, {
+        hint: `pick another name (-n NAME or name:), or remove it with \`dstack rm -f ${name}\``,
+      });
+    }
+    let change: "new" | "update" | "recreate" = "new";
+    let question = `Submit the run ${name}?`;
+    if (ex && !["stopped", "exited"].includes(ex.vm.status)) {
+      const s = sameNameCase(name, ex, plan, f.force);
+      io.stderr(`${s.message}\n`);
+      if (s.change === "none" && f.yes) {
+        io.stderr("Use --force to apply anyway.\n");
+        return 0;
+      }
+      change = s.change === "none" ? "recreate" : s.change;
+      question = s.prompt;
+    } else if (ex) change = "recreate";
+    if (!(await confirm(io, question, f.yes))) {
+      io.stderr("\nExiting...\n");
+      return 0;
+    }
+    if (!offers.length) throw new DstackError(`Failed to submit: ${NO_OFFERS}`, { hint: reasons.join("; ") || undefined });
+    if (change === "update") await updateInPlace(c, ex!.vm, plan, ep.allowlistPath, f, pr.line);
+    else {
+      if (change === "recreate") {
+        pr.line("Stopping run...");
+        await stopVmNote(c, ex!.vm, { force: true, timeoutMs: 0, timeoutText: "0s" });
+        await c.removeVm(ex!.vm.id);
+        await waitGone(c, ex!.vm.id);
+      }
+      pr.line("Applying plan...");
+      await submit(c, plan, host, offers[0]!, ep, pr.line);
+    }
+    pr.done();
+    if (f.detach) {
+      io.stderr(`Run ${name} ${change === "update" ? "updated" : "submitted"}, detaching...\n`);
+      return 0;
+    }
+    return await attach(c, name, plan, f, run);
+  } finally {
+    pr.done();
+    c.close();
+  }
+}
+
+async function waitGone(c: VmmClient, id: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (!(await c.status({ ids: [id], brief: true })).vms.length) return;
+    await Bun.sleep(100);
+  }
+  throw new DstackError("the old run's VM was not removed within a minute");
+}
+
+async function submit(
+  c: VmmClient,
+  plan: RunPlan,
+  host: Host,
+  offer: Offer,
+  ep: ReturnType<typeof resolveEndpoint>,
+  progress: (m: string) => void,
+) {
+  const localVmm = ep.host.startsWith("unix:") || /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(ep.host);
+  const res = await deploy(
+    c,
+    {
+      name: plan.name,
+      dockerCompose: plan.dockerCompose,
+      image: host.guestImage!,
+      vcpu: plan.chosen.vcpu,
+      memoryMiB: plan.chosen.memoryMiB,
+      diskGiB: plan.chosen.diskGiB,
+      ports: portSpecs(plan),
+      env: plan.env,
+      kms: true,
+      gpus: offer.gpuSlots.length ? { gpus: offer.gpuSlots.map((slot) => ({ slot })), attach_mode: "listed" } : null,
+      allowlistPath: ep.allowlistPath,
+      localVmm,
+      portPolicy: ep.portPolicy,
+    },
+    plan.built,
+    progress,
+  );
+  return res;
+}
+
+/** Same name, compose changed: register the new hash, upgrade the VM, restart it, withdraw the old hash once it boots. */
+async function updateInPlace(c: VmmClient, vm: VmInfo, plan: RunPlan, allowlistPath: string, f: ApplyFlags, progress: (m: string) => void) {
+  progress("Updating the run in place...");
+  const oldHash = composeHashOf(vm.configuration?.compose_file ?? "");
+  await registerAppHash(allowlistPath, vm.app_id, plan.built.composeHash);
+  const encrypted = plan.env.length ? encryptEnv(plan.env, (await c.getAppEnvEncryptPubKey(vm.app_id)).public_key) : "";
+  await c.upgradeApp({ id: vm.id, compose_file: plan.built.composeFile, encrypted_env: encrypted });
+  await stopVmNote(c, vm, { force: false, timeoutMs: 30_000, timeoutText: "30s" });
+  await c.startVm(vm.id);
+  const booted = await waitBoot(c, vm.id, f.bootTimeoutMs, progress);
+  if (!booted.ok)
+    throw new DstackError(`${vm.name} did not boot after the update: ${booted.reason}`, { hint: `dstack logs ${vm.name} --diagnose` });
+  await withdrawUnused(c, allowlistPath, { appId: vm.app_id, hashes: [oldHash] });
+}
+
+/** Wait for the run to be running, print its URLs, stream its lines; the exit code is the run's. */
+export async function attach(
+  c: VmmClient,
+  name: string,
+  plan: Pick<RunPlan, "type" | "config"> | undefined,
+  f: Pick<ApplyFlags, "bootTimeoutMs" | "interrupted" | "quiet">,
+  run: ClientRun,
+): Promise<number> {
+  const { io } = run;
+  const vm = (await c.status({ brief: true })).vms.find((v) => v.name === name && v.status !== "removing");
+  if (!vm) throw new UsageError(`Run ${name} does not exist`);
+  const pr = progressLine(io, f.quiet);
+  pr.line(`Launching ${name}...`);
+  const booted = await waitBoot(c, vm.id, f.bootTimeoutMs, () => {});
+  pr.done();
+  if (!booted.ok) {
+    io.stderr(`\n${name} provisioning completed (failed)\n`);
+    throw new DstackError(`${name} did not boot: ${booted.reason}`, { hint: `Check \`dstack logs ${name} --diagnose\` for more details.` });
+  }
+  io.stderr(`\n${name} provisioning completed (running)\n`);
+  const full = (await c.status({ ids: [vm.id], brief: false })).vms[0];
+  const ports = full?.configuration?.ports ?? [];
+  if (plan?.type === "service" && ports[0]) {
+    const url = `http://${ports[0].host_address === "0.0.0.0" ? "127.0.0.1" : ports[0].host_address}:${ports[0].host_port}/`;
+    io.stderr(`Service is published at:\n  ${url}\n`);
+    if (plan.config.type === "service" && plan.config.model)
+      io.stderr(`Model ${plan.config.model.name} is published at:\n  ${url}${plan.config.model.prefix.replace(/^\//, "")}\n`);
+  } else if (ports.length) {
+    io.stderr(
+      `Forwarded ports (local -> remote):\n${ports.map((p) => `  - ${p.host_address}:${p.host_port} -> ${p.vm_port}`).join("\n")}\n`,
+    );
+  }
+  const end = await followRun(c, vm.id, io, f.interrupted);
+  if (end.kind === "detached") {
+    io.stderr(`\nDetached. The run goes on; reattach with \`dstack attach ${name} --logs\`, stop it with \`dstack stop ${name}\`.\n`);
+    return 0;
+  }
+  if (end.kind === "vm-down") {
+    io.stderr(`\nRun ${name} is ${end.status === "stopped" ? "stopped" : "terminated"}\n`);
+    return 1;
+  }
+  if (end.maxDuration) {
+    io.stderr(`\nRun ${name} terminated (max_duration exceeded)\n`);
+    return 1;
+  }
+  if (end.code === 0) {
+    io.stderr(`\nRun ${name} done (exited (0))\n`);
+    return 0;
+  }
+  io.stderr(`\nExited (${end.code})\nCheck \`dstack logs ${name} --diagnose\` for more details.\n`);
+  return end.code;
+}

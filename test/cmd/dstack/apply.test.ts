@@ -1,0 +1,108 @@
+/**
+ * `dstack apply` of `.dstack.yml` tasks against a simulated install (the simulator
+ * plays the VMM and the KMS, the real dstack-auth decides): the plan, the confirm
+ * read from stdin, -y -d, the same-name cases, discovery and stdin.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runBin } from "../../helpers/run.ts";
+import { type SimInstall, simInstall } from "../../helpers/sim-install.ts";
+
+let sim: SimInstall;
+let work = "";
+
+const dstack = (args: string[], o: { stdin?: string } = {}) => runBin("dstack", ["--prefix", sim.prefix, ...args], { cwd: work, ...o });
+const write = (name: string, text: string) => writeFileSync(join(work, name), text);
+type Vm = { name: string; app_id: string; configuration: { compose_file: string } };
+/** The VMs other than the install's KMS. */
+const vms = async () => (JSON.parse((await dstack(["ps", "-a", "--json"])).stdout) as Vm[]).filter((v) => v.name !== "dstack-kms");
+
+const HELLO = "type: task\nname: hello\nimage: alpine:3.20\ncommands:\n  - echo hi\n";
+
+beforeAll(async () => {
+  sim = await simInstall("dstack-apply");
+  work = mkdtempSync(join(tmpdir(), "dstack-apply-work-"));
+}, 90_000);
+
+afterAll(async () => {
+  await sim.destroy();
+});
+
+describe("dstack apply", () => {
+  test("echo n | apply prints the plan and changes nothing", async () => {
+    write("hello.dstack.yml", HELLO);
+    const r = await dstack(["apply", "-f", "hello.dstack.yml"], { stdin: "n\n" });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(" Configuration  hello.dstack.yml\n");
+    expect(r.stdout).toContain(" Type           task (nodes=1)\n");
+    expect(r.stdout).toContain(" Resources      cpu=2.. mem=8GB.. disk=100GB.. gpu=0..\n");
+    expect(r.stdout).toMatch(/ Compose hash {3}[0-9a-f]{64}\n/);
+    expect(r.stdout).toMatch(
+      /\n # {2}BACKEND +RESOURCES +INSTANCE TYPE +PRICE\n 1 {2}vmm \([^)]+\) +cpu=2 mem=8GB disk=100GB +dstack-\S+ +-\n/,
+    );
+    expect(r.stderr).toContain("Submit the run hello? [y/n]: n\n");
+    expect(r.stderr).toContain("\nExiting...\n");
+    expect(await vms()).toEqual([]);
+  });
+
+  test("--dry-run prints the plan only; no answer and no -y is an error", async () => {
+    expect((await dstack(["apply", "-f", "hello.dstack.yml", "--dry-run"])).code).toBe(0);
+    const r = await dstack(["apply", "-f", "hello.dstack.yml"], { stdin: "" });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("no answer on stdin and no -y: nothing was changed");
+    expect(await vms()).toEqual([]);
+  });
+
+  test("-y -d submits: the CVM runs the generated compose, its hash is registered", async () => {
+    const r = await dstack(["apply", "-f", "hello.dstack.yml", "-y", "-d"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("Run hello submitted, detaching...\n");
+    const [vm] = await vms();
+    expect(vm!.name).toBe("hello");
+    const manifest = JSON.parse(vm!.configuration.compose_file);
+    expect(manifest.docker_compose_file).toStartWith('x-dstack-run: "{\\"type\\":\\"task\\",\\"name\\":\\"hello\\"');
+    const hash = new Bun.CryptoHasher("sha256").update(vm!.configuration.compose_file).digest("hex");
+    expect(sim.allowlist().apps[vm!.app_id]!.composeHashes).toContain(hash);
+  });
+
+  test("the same configuration again: no changes; --force is needed", async () => {
+    const r = await dstack(["apply", "-f", "hello.dstack.yml", "-y", "-d"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("Active run hello already exists. Detected no changes.\nUse --force to apply anyway.\n");
+  });
+
+  test("changed commands are updated in place: same VM and app, the new hash registered", async () => {
+    const [before] = await vms();
+    write("hello.dstack.yml", HELLO.replace("echo hi", "echo bye"));
+    const r = await dstack(["apply", "-f", "hello.dstack.yml", "-y", "-d"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      "Active run hello already exists. Detected changes that can be updated in-place:\n- Configuration properties:\n  - commands\n",
+    );
+    expect(r.stderr).toContain("Run hello updated, detaching...\n");
+    const [after] = await vms();
+    expect(after!.app_id).toBe(before!.app_id);
+    expect(JSON.parse(after!.configuration.compose_file).docker_compose_file).toContain('"echo bye"');
+    const hash = new Bun.CryptoHasher("sha256").update(after!.configuration.compose_file).digest("hex");
+    expect(sim.allowlist().apps[after!.app_id]!.composeHashes).toEqual([hash]);
+  }, 60_000);
+
+  test("discovery: .dstack.yml in the working dir; -f - needs -y; a bad file names file and line", async () => {
+    write(".dstack.yml", HELLO.replace("hello", "found"));
+    const found = await dstack(["apply", "--dry-run"]);
+    expect(found.code).toBe(0);
+    expect(found.stdout).toContain(" Configuration  .dstack.yml\n");
+    const stdin = await dstack(["apply", "-f", "-"], { stdin: HELLO });
+    expect(stdin.code).toBe(2);
+    expect(stdin.stderr).toContain("Cannot read configuration from stdin if -y/--yes is not specified");
+    const piped = await dstack(["apply", "-f", "-", "-y", "--dry-run"], { stdin: HELLO });
+    expect(piped.code).toBe(0);
+    expect(piped.stdout).toContain(" Configuration  -\n");
+    write("bad.dstack.yml", "type: task\nimage: alpine\ncomands: [x]\n");
+    const bad = await dstack(["apply", "-f", "bad.dstack.yml", "--dry-run"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('bad.dstack.yml:3: comands: unknown key (Extra inputs are not permitted); did you mean "commands"?');
+  });
+});
