@@ -27,6 +27,27 @@ function deadCitations(text: string): string[] {
   return dead;
 }
 
+/** Upstream's top-level folders at its HEAD (its sources moved under dstack/ in 72d9f066). */
+const UPSTREAM_ROOTS = ["dstack/", "sdk/", "os/", "examples/", "docs/", "tools/", "test-suites/"];
+
+/** `Dstack-TEE/dstack: PATH` citations whose PATH is not where upstream keeps it now (`vmm/src/app.rs`). */
+function staleUpstreamPaths(text: string): string[] {
+  const flat = text.replace(/\n\s*(\*|\/\/)\s*/g, " ");
+  return [...flat.matchAll(/Dstack-TEE\/dstack: `?([\w.-]+\/[^\s`),]*)/g)]
+    .map((m) => m[1]!)
+    .filter((path) => !UPSTREAM_ROOTS.some((root) => path.startsWith(root)));
+}
+
+test("upstream citations in src, test, scripts and the docs use upstream's current paths", () => {
+  const files = [...["src", "test", "scripts"].flatMap((d) => sources(join(ROOT, d))), join(ROOT, "README.md")];
+  for (const n of readdirSync(join(ROOT, "docs"))) if (n.endsWith(".md")) files.push(join(ROOT, "docs", n));
+  const found = files.flatMap((f) => staleUpstreamPaths(readFileSync(f, "utf8")).map((c) => `${relative(ROOT, f)}: ${c}`));
+  expect(found).toEqual([]);
+  expect(staleUpstreamPaths("// (Dstack-TEE/dstack:\n * vmm/src/app.rs) and Dstack-TEE/dstack: `dstack/vmm/src/main.rs`")).toEqual([
+    "vmm/src/app.rs",
+  ]);
+});
+
 test("src, test and scripts cite no fact sheet or document outside the repository", () => {
   const found = ["src", "test", "scripts"].flatMap((d) =>
     sources(join(ROOT, d)).flatMap((f) => deadCitations(readFileSync(f, "utf8")).map((c) => `${relative(ROOT, f)}: ${c}`)),

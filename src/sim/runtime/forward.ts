@@ -1,6 +1,6 @@
 /**
  * The VMM's port mappings as user-mode networking does them (QEMU `hostfwd=proto:addr:host-:vm`,
- * Dstack-TEE/dstack: vmm/src/app/qemu.rs): listen on host_address:host_port and relay each
+ * Dstack-TEE/dstack: dstack/vmm/src/app/qemu.rs): listen on host_address:host_port and relay each
  * TCP connection, or each UDP peer, to the VM's guest address and vm_port. Listening starts
  * when the VM's containers start and stops with the VM.
  */
