@@ -55,6 +55,14 @@ test("src, test and scripts cite no fact sheet or document outside the repositor
   expect(found).toEqual([]);
 });
 
+test("README.md and docs/ cite no fact-sheet section", () => {
+  const pages = ["README.md", ...readdirSync(join(ROOT, "docs")).flatMap((n) => (n.endsWith(".md") ? [`docs/${n}`] : []))];
+  const found = pages.flatMap((p) =>
+    deadCitations(readFileSync(join(ROOT, p), "utf8").replace(/[\w./-]+\.md\b/g, "")).map((c) => `${p}: ${c}`),
+  );
+  expect(found).toEqual([]);
+});
+
 test("the citation check catches a section sign and a document that is not here", () => {
   expect(
     deadCitations(
