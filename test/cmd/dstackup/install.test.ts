@@ -4,11 +4,11 @@
  * it); the rest run in-process.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../../helpers/cli.ts";
-import { runBin } from "../../helpers/run.ts";
+import { DIST, runBin, spawnCapture } from "../../helpers/run.ts";
 import { treeHash, treeListing } from "../../helpers/tree.ts";
 
 function ports() {
@@ -338,6 +338,23 @@ describe("refusals leave the host unchanged", () => {
     expect(r.stdout).toMatch(/ \/etc\/systemd\/system\/dstack-vmm-\S+\.service/); // create, or keep/update if one is there
     expect(r.stdout).not.toContain(units);
   });
+
+  test.skipIf(process.getuid?.() !== 0 || !Bun.which("setpriv"))(
+    "the binary run as another user honours a knob only in test mode (DSTACK_TEST_MODE=1)",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "knob-"));
+      chmodSync(dir, 0o755);
+      writeFileSync(join(dir, "cpuinfo"), "flags\t\t: fpu tdx_host_platform\n", { mode: 0o644 });
+      const doctor = async (env: Record<string, string>) => {
+        const argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", join(DIST, "dstackup")];
+        const r = await spawnCapture([...argv, "doctor", "--json", "--prefix", join(dir, "p")], { env });
+        return JSON.parse(r.stdout).checks.find((c: { name: string }) => c.name === "platform").detail as string;
+      };
+      const fake = join(dir, "cpuinfo");
+      expect(await doctor({ DSTACK_TEST_MODE: "1", DSTACK_CPUINFO: fake })).toStartWith("tdx"); // the fake cpuinfo's
+      expect(await doctor({ DSTACK_CPUINFO: fake })).toBe(await doctor({})); // this host's, as if it were not set
+    },
+  );
 
   test("an invalid allowlist from an earlier install is refused at preflight; vmm.toml is not touched", async () => {
     const s = newPrefix();
