@@ -6,7 +6,7 @@
  */
 
 import { readFileSync } from "node:fs";
-import { DstackError } from "../core/errors.ts";
+import { NotFoundError } from "../core/errors.ts";
 import type { Env } from "../core/io.ts";
 import { resolveLayout } from "../core/layout.ts";
 import { TomlParseError } from "../core/render/toml.ts";
@@ -47,8 +47,9 @@ export function resolveEndpoint(f: EndpointFlags, environ: Env): Endpoint {
   if (!host && env("DSTACK_VMM_URL")) [host, source] = [env("DSTACK_VMM_URL"), "DSTACK_VMM_URL"];
   if (!host && st?.clientUrl) [host, source] = [st.clientUrl, layout.stateFile];
   if (!host) {
-    throw new DstackError(`no VMM endpoint: no --host, no DSTACK_HOST, and no install state at ${layout.stateFile}`, {
-      hint: `run \`dstackup install\` (or \`dstackup install --simulate --prefix DIR\` and pass --prefix DIR), or pass --host unix:/path/vmm.sock | http://HOST:PORT | ssh://user@host`,
+    // exit 3 like `dstackup status` for the same missing install
+    throw new NotFoundError(`no VMM endpoint: no --host, no DSTACK_HOST, and no install state at ${layout.stateFile}`, {
+      hint: `${f.prefix ? `run \`dstackup install --prefix ${f.prefix}\` (add --simulate to try it without TDX)` : "run `dstackup install` (or `dstackup install --simulate --prefix DIR` and pass --prefix DIR)"}, or pass --host unix:/path/vmm.sock | http://HOST:PORT | ssh://user@host`,
     });
   }
   let token = f.token ?? env("DSTACK_TOKEN") ?? env("DSTACK_VMM_TOKEN");

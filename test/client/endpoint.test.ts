@@ -52,9 +52,9 @@ describe("endpoint resolution", () => {
     expect(r.stdout).toBe("");
   });
 
-  test("no flag, no environment, no install state: exit 1 with the next command", async () => {
+  test("no flag, no environment, no install state: exit 3 (as dstackup status) with the next command", async () => {
     const r = await ps([]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.stderr).toContain("no VMM endpoint");
     expect(r.stderr).toContain("dstackup install");
   });

@@ -39,11 +39,14 @@ export type { ConnectOptions, Transport } from "./transport.ts";
 
 /** The VMM could not be reached at all. */
 export class VmmUnreachableError extends DstackError {
+  /** What the transport said (ECONNREFUSED, ENOENT …). */
+  readonly detail: string;
   constructor(endpoint: string, detail: string) {
     super(`no VMM answers at ${endpoint} — is it running? try \`dstackup status\` (${detail})`, {
       hint: "start it (`dstackup status` shows the services), or point --host / DSTACK_HOST at the right endpoint",
     });
     this.name = "VmmUnreachableError";
+    this.detail = detail;
   }
 }
 

@@ -174,7 +174,7 @@ export async function destroyInstall(
         }
       }
     }
-  } else if (!opts.dryRun) {
+  } else if (!opts.dryRun && (st || opts.damagedState)) {
     p.ok(`configs kept at ${layout.configDir}; state and the KMS CVM kept under ${layout.stateDir} (dstackup destroy --purge wipes them)`);
   }
   return steps;

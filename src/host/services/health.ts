@@ -5,7 +5,7 @@ import { readAllowlistText } from "../../auth/allowlist-read.ts";
 import { KMS_VM_NAME } from "../../core/compose/kms-compose.ts";
 import type { Layout } from "../../core/layout.ts";
 import { parseToml } from "../../core/render/toml.ts";
-import { connectVmm } from "../../core/vmm/client.ts";
+import { connectVmm, VmmUnreachableError } from "../../core/vmm/client.ts";
 import type { InstallState } from "../install/state.ts";
 import { bootDone, probeKms } from "../kms/kms.ts";
 import { authAnswers } from "./readiness.ts";
@@ -63,7 +63,7 @@ export async function checkHealth(layout: Layout, st: InstallState): Promise<Hea
       client.close();
     }
   } catch (e) {
-    c.push({ name: "vmm", ok: false, detail: `${st.client_url}: ${(e as Error).message}` });
+    c.push({ name: "vmm", ok: false, detail: `${st.client_url}: ${notAnswering(e)}` });
   }
   try {
     const info = await authAnswers(st.auth_port);
@@ -73,7 +73,7 @@ export async function checkHealth(layout: Layout, st: InstallState): Promise<Hea
       detail: `answers GET / on 127.0.0.1:${st.auth_port}${info && typeof info.chainId === "number" ? "" : ""}`,
     });
   } catch (e) {
-    c.push({ name: "auth-webhook", ok: false, detail: `127.0.0.1:${st.auth_port}: ${(e as Error).message}` });
+    c.push({ name: "auth-webhook", ok: false, detail: `127.0.0.1:${st.auth_port}: ${notAnswering(e)}` });
   }
   const alPath = st.allowlist_path ?? layout.allowlistPath;
   try {
@@ -127,6 +127,17 @@ export async function checkHealth(layout: Layout, st: InstallState): Promise<Hea
   const result: Health = { healthy: c.every((x) => x.ok), components: c };
   if (vms) result.vms = vms.length;
   return result;
+}
+
+/** Why a daemon did not answer, in status's words (not the client's advice to run status, nor Bun's guesses about the network). */
+function notAnswering(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  const detail = e instanceof VmmUnreachableError ? e.detail : (e as Error).message;
+  if (code === "ConnectionRefused" || code === "ECONNREFUSED" || /ECONNREFUSED|ConnectionRefused/.test(detail)) {
+    return "nothing answers (connection refused)";
+  }
+  if (/ENOENT/.test(detail)) return "nothing answers (no socket)";
+  return `does not answer: ${detail}`;
 }
 
 /** vmm.toml parses (the VMM reads it only at start: garbage shows at its next restart, so say so now). */

@@ -96,4 +96,22 @@ describe("damaged files in an install", () => {
     expect(run.code).toBe(0);
     expect(run.stderr).toContain(`warning: the VMM's port policy could not be read (${vmmToml}: line`);
   }, 60_000);
+
+  test("after a destroy, status says nothing answers (not Bun's guess, not 'try dstackup status'); a never-installed prefix claims nothing", async () => {
+    expect((await runBin("dstackup", ["destroy", "--prefix", prefix])).code).toBe(0);
+    const st = await runBin("dstackup", ["status", "--prefix", prefix]);
+    expect(st.code).toBe(1);
+    expect(st.stdout).toMatch(/FAIL\s+vmm\s+http:\/\/127\.0\.0\.1:\d+: nothing answers \(connection refused\)/);
+    expect(st.stdout).toMatch(/FAIL\s+auth-webhook\s+127\.0\.0\.1:\d+: nothing answers \(connection refused\)/);
+    expect(st.stdout).not.toContain("Unable to connect");
+    expect(st.stdout).not.toContain("dstackup status");
+    const fresh = mkdtempSync(join(tmpdir(), "dstackup-never-"));
+    const d = await runBin("dstackup", ["destroy", "--prefix", fresh]);
+    expect(d.code).toBe(0);
+    expect(d.stderr).toContain("no install state");
+    expect(d.stderr).not.toContain("configs kept");
+    const ps = await runBin("dstack", ["ps", "--prefix", fresh]);
+    expect(ps.code).toBe(3); // as `dstackup status` says for the same missing install
+    expect(ps.stderr).toContain(`dstackup install --prefix ${fresh}`);
+  }, 60_000);
 });
