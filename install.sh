@@ -1,7 +1,14 @@
 #!/bin/sh
 # dstack toolchain installer: one binary (dstack) plus the dstackup and
-# dstack-auth links. POSIX sh; the whole body is the function `main`, called
-# on the last line, so a truncated download runs nothing.
+# dstack-auth links on Linux; the client `dstack` alone on macOS. POSIX sh; the
+# whole body is the function `main`, called on the last line, so a truncated
+# download runs nothing.
+#
+# Trust: SHA256SUMS is signed with the dstack release key, pinned below. Its
+# signature (SHA256SUMS.sig) is checked with `ssh-keygen -Y verify` before any
+# checksum in it is used; a missing or bad signature is refused. Only a host
+# without ssh-keygen installs on the checksums alone, with a warning (refused
+# under --require-signature).
 #
 #   curl -fsSL <release-url>/install.sh | sh
 #   curl -fsSL <release-url>/install.sh | sh -s -- --prefix /opt/dstack
@@ -13,12 +20,24 @@
 #   --release-url URL releases page (see the layout below)  [DSTACK_RELEASE_URL]
 #   --from FILE       install from a local tarball; checked against SHA256SUMS beside it if present
 #   --force           replace a `dstack` in <prefix>/bin that is not ours
+#   --trusted-key KEY trust KEY (a public key, or a .pub file) instead of the pinned
+#                     release key: a mirror that re-signs, or a test      [DSTACK_TRUSTED_KEY]
+#   --require-signature refuse when the signature cannot be checked     [DSTACK_REQUIRE_SIGNATURE=1]
 #
 # Release layout (GitHub's): <URL>/download/v<version>/<asset> for a version and
 # <URL>/latest/download/<asset> for the newest release, where <URL> is the
 # releases page (default https://github.com/Dstack-TEE/dstack-toolchain/releases)
-# and the assets are SHA256SUMS and dstack-<version>-linux-<arch>.tar.gz. For
-# "latest", SHA256SUMS names the tarball, and so the version.
+# and the assets are SHA256SUMS, SHA256SUMS.sig and dstack-<version>-<os>-<arch>.tar.xz
+# (.tar.gz too for Linux: used where there is no xz), for linux-x64, linux-arm64,
+# darwin-arm64 and darwin-x64. SHA256SUMS also lists each binary as
+# dstack-<version>-<os>-<arch>/dstack. For "latest", SHA256SUMS names the tarball,
+# and so the version.
+
+# The public half of the key that signs releases (its private half lives only in
+# the release pipeline's secrets). src/core/signing-key.ts pins the same key.
+release_key() {
+  echo 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPKWBjpW1PLzbbzbTZ7mnSCc4AI6EWgB97dsOXgEVbc5 dstack-release'
+}
 
 main() {
   set -eu
@@ -30,6 +49,8 @@ main() {
   FROM=""
   FORCE=0
   CREATED_BIN_DIR=0
+  TRUSTED="${DSTACK_TRUSTED_KEY:-}"
+  REQUIRE_SIG="${DSTACK_REQUIRE_SIGNATURE:-0}"
 
   while [ $# -gt 0 ]; do
     case "$1" in
@@ -42,6 +63,9 @@ main() {
       --from) need_arg "$@"; FROM="$2"; shift 2 ;;
       --from=*) FROM="${1#*=}"; shift ;;
       --force) FORCE=1; shift ;;
+      --trusted-key) need_arg "$@"; TRUSTED="$2"; shift 2 ;;
+      --trusted-key=*) TRUSTED="${1#*=}"; shift ;;
+      --require-signature) REQUIRE_SIG=1; shift ;;
       -h|--help) usage; return 0 ;;
       *) fatal "unknown option: $1 (see --help)" ;;
     esac
@@ -50,7 +74,9 @@ main() {
   case "$PREFIX" in /*) ;; *) fatal "--prefix must be an absolute path: $PREFIX" ;; esac
   BIN_DIR="${PREFIX%/}/bin"
 
-  detect_arch
+  case "$REQUIRE_SIG" in 0|1) ;; *) fatal "DSTACK_REQUIRE_SIGNATURE must be 0 or 1 (got $REQUIRE_SIG)" ;; esac
+  resolve_trusted_key
+  detect_target
   check_foreign_dstack
 
   TMP_DIR=$(mktemp -d "${TMPDIR:-/tmp}/dstack-install.XXXXXX")
@@ -66,12 +92,15 @@ main() {
 
 usage() {
   cat <<'USAGE'
-install.sh [--prefix DIR] [--version V] [--release-url URL] [--from FILE.tar.gz] [--force]
+install.sh [--prefix DIR] [--version V] [--release-url URL] [--from FILE.tar.xz|.tar.gz] [--force]
+           [--trusted-key KEY] [--require-signature]
   --prefix DIR       install into DIR/bin (env DSTACK_PREFIX, default /usr/local)
   --version V        release version or latest (env DSTACK_VERSION, default latest)
   --release-url URL  releases page: fetches URL/latest/download/ASSET or URL/download/vV/ASSET (env DSTACK_RELEASE_URL)
-  --from FILE        install from a local tarball (air-gapped); checked against SHA256SUMS beside it
+  --from FILE        install from a local tarball (air-gapped); checked against SHA256SUMS (and its .sig) beside it
   --force            replace a `dstack` (or dstackup, dstack-auth) in DIR/bin that is not ours
+  --trusted-key KEY  trust KEY ("ssh-ed25519 AAAA..." or a .pub file) instead of the pinned release key (env DSTACK_TRUSTED_KEY)
+  --require-signature refuse when the signature cannot be checked, e.g. no ssh-keygen (env DSTACK_REQUIRE_SIGNATURE=1)
 USAGE
 }
 
@@ -83,13 +112,46 @@ need_arg() {
   [ $# -ge 2 ] || fatal "$1 needs a value"
 }
 
-detect_arch() {
-  [ "$(uname -s)" = "Linux" ] || fatal "dstack runs on Linux hosts only (this is $(uname -s))"
+# OS and ARCH name the release asset; on macOS only the client is installed
+# (the host tools set up a Linux TDX/SNP host). EXTS: tarball formats in order
+# of preference: xz where it can be unpacked, gzip otherwise.
+detect_target() {
+  case "$(uname -s)" in
+    Linux) OS=linux; CLIENT_ONLY=0 ;;
+    Darwin) OS=darwin; CLIENT_ONLY=1 ;;
+    *) fatal "no dstack build for $(uname -s): releases are for Linux (x64, arm64) and macOS (the client)" ;;
+  esac
   case "$(uname -m)" in
     x86_64|amd64) ARCH=x64 ;;
     aarch64|arm64) ARCH=arm64 ;;
     *) fatal "unsupported architecture $(uname -m)" ;;
   esac
+  if [ "$OS" = darwin ]; then
+    EXTS="xz" # macOS's tar reads xz itself
+  elif command -v xz >/dev/null 2>&1; then
+    EXTS="xz gz"
+  else
+    EXTS="gz"
+  fi
+}
+
+# TRUSTED_KEY: the key SHA256SUMS must be signed with ("TYPE BASE64"), and how to name it.
+resolve_trusted_key() {
+  if [ -z "$TRUSTED" ]; then
+    TRUSTED_KEY=$(release_key)
+    KEY_DESC="the dstack release key"
+    return 0
+  fi
+  case "$TRUSTED" in
+    ssh-*|ecdsa-*|sk-*) key_text=$TRUSTED ;;
+    *)
+      [ -f "$TRUSTED" ] || fatal "--trusted-key: no such file: $TRUSTED (give a public key or a .pub file)"
+      key_text=$(grep -v '^[[:space:]]*#' "$TRUSTED" | grep -v '^[[:space:]]*$' | head -n 1)
+      ;;
+  esac
+  TRUSTED_KEY=$(printf '%s\n' "$key_text" | awk 'NF >= 2 && $1 ~ /^(ssh|ecdsa|sk)-/ && $2 ~ /^[A-Za-z0-9+\/]+=*$/ { print $1 " " $2; exit }')
+  [ -n "$TRUSTED_KEY" ] || fatal "--trusted-key: not an SSH public key: $TRUSTED (want a line like \"ssh-ed25519 AAAA... comment\")"
+  KEY_DESC="the key given by --trusted-key ($TRUSTED_KEY)"
 }
 
 sha256_of() {
@@ -168,6 +230,35 @@ expected_sum() {
   awk -v n="$2" '$2 == n || $2 == "*" n { print $1; exit }' "$1"
 }
 
+# verify_signature SUMS SIG: refuse checksums the trusted key did not sign.
+# Nothing in SUMS is read before this passes.
+verify_signature() {
+  if ! command -v ssh-keygen >/dev/null 2>&1 || ssh-keygen -Y 2>&1 | grep -qi 'illegal option\|unknown option'; then
+    [ "$REQUIRE_SIG" -eq 0 ] || fatal "cannot check the signature of SHA256SUMS: this host has no ssh-keygen with -Y (OpenSSH 8.1 or later), and --require-signature is set. Install openssh-client and retry; nothing was installed"
+    warn "cannot check the signature of SHA256SUMS: no ssh-keygen with -Y (OpenSSH 8.1 or later) on this host. Trusting its checksums unsigned; pass --require-signature to refuse instead"
+    return 0
+  fi
+  [ -s "$2" ] || fatal "SHA256SUMS has no signature (SHA256SUMS.sig is missing or empty): refusing checksums nobody vouches for; nothing was installed"
+  printf 'dstack namespaces="dstack-release" %s\n' "$TRUSTED_KEY" > "$TMP_DIR/allowed_signers"
+  if ! out=$(ssh-keygen -Y verify -f "$TMP_DIR/allowed_signers" -I dstack -n dstack-release -s "$2" < "$1" 2>&1); then
+    fatal "bad signature on SHA256SUMS: it was not signed by $KEY_DESC. Refusing a tampered release; nothing was installed (ssh-keygen: $out)"
+  fi
+  info "signature ok: SHA256SUMS is signed by $KEY_DESC"
+}
+
+# pick_tarball SUMS VERSION: the tarball for this host listed in SUMS, in EXTS order ("" if none)
+pick_tarball() {
+  for ext in $EXTS; do
+    if [ "$2" = latest ]; then
+      name=$(awk -v suf="-$OS-$ARCH.tar.$ext" '{ n = $2; sub(/^\*/, "", n) } n ~ /^dstack-/ && substr(n, length(n) - length(suf) + 1) == suf { print n; exit }' "$1")
+    else
+      name="dstack-${2#v}-$OS-$ARCH.tar.$ext"
+      [ -n "$(expected_sum "$1" "$name")" ] || name=""
+    fi
+    if [ -n "$name" ]; then echo "$name"; return 0; fi
+  done
+}
+
 install_from_release() {
   if [ "$VERSION" = "latest" ]; then
     base="${RELEASE_URL%/}/latest/download"
@@ -176,15 +267,12 @@ install_from_release() {
   fi
   info "fetching checksums from $base/SHA256SUMS"
   download "$base/SHA256SUMS" "$TMP_DIR/SHA256SUMS" || fatal "could not download $base/SHA256SUMS"
-  if [ "$VERSION" = "latest" ]; then
-    tarball=$(awk '{ n = $2; sub(/^\*/, "", n) } n ~ /^dstack-.*-linux-'"$ARCH"'\.tar\.gz$/ { print n; exit }' "$TMP_DIR/SHA256SUMS")
-    [ -n "$tarball" ] || fatal "no linux-$ARCH tarball listed in $base/SHA256SUMS"
-  else
-    tarball="dstack-${VERSION#v}-linux-$ARCH.tar.gz"
-  fi
+  download "$base/SHA256SUMS.sig" "$TMP_DIR/SHA256SUMS.sig" 2>/dev/null || rm -f "$TMP_DIR/SHA256SUMS.sig"
+  verify_signature "$TMP_DIR/SHA256SUMS" "$TMP_DIR/SHA256SUMS.sig"
+  tarball=$(pick_tarball "$TMP_DIR/SHA256SUMS" "$VERSION")
+  [ -n "$tarball" ] || fatal "no $OS-$ARCH tarball ($(echo "$EXTS" | sed 's/ / or /')) listed in $base/SHA256SUMS"
   want=$(expected_sum "$TMP_DIR/SHA256SUMS" "$tarball")
-  [ -n "$want" ] || fatal "$tarball is not listed in $base/SHA256SUMS"
-  bin_sum=$(expected_sum "$TMP_DIR/SHA256SUMS" dstack)
+  bin_sum=$(expected_sum "$TMP_DIR/SHA256SUMS" "${tarball%.tar.*}/dstack")
   if [ -n "$bin_sum" ] && [ -x "$BIN_DIR/dstack" ] && [ "$(sha256_of "$BIN_DIR/dstack")" = "$bin_sum" ]; then
     info "$BIN_DIR/dstack already matches the published checksum; skipping the download"
     ensure_links
@@ -201,13 +289,18 @@ install_from_release() {
 install_from_file() {
   [ -f "$FROM" ] || fatal "--from: no such file: $FROM"
   sums="$(dirname "$FROM")/SHA256SUMS"
+  name=$(basename "$FROM")
   if [ -f "$sums" ]; then
-    want=$(expected_sum "$sums" "$(basename "$FROM")")
-    [ -n "$want" ] || fatal "$(basename "$FROM") is not listed in $sums"
+    cp "$sums" "$TMP_DIR/SHA256SUMS"
+    if [ -f "$sums.sig" ]; then cp "$sums.sig" "$TMP_DIR/SHA256SUMS.sig"; fi
+    verify_signature "$TMP_DIR/SHA256SUMS" "$TMP_DIR/SHA256SUMS.sig"
+    want=$(expected_sum "$TMP_DIR/SHA256SUMS" "$name")
+    [ -n "$want" ] || fatal "$name is not listed in $sums"
     verify "$FROM" "$want"
-    bin_sum=$(expected_sum "$sums" dstack)
+    bin_sum=$(expected_sum "$TMP_DIR/SHA256SUMS" "${name%.tar.*}/dstack")
   else
-    warn "no SHA256SUMS beside $FROM: installing without a checksum check"
+    [ "$REQUIRE_SIG" -eq 0 ] || fatal "no SHA256SUMS (and SHA256SUMS.sig) beside $FROM, and --require-signature is set: copy them from the release next to the tarball"
+    warn "no SHA256SUMS beside $FROM: installing without a checksum or signature check"
     bin_sum=""
   fi
   unpack_and_install "$FROM" "$bin_sum"
@@ -221,7 +314,12 @@ verify() {
 
 unpack_and_install() {
   mkdir -p "$TMP_DIR/unpack"
-  tar -xzf "$1" -C "$TMP_DIR/unpack" --no-same-owner dstack || fatal "$(basename "$1") does not contain the dstack binary"
+  case "$1" in
+    *.tar.xz) command -v xz >/dev/null 2>&1 || [ "$OS" = darwin ] || fatal "$(basename "$1") is xz-compressed and this host has no xz: use the .tar.gz"
+      zflag=-J ;;
+    *) zflag=-z ;;
+  esac
+  tar "$zflag" -xf "$1" -C "$TMP_DIR/unpack" --no-same-owner dstack || fatal "$(basename "$1") does not contain the dstack binary"
   if [ -n "$2" ]; then
     [ "$(sha256_of "$TMP_DIR/unpack/dstack")" = "$2" ] || fatal "the unpacked binary does not match its published checksum; nothing was installed"
   fi
@@ -238,8 +336,13 @@ unpack_and_install() {
   next_steps
 }
 
+# The host tools' names, linked to the one binary (none on macOS: the client only).
+host_tools() {
+  [ "$CLIENT_ONLY" -eq 1 ] || echo "dstackup dstack-auth"
+}
+
 ensure_links() {
-  for name in dstackup dstack-auth; do
+  for name in $(host_tools); do
     if [ -L "$BIN_DIR/$name" ] && [ "$(readlink "$BIN_DIR/$name")" = dstack ]; then
       continue
     fi
@@ -254,13 +357,15 @@ write_uninstall() {
   u="$BIN_DIR/dstack-uninstall.sh"
   # a re-install keeps what the first install recorded about the bin dir
   if [ -f "$u" ] && grep -q '^created_bin_dir=1$' "$u"; then CREATED_BIN_DIR=1; fi
+  files=""
+  for name in $(host_tools) dstack; do files="$files \"$BIN_DIR/$name\""; done
   cat > "$u.new.$$" <<UNINSTALL
 #!/bin/sh
 # Removes what install.sh installed into $BIN_DIR (and nothing else).
 # Host state made by \`dstackup install\` is removed by \`dstackup destroy --purge\`.
 set -eu
 created_bin_dir=$CREATED_BIN_DIR
-for f in "$BIN_DIR/dstackup" "$BIN_DIR/dstack-auth" "$BIN_DIR/dstack"; do
+for f in$files; do
   if [ -e "\$f" ] || [ -L "\$f" ]; then rm -f "\$f"; echo "removed \$f"; fi
 done
 rm -f "$BIN_DIR/dstack-uninstall.sh"
@@ -273,7 +378,9 @@ UNINSTALL
 next_steps() {
   info "uninstall with: $BIN_DIR/dstack-uninstall.sh"
   case ":$PATH:" in *":$BIN_DIR:"*) ;; *) warn "$BIN_DIR is not on your PATH" ;; esac
-  if [ -e /dev/sgx_enclave ] || grep -qs tdx_host_platform /proc/cpuinfo; then
+  if [ "$CLIENT_ONLY" -eq 1 ]; then
+    echo "next: $BIN_DIR/dstack --host ssh://you@your-tdx-host ps    (the client; hosts are set up with dstackup on Linux)"
+  elif [ -e /dev/sgx_enclave ] || grep -qs tdx_host_platform /proc/cpuinfo; then
     echo "next: sudo $BIN_DIR/dstackup install"
   else
     echo "next: sudo $BIN_DIR/dstackup install    (on a TDX host)"

@@ -10,6 +10,7 @@ import { runTool } from "./cmd/shared/cli.ts";
 import type { Io } from "./core/io.ts";
 import { knobsFromEnv, setKnobs } from "./core/knobs.ts";
 import { nearest } from "./core/suggest.ts";
+import { refusalOn } from "./core/tool-platforms.ts";
 import { isTool, tools } from "./tools.ts";
 
 const processIo: Io = {
@@ -61,6 +62,11 @@ async function main(): Promise<number> {
   }
   if (!isTool(name)) return 2;
   setKnobs(knobsFromEnv(process.env, process.geteuid?.() ?? 0));
+  const refusal = refusalOn(name, process.platform);
+  if (refusal) {
+    process.stderr.write(`${name}: ${refusal}\n`);
+    return 1;
+  }
   const root = await tools[name]();
   return runTool(name, root, args, { io: processIo, env: process.env });
 }
