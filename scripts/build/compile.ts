@@ -47,7 +47,7 @@ async function compileHere(root: string, target: Target, outfile: string, commit
     entrypoints: [join(root, "src/main.ts")],
     compile: { target: bunTarget(target) as Bun.Build.CompileTarget, outfile, autoloadDotenv: false, autoloadBunfig: false },
     minify: true,
-    // bytecode needs ESM here: with CJS it logs a failure and builds a binary that dies (anchors.md §3.3)
+    // bytecode needs ESM here: with CJS it logs a failure and builds a binary that dies (oven-sh/bun#14954)
     bytecode: true,
     format: "esm",
     env: "disable",
