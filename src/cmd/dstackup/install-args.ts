@@ -60,6 +60,12 @@ export const installArgs = {
   },
   "source-ref": { type: "string", default: "next", description: "--build-from-source: branch, tag or commit" },
   bundle: { type: "string", description: "Install the binaries, guest image and key provider from an offline bundle", valueHint: "FILE" },
+  "trusted-key": {
+    type: "string",
+    description: "--bundle: the key it must be signed with (a public key or a .pub file; default: the dstack release key)",
+    valueHint: "KEY",
+  },
+  "require-signature": { type: "boolean", description: "--bundle: refuse it when its signature cannot be checked (no ssh-keygen)" },
   expose: { type: "string", description: "Refused: the control plane stays on 127.0.0.1 (use an SSH tunnel)", valueHint: "IP" },
 } as const satisfies ArgsDef;
 
@@ -134,6 +140,8 @@ export function installFlagsFrom(a: Record<string, unknown>): InstallFlags {
     serviceManager: sm as InstallFlags["serviceManager"],
     ignorePreflightErrors: str(a["ignore-preflight-errors"]),
     bundle: str(a.bundle),
+    trustedKey: str(a["trusted-key"]),
+    requireSignature: a["require-signature"] === true,
     buildFromSource:
       a["build-from-source"] === true
         ? {

@@ -90,7 +90,7 @@ export default defineCommand({
         const { detectRuntime } = await import("../../sim/runtime/engine.ts");
         flags.detectedRuntime = await detectRuntime(flags.runtime ?? "auto", env);
       }
-      const plan = await planInstall(flags);
+      const plan = await planInstall(flags, (m) => io.stderr(`warning: ${m}\n`));
       try {
         return await runPlan(plan, args, io, json, quiet, timeout, say);
       } finally {

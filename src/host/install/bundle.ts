@@ -1,11 +1,14 @@
 /**
  * Offline bundles: everything a host install needs besides our own binary —
  * dstack-vmm and supervisor binaries, a guest image, the key provider's
- * compose directory — in one tar.gz with a SHA256SUMS of every file inside
- * (and FILE.sha256 beside it).
+ * compose directory — in one tar.gz with a SHA256SUMS of every file inside,
+ * FILE.sha256 beside it, and FILE.sha256.sig: that checksum signed with the
+ * maker's SSH key (ssh-keygen -Y sign, namespace dstack-bundle), as a release's
+ * SHA256SUMS is.
  *
- *   createBundle({out, vmmBin?, supervisorBin?, imageDir?, keyProviderSrc?}) → {files, sha256}
- *   verifyAndExtractBundle(file, destDir) → BundleContents   (every checksum verified before use)
+ *   createBundle({out, signKey, vmmBin?, supervisorBin?, imageDir?, keyProviderSrc?}) → {files, sha256}
+ *   verifyAndExtractBundle(file, destDir, trust) → BundleContents
+ *     (the signature, then the bundle's checksum, before unpacking; every file's after)
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,8 +16,10 @@ import { basename, dirname, join, relative } from "node:path";
 import { DstackError, NotFoundError, RefusedError, UsageError } from "../../core/errors.ts";
 import { writeAtomic } from "../../core/fsutil.ts";
 import { sha256Hex } from "../../core/hash.ts";
+import { BUNDLE_NAMESPACE } from "../../core/signing-key.ts";
 import { readImage } from "../images/images.ts";
 import { runTool } from "../runner.ts";
+import { haveSshKeygen, signFile, type VerifyOptions, verifySignature } from "../signature.ts";
 
 export interface BundleManifest {
   format: "dstack-bundle/1";
@@ -51,6 +56,8 @@ function walk(root: string, dir = root): string[] {
 
 export interface CreateOptions {
   out: string;
+  /** the maker's SSH private key: signs FILE.sha256 */
+  signKey: string;
   vmmBin?: string | undefined;
   supervisorBin?: string | undefined;
   /** an image directory (containing metadata.json) */
@@ -59,6 +66,7 @@ export interface CreateOptions {
 }
 
 export async function createBundle(o: CreateOptions): Promise<{ files: number; sha256: string; bytes: number }> {
+  if (!existsSync(o.signKey)) throw new NotFoundError(`--sign-key ${o.signKey} not found`);
   const stage = mkdtempSync(join(tmpdir(), "dstack-bundle-"));
   try {
     const manifest: BundleManifest = { format: "dstack-bundle/1", created_at: new Date().toISOString() };
@@ -105,20 +113,33 @@ export async function createBundle(o: CreateOptions): Promise<{ files: number; s
     renameSync(tmpOut, o.out);
     const sha = sha256File(o.out);
     writeAtomic(`${o.out}.sha256`, `${sha}  ${basename(o.out)}\n`);
+    await signFile(`${o.out}.sha256`, o.signKey, BUNDLE_NAMESPACE);
     return { files: files.length, sha256: sha, bytes: statSync(o.out).size };
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
 }
 
-export async function verifyAndExtractBundle(file: string, destDir: string): Promise<BundleContents> {
+/** Whom a bundle must be signed by, and what to do on a host without ssh-keygen. */
+export type BundleTrust = Omit<VerifyOptions, "namespace">;
+
+export async function verifyAndExtractBundle(file: string, destDir: string, trust: BundleTrust): Promise<BundleContents> {
   if (!existsSync(file)) throw new NotFoundError(`bundle not found: ${file}`);
   const side = `${file}.sha256`;
+  // the signature vouches for FILE.sha256, which vouches for the bundle: both before tar reads a byte
+  const opts = { ...trust, namespace: BUNDLE_NAMESPACE };
   if (existsSync(side)) {
+    await verifySignature(side, `${side}.sig`, opts);
     const want = readFileSync(side, "utf8").trim().split(/\s+/)[0];
     const got = sha256File(file);
     if (want !== got)
       throw new RefusedError(`bundle checksum mismatch (expected ${want}, got ${got}): refusing a tampered or corrupt bundle`);
+  } else {
+    if (await haveSshKeygen())
+      throw new RefusedError(
+        `bundle ${basename(file)} has no ${basename(side)} (nor its signature) beside it: refusing a bundle nobody vouches for`,
+      );
+    await verifySignature(side, `${side}.sig`, opts); // warns, or refuses under requireSignature
   }
   mkdirSync(destDir, { recursive: true, mode: 0o700 });
   const t = await runTool(["tar", "-xzf", file, "-C", destDir, "--no-same-owner"], { timeoutMs: 900_000 });

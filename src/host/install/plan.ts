@@ -16,6 +16,7 @@ import type { HostConfig, Platform } from "../../core/render/host-config.ts";
 import { renderKmsToml } from "../../core/render/kms-toml.ts";
 import { renderAuthUnit, renderVmmUnit } from "../../core/render/units.ts";
 import { renderVmmToml } from "../../core/render/vmm-toml.ts";
+import { parsePublicKey, RELEASE_KEY } from "../../core/signing-key.ts";
 import { pickCidStart } from "../../core/specs/cid.ts";
 import { DEFAULT_PORT_POLICY } from "../../core/specs/ports.ts";
 import type { RuntimeChoice, SimRuntime } from "../../core/specs/sim-runtime.ts";
@@ -23,6 +24,7 @@ import { pickFreePort } from "../free-port.ts";
 import { type ImageEntry, readImage, resolveImage } from "../images/images.ts";
 import { type ManagerKind, type ServiceSpec, Services } from "../services/services.ts";
 import { systemdRunning } from "../services/systemd.ts";
+import { trustedKeyFrom } from "../signature.ts";
 import { verifyAndExtractBundle } from "./bundle.ts";
 import { scanCoexistence } from "./coexist.ts";
 import { detectPlatform, parsePlatformFlag } from "./platform.ts";
@@ -67,6 +69,10 @@ export interface InstallFlags {
   cpuinfo?: string | undefined;
   /** An offline bundle (dstackup bundle create): binaries, image, key provider. */
   bundle?: string | undefined;
+  /** --trusted-key: the key the bundle must be signed with (default: the pinned release key) */
+  trustedKey?: string | undefined;
+  /** --require-signature: refuse a bundle whose signature cannot be checked (no ssh-keygen) */
+  requireSignature?: boolean | undefined;
   /** Build dstack-vmm and supervisor from source (git + cargo, as the sudo user). */
   buildFromSource?: { source?: string | undefined; repo: string; ref: string } | undefined;
 }
@@ -152,13 +158,18 @@ interface Unpacked {
 }
 
 /** --bundle: unpacked and verified in a private temp dir; nothing reaches the layout before preflight passes. */
-async function unpackBundle(flags: InstallFlags, layout: Layout): Promise<Unpacked> {
+async function unpackBundle(flags: InstallFlags, layout: Layout, warn: (m: string) => void): Promise<Unpacked> {
   const out: Unpacked = { copies: [], dir: undefined, image: undefined };
   if (!flags.bundle) return out;
+  const trust = {
+    trustedKey: flags.trustedKey ? trustedKeyFrom(flags.trustedKey) : parsePublicKey(RELEASE_KEY, "the release key"),
+    requireSignature: flags.requireSignature === true,
+    warn,
+  };
   const dir = mkdtempSync(join(tmpdir(), "dstack-bundle-"));
   let b: Awaited<ReturnType<typeof verifyAndExtractBundle>>;
   try {
-    b = await verifyAndExtractBundle(flags.bundle, dir);
+    b = await verifyAndExtractBundle(flags.bundle, dir, trust);
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     throw e;
@@ -195,10 +206,11 @@ export function installLayout(flags: InstallFlags): Layout {
   });
 }
 
-export async function planInstall(flags: InstallFlags): Promise<InstallPlan> {
+/** warn: where a bundle whose signature cannot be checked here (no ssh-keygen) is reported */
+export async function planInstall(flags: InstallFlags, warn: (m: string) => void = () => {}): Promise<InstallPlan> {
   const layout = installLayout(flags);
   const ignore = parseIgnoreList(flags.ignorePreflightErrors);
-  const bundle = await unpackBundle(flags, layout);
+  const bundle = await unpackBundle(flags, layout, warn);
   const fromBundle = (dest: string) => bundle.copies.find(([, d]) => d === dest)?.[0];
   // A damaged state file is a preflight failure ("state"); ignored, the install starts afresh.
   let prev: InstallState | undefined;
