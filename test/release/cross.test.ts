@@ -1,7 +1,7 @@
 /**
  * The cross-compiled binaries: linux-arm64 answers --version under qemu-user (Debian's
  * qemu-user-static, with the arm64 libc from libc6-arm64-cross); the macOS ones are Mach-O
- * executables of the right CPU (nothing here can run them).
+ * executables of the right CPU, code-signed (ad hoc, by Bun); nothing here can run them.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { linkSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -21,11 +21,16 @@ async function build(id: string): Promise<string> {
   return bin;
 }
 
-/** Mach-O 64-bit header: magic MH_MAGIC_64, cputype, filetype (2 = MH_EXECUTE). */
-function machO(file: string): { magic: number; cpu: number; filetype: number } {
-  const b = readFileSync(file).subarray(0, 16);
-  const v = new DataView(b.buffer, b.byteOffset, 16);
-  return { magic: v.getUint32(0, true), cpu: v.getUint32(4, true), filetype: v.getUint32(12, true) };
+/**
+ * Mach-O 64-bit header: magic MH_MAGIC_64, cputype, filetype (2 = MH_EXECUTE), and whether a
+ * load command LC_CODE_SIGNATURE (0x1d) is there: arm64 macOS kills an unsigned executable.
+ */
+function machO(file: string): { magic: number; cpu: number; filetype: number; signed: boolean } {
+  const b = readFileSync(file);
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const cmds: number[] = [];
+  for (let i = 0, off = 32; i < v.getUint32(16, true); i++, off += v.getUint32(off + 4, true)) cmds.push(v.getUint32(off, true));
+  return { magic: v.getUint32(0, true), cpu: v.getUint32(4, true), filetype: v.getUint32(12, true), signed: cmds.includes(0x1d) };
 }
 const MH_MAGIC_64 = 0xfeedfacf;
 const CPU_ARM64 = 0x0100000c;
@@ -50,8 +55,8 @@ describe("cross-compiled targets", () => {
     expect(up.stdout).toStartWith(`dstackup ${pkg.version}`);
   }, 240_000);
 
-  test("darwin-arm64 and darwin-x64 are Mach-O executables of their CPU", async () => {
-    expect(machO(await build("darwin-arm64"))).toEqual({ magic: MH_MAGIC_64, cpu: CPU_ARM64, filetype: 2 });
-    expect(machO(await build("darwin-x64"))).toEqual({ magic: MH_MAGIC_64, cpu: CPU_X86_64, filetype: 2 });
+  test("darwin-arm64 and darwin-x64 are Mach-O executables of their CPU, with a code signature", async () => {
+    expect(machO(await build("darwin-arm64"))).toEqual({ magic: MH_MAGIC_64, cpu: CPU_ARM64, filetype: 2, signed: true });
+    expect(machO(await build("darwin-x64"))).toEqual({ magic: MH_MAGIC_64, cpu: CPU_X86_64, filetype: 2, signed: true });
   }, 240_000);
 });
