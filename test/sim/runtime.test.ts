@@ -111,6 +111,25 @@ describe.skipIf(!engine)("apps run in containers on a simulated host", () => {
     expect(await get(app + 1)).toEqual({ status: 200, body: INDEX_HTML });
   }, 90_000);
 
+  test("upgrade --restart: the new compose runs (the project is recreated), on the same mapping", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dstack-rt-upgrade-"));
+    const file = join(dir, "docker-compose.yaml");
+    writeFileSync(
+      file,
+      [
+        "services:",
+        "  app:",
+        `    image: ${HTTPD_IMAGE}`,
+        `    command: ["/bin/sh", "-c", "echo version-2 > /www/index.html; exec /bin/busybox httpd -f -p 80 -h /www"]`,
+        '    ports: ["80:80"]',
+        "",
+      ].join("\n"),
+    );
+    const r = await dstack("upgrade", "web2", "-c", file, "--restart");
+    expect(r.code).toBe(0);
+    expect(await get(app + 1)).toEqual({ status: 200, body: "version-2\n" });
+  }, 90_000);
+
   test("a -e secret is in the container's environment, nowhere under the layout, in no log", async () => {
     const secret = `s3cret-${crypto.randomUUID()}`;
     const r = await dstack("run", HTTPD_IMAGE, "--name", "sec", "-e", `SECRET=${secret}`, "-p", `${app + 2}:80`);
@@ -123,7 +142,7 @@ describe.skipIf(!engine)("apps run in containers on a simulated host", () => {
     expect(r.stdout + r.stderr).not.toContain(secret);
   }, 90_000);
 
-  test("guest paths stay in the guest: /:/host sees the VM's dir, docker.sock is not the host's", async () => {
+  test("guest paths stay in the guest: /:/host sees the VM's dir, docker.sock is not the host's; the container's output is on the serial log", async () => {
     const dir = mkdtempSync(join(tmpdir(), "dstack-rt-compose-"));
     const file = join(dir, "docker-compose.yaml");
     writeFileSync(
@@ -132,6 +151,7 @@ describe.skipIf(!engine)("apps run in containers on a simulated host", () => {
         "services:",
         "  probe:",
         `    image: ${HTTPD_IMAGE}`,
+        `    command: ["/bin/sh", "-c", "echo probe-says-hello; echo probe-on-stderr >&2; exec /bin/busybox httpd -f -p 80 -h /www"]`,
         "    volumes:",
         "      - /:/host",
         "      - /var/run/docker.sock:/var/run/docker.sock",
@@ -157,6 +177,15 @@ describe.skipIf(!engine)("apps run in containers on a simulated host", () => {
     expect(agent.stdout.trim()).toBe("socket");
     const info = await fetch("http://localhost/Info", { method: "POST", body: "{}", unix: join(guest, "run/dstack.sock") } as RequestInit);
     expect(((await info.json()) as { app_id: string }).app_id).toBe(JSON.parse((await dstack("inspect", "paths")).stdout).app_id);
+    // stdout and stderr of the container follow the boot steps on the serial log
+    let serial = "";
+    for (let i = 0; i < 50 && !serial.includes("probe-on-stderr"); i++) {
+      serial = (await dstack("logs", "paths")).stdout;
+      await Bun.sleep(100);
+    }
+    expect(serial).toMatch(/^probe[-_]1 +\| probe-says-hello$/m);
+    expect(serial).toMatch(/^probe[-_]1 +\| probe-on-stderr$/m);
+    expect(serial.indexOf("boot progress: starting containers")).toBeLessThan(serial.indexOf("probe-says-hello"));
   }, 90_000);
 
   test("allowlist revoke + restart: the boot is denied, nothing runs, the port refuses", async () => {
