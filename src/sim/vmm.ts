@@ -52,6 +52,7 @@ export class Simulator {
     this.seed = new Uint8Array(readFileSync(seedPath));
     this.store.load();
     this.apps = new AppRuntime(cfg.runtime, this.store);
+    this.track(this.apps.sweepOrphans(new Set(this.store.vms.keys())));
     for (const vm of this.store.vms.values())
       if (vm.running && vm.instanceId) this.track(adoptVm(this.cfg, this.store, vm, this.seed, this.apps, "simulator restarted"));
   }

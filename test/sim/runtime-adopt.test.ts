@@ -1,9 +1,11 @@
 /**
  * The simulator in-process with a container engine: a restarted simulator re-adopts the apps
- * of VMs that kept running (same containers, the port answers again), and a removed VM leaves
- * nothing of its project in the engine.
+ * of VMs that kept running (same containers, the port answers again), removes what it made for
+ * VMs whose dirs went while it was down, and a removed VM leaves nothing of its project in the engine.
  */
 import { afterAll, describe, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { buildAppCompose } from "../../src/core/compose/app-compose.ts";
 import { connectVmm } from "../../src/core/vmm/client.ts";
 import { ensureHttpdImage, HTTPD_IMAGE, INDEX_HTML, testEngine } from "../helpers/engine.ts";
@@ -56,22 +58,29 @@ describe.skipIf(!engine)("re-adoption and removal (in-process simulator, real en
     await sim.sim.idle();
     expect((await c.status({ ids: [id] })).vms[0]!.boot_progress).toBe("done");
     expect(await get(port)).toBe(INDEX_HTML);
-    const containers = async () =>
-      (await engine!.docker("ps", "-q", "--no-trunc", "--filter", `label=io.dstack-sim.vm=${id}`)).stdout.trim();
+    const containers = async (vm = id) =>
+      (await engine!.docker("ps", "-aq", "--no-trunc", "--filter", `label=io.dstack-sim.vm=${vm}`)).stdout.trim();
     const before = await containers();
     expect(before).not.toBe("");
+    const orphan = (
+      await c.createVm({ name: "orphan", image: "dstack-0.5.5", compose_file: built.composeFile, vcpu: 1, memory: 256, disk_size: 1 })
+    ).id;
+    await sim.sim.idle();
+    expect(await containers(orphan)).not.toBe("");
 
     c.close();
     await sim.stop();
     sim = undefined;
     expect(await get(port)).toBe("refused"); // the simulator's forward is gone, the container is not
     expect(await containers()).toBe(before);
+    rmSync(join(dir, "vm", orphan), { recursive: true, force: true }); // its VM is gone while the simulator is down
 
     sim = startSim({ dir, extra: extra() });
     c = await connectVmm({ host: sim.host });
     await sim.sim.idle();
     expect(await get(port)).toBe(INDEX_HTML);
     expect(await containers()).toBe(before); // adopted, not recreated
+    expect(await containers(orphan)).toBe(""); // swept
 
     await c.removeVm(id);
     await sim.sim.idle();

@@ -178,11 +178,19 @@ export class AppRuntime {
     });
   }
 
-  /** Everything this simulator created in the engine (destroy --purge). */
-  async purge(): Promise<string[]> {
-    for (const id of [...this.running.keys()]) this.detach(id);
-    if (!this.enabled) return [];
-    return await removeAllWith(this.rt, `${LABEL_OWNER}=${this.owner}`);
+  /**
+   * At start: what this simulator created for VMs it no longer has (their dirs removed while it
+   * was down) is removed from the engine, so nothing of ours outlives its VM.
+   */
+  async sweepOrphans(known: Set<string>): Promise<void> {
+    if (!this.enabled) return;
+    try {
+      const ours = await containersWith(this.rt, `${LABEL_OWNER}=${this.owner}`, LABEL_VM);
+      for (const vm of new Set(ours.map((c) => c.label).filter((v) => v && !known.has(v))))
+        await removeAllWith(this.rt, `${LABEL_VM}=${vm}`);
+    } catch {
+      /* the engine does not answer now: the VMs' own operations will say so */
+    }
   }
 
   /** The simulator is stopping: close forwards and followers, leave the containers running. */

@@ -61,15 +61,18 @@ export interface ContainerRef {
   id: string;
   name: string;
   running: boolean;
+  /** the value of the label asked for (containersWith's `show`), else "" */
+  label: string;
 }
 
-/** The containers carrying `label` (k=v), running or not. */
-export async function containersWith(rt: SimRuntime, label: string): Promise<ContainerRef[]> {
-  const r = await engine(rt, "ps", "-a", "--filter", `label=${label}`, "--format", "{{.ID}}\t{{.Names}}\t{{.State}}");
+/** The containers carrying `label` (k=v), running or not, with the value of label `show`. */
+export async function containersWith(rt: SimRuntime, label: string, show?: string): Promise<ContainerRef[]> {
+  const format = `{{.ID}}\t{{.Names}}\t{{.State}}${show ? `\t{{.Label ${JSON.stringify(show)}}}` : ""}`;
+  const r = await engine(rt, "ps", "-a", "--filter", `label=${label}`, "--format", format);
   if (r.code !== 0) throw new Error(`${rt.engine} ps: ${r.stderr.trim() || `exit ${r.code}`}`);
   return lines(r.stdout).map((l) => {
-    const [id = "", name = "", state = ""] = l.split("\t");
-    return { id, name, running: state === "running" };
+    const [id = "", name = "", state = "", value = ""] = l.split("\t");
+    return { id, name, running: state === "running", label: value };
   });
 }
 
