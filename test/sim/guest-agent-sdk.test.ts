@@ -356,6 +356,18 @@ describe("the wire", () => {
     expect(statSync(main.legacySocketPath).mode & 0o777).toBe(0o777);
   });
 
+  test("a new agent on the same sockets while the old one closes (a restart that does not wait): the old close leaves the new sockets", async () => {
+    const socketPath = join(dir, "restart.sock");
+    const legacySocketPath = join(dir, "restart-tappd.sock");
+    const old = await startGuestAgent({ socketPath, legacySocketPath, vm: vmInfo(), keyRootPath });
+    const closing = old.close();
+    const next = await startGuestAgent({ socketPath, legacySocketPath, vm: vmInfo(), keyRootPath });
+    agents.push(next);
+    await closing;
+    expect((await new DstackClient(socketPath).info()).app_id).toBe(vmInfo().appId);
+    expect(statSync(legacySocketPath).isSocket()).toBe(true);
+  });
+
   test("close removes both sockets", async () => {
     const s = await start();
     await s.agent.close();

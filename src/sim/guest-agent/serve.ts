@@ -3,7 +3,9 @@
  *
  * Upstream: Dstack-TEE/dstack: os/common/rootfs/dstack-guest-agent.socket, dstack/guest-agent/src/server.rs.
  */
-import { chmodSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { chmodSync, lstatSync, renameSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { dstackService } from "./dstack-service.ts";
 import { kmsRootKeys, loadOrCreateKeyRoot } from "./key-root.ts";
 import { type Service, serveRpc } from "./rpc.ts";
@@ -18,29 +20,36 @@ const MAX_BODY = 10 * 1024 * 1024;
 
 interface Listener {
   path: string;
+  /** the socket file's inode, so closing never removes a successor's socket at the same path */
+  ino: number;
   stop(): Promise<void>;
 }
 
 /**
- * Mode 0777 as the guest's socket unit makes it (SocketMode=0777): an app's
- * non-root containers must connect too. Who else can reach it is up to the
+ * Bun binds a temp name beside the path, which is then renamed onto it (replacing a
+ * socket left by an earlier run, as upstream binds with reuse = true): Bun's stop()
+ * unlinks the name it bound, so an agent that closes late never removes its
+ * successor's socket. Mode 0777 as the guest's socket unit makes it (SocketMode=0777):
+ * an app's non-root containers must connect too; who else can reach it is up to the
  * directory it is in, which the caller keeps private.
  */
 function listen(path: string, service: Service, mount: string, trim: string): Listener {
-  rmSync(path, { force: true }); // a socket left by an earlier run (upstream binds with reuse = true)
-  const server = Bun.serve({ unix: path, maxRequestBodySize: MAX_BODY, fetch: (req) => serveRpc(req, service, mount, trim) });
+  const bound = join(dirname(path), `.ga-${randomBytes(3).toString("hex")}`); // 10 bytes: never longer than the name it replaces
+  const server = Bun.serve({ unix: bound, maxRequestBodySize: MAX_BODY, fetch: (req) => serveRpc(req, service, mount, trim) });
   try {
-    chmodSync(path, 0o777);
+    chmodSync(bound, 0o777);
+    renameSync(bound, path);
+    return { path, ino: lstatSync(path).ino, stop: () => server.stop(true) };
   } catch (e) {
     server.stop(true);
+    rmSync(bound, { force: true });
     throw e;
   }
-  return { path, stop: () => server.stop(true) };
 }
 
 async function stopAll(listeners: Listener[]): Promise<void> {
   await Promise.all(listeners.map((l) => l.stop()));
-  for (const l of listeners) rmSync(l.path, { force: true });
+  for (const l of listeners) if (lstatSync(l.path, { throwIfNoEntry: false })?.ino === l.ino) rmSync(l.path, { force: true });
 }
 
 export async function serveGuestAgent(opts: GuestAgentOptions): Promise<GuestAgent> {
