@@ -30,7 +30,7 @@ import { confirm } from "./confirm.ts";
 import { followRun } from "./follow.ts";
 import { type Host, hostFacts } from "./host-facts.ts";
 import { loadConfiguration } from "./load.ts";
-import { readLocalFiles } from "./local-files.ts";
+import { localRepos, readLocalFiles } from "./local-files.ts";
 import { describeVm } from "./runs.ts";
 
 export interface ApplyFlags extends EndpointFlags {
@@ -146,7 +146,7 @@ export async function applyRun(f: ApplyFlags, run: ClientRun): Promise<number> {
       env: loaded.env,
       secrets: {},
       runArgs: f.runArgs,
-      files: readLocalFiles(loaded.config.files, loaded.baseDir),
+      files: readLocalFiles([...loaded.config.files, ...localRepos(loaded.config.repos)], loaded.baseDir),
     });
     const offers = hostOffers(host, loaded.config.resources, "least", 1).filter((o) => o.available);
     const reasons = hostOffers(host, loaded.config.resources, "least", 1).flatMap((o) => (o.reason ? [o.reason] : []));

@@ -9,7 +9,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import type { LocalEntry, ResolvedFiles } from "../../core/dstack-run/files-archive.ts";
 import { type IgnoreRules, ignored, parseIgnore } from "../../core/dstack-run/ignore.ts";
-import type { FileMapping } from "../../core/dstack-yml/files.ts";
+import type { FileMapping, RepoSpec } from "../../core/dstack-yml/files.ts";
 import { UsageError } from "../../core/errors.ts";
 
 function rulesOf(dir: string): IgnoreRules {
@@ -55,4 +55,9 @@ export function readLocalFiles(mappings: FileMapping[], baseDir: string): Resolv
     }
     return { item: `${m.localPath}:${m.path}`, path: m.path, entries };
   });
+}
+
+/** A local repo (`repos: [.]`) is uploaded like files: its tree (with .gitignore) to the repo path, the working dir by default. */
+export function localRepos(repos: RepoSpec[]): FileMapping[] {
+  return repos.flatMap((r) => (r.localPath !== undefined ? [{ localPath: r.localPath, path: r.path ?? "." }] : []));
 }

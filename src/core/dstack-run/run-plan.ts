@@ -120,13 +120,12 @@ export function planRun(i: RunPlanInput): RunPlan {
   const workingDir = c.workingDir?.replace(/^~(?=\/|$)/, "/root") ?? (c.image === undefined ? DEFAULT_WORKING_DIR : undefined);
   const archive = buildFilesArchive(i.files, workingDir);
   const repo = c.repos[0];
-  if (repo && !repo.url)
-    throw new UsageError("repos: a local repo is uploaded as files here: list it under files: instead (LOCAL:CONTAINER)");
-  if (repo && !repo.hash) {
+  // A local repo arrives in i.files (the client reads it like files); a git URL is cloned at start, pinned.
+  if (repo?.url && !repo.hash) {
     throw new UsageError(`repos: ${repo.url}: pin a commit with hash: so the compose hash measures the code the run clones`);
   }
   const maxDuration = typeof c.maxDuration === "number" ? c.maxDuration : undefined;
-  if (!argv && (archive.files > 0 || repo || maxDuration !== undefined)) {
+  if (!argv && (archive.files > 0 || repo?.url || maxDuration !== undefined)) {
     throw new UsageError(
       "files, repos and max_duration need commands or entrypoint: the run's start script applies them before the command line",
     );

@@ -189,11 +189,10 @@ describe("files are measured", () => {
 });
 
 describe("refusals", () => {
-  test("a repo needs a pinned commit; a local repo is files", () => {
+  test("a git repo needs a pinned commit", () => {
     expect(() => plan("type: task\nimage: alpine\ncommands: [x]\nrepos: [https://github.com/org/repo]\n")).toThrow(
       "pin a commit with hash:",
     );
-    expect(() => plan("type: task\nimage: alpine\ncommands: [x]\nrepos: ['.']\n")).toThrow("list it under files:");
     const p = plan("type: task\nimage: alpine/git\ncommands: [ls]\nrepos:\n  - url: https://github.com/org/repo\n    hash: 0123abc\n");
     expect(p.dockerCompose).toContain("git clone --quiet 'https://github.com/org/repo'");
     expect(p.dockerCompose).toContain("checkout --quiet --detach '0123abc'");
