@@ -14,7 +14,7 @@ import { generateRunName } from "../../core/dstack-run/run-name.ts";
 import { planRun, type RunPlan } from "../../core/dstack-run/run-plan.ts";
 import { formatIssue } from "../../core/dstack-yml/issues.ts";
 import { encryptEnv } from "../../core/env/envcrypt.ts";
-import { DstackError, UsageError } from "../../core/errors.ts";
+import { DstackError, NotFoundError } from "../../core/errors.ts";
 import { out } from "../../core/io.ts";
 import { formatJson } from "../../core/output.ts";
 import { DEFAULT_HOST_ADDRESS, type PortSpec } from "../../core/specs/ports.ts";
@@ -205,7 +205,8 @@ export async function applyRun(f: ApplyFlags, run: ClientRun): Promise<number> {
       io.stderr(`Run ${name} ${change === "update" ? "updated" : "submitted"}, detaching...\n`);
       return 0;
     }
-    return await attach(c, name, plan, f, run);
+    const model = plan.config.type === "service" ? plan.config.model : undefined;
+    return await attach(c, name, { type: plan.type, model }, { ...f, logs: true }, run);
   } finally {
     pr.done();
     c.close();
@@ -268,16 +269,21 @@ async function updateInPlace(c: VmmClient, vm: VmInfo, plan: RunPlan, allowlistP
 }
 
 /** Wait for the run to be running, print its URLs, stream its lines; the exit code is the run's. */
+export interface AttachTarget {
+  type: string;
+  model?: { name: string; prefix: string } | null | undefined;
+}
+
 export async function attach(
   c: VmmClient,
   name: string,
-  plan: Pick<RunPlan, "type" | "config"> | undefined,
-  f: Pick<ApplyFlags, "bootTimeoutMs" | "interrupted" | "quiet">,
+  target: AttachTarget,
+  f: Pick<ApplyFlags, "bootTimeoutMs" | "interrupted" | "quiet"> & { logs: boolean },
   run: ClientRun,
 ): Promise<number> {
   const { io } = run;
   const vm = (await c.status({ brief: true })).vms.find((v) => v.name === name && v.status !== "removing");
-  if (!vm) throw new UsageError(`Run ${name} does not exist`);
+  if (!vm) throw new NotFoundError(`Run ${name} does not exist`);
   const pr = progressLine(io, f.quiet);
   pr.line(`Launching ${name}...`);
   const booted = await waitBoot(c, vm.id, f.bootTimeoutMs, () => {});
@@ -289,15 +295,20 @@ export async function attach(
   io.stderr(`\n${name} provisioning completed (running)\n`);
   const full = (await c.status({ ids: [vm.id], brief: false })).vms[0];
   const ports = full?.configuration?.ports ?? [];
-  if (plan?.type === "service" && ports[0]) {
+  if (target.type === "service" && ports[0]) {
     const url = `http://${ports[0].host_address === "0.0.0.0" ? "127.0.0.1" : ports[0].host_address}:${ports[0].host_port}/`;
     io.stderr(`Service is published at:\n  ${url}\n`);
-    if (plan.config.type === "service" && plan.config.model)
-      io.stderr(`Model ${plan.config.model.name} is published at:\n  ${url}${plan.config.model.prefix.replace(/^\//, "")}\n`);
+    if (target.model) io.stderr(`Model ${target.model.name} is published at:\n  ${url}${target.model.prefix.replace(/^\//, "")}\n`);
   } else if (ports.length) {
     io.stderr(
       `Forwarded ports (local -> remote):\n${ports.map((p) => `  - ${p.host_address}:${p.host_port} -> ${p.vm_port}`).join("\n")}\n`,
     );
+  }
+  if (!f.logs) {
+    io.stderr(`Attached to run ${name} (replica=0 job=0)\nPress Ctrl+C to detach...\n`);
+    await f.interrupted;
+    io.stderr("Detached\n");
+    return 0;
   }
   const end = await followRun(c, vm.id, io, f.interrupted);
   if (end.kind === "detached") {

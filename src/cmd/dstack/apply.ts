@@ -44,10 +44,9 @@ export default defineCommand({
     const extra = (dd >= 0 ? args._.slice(0, args._.length - runArgs.length) : args._).map(String);
     if (extra.length)
       throw new UsageError(`Unrecognized arguments: ${extra.join(" ")}`, { hint: "put the run's arguments (${{ run.args }}) after --" });
-    let onInt = () => {};
+    let off = () => {};
     const interrupted = new Promise<void>((resolve) => {
-      onInt = () => resolve();
-      process.once("SIGINT", onInt);
+      off = io.onSignal(["SIGINT"], () => resolve());
     });
     try {
       return await applyRun(
@@ -71,7 +70,7 @@ export default defineCommand({
         clientRun({ io, env, args }),
       );
     } finally {
-      process.off("SIGINT", onInt);
+      off();
     }
   },
 });

@@ -5,6 +5,8 @@ export default defineCommand({
   meta: { name: "dstack", version, description: "Deploy and manage confidential apps on a dstack host" },
   subCommands: {
     apply: () => import("./apply.ts").then((m) => m.default),
+    attach: () => import("./attach.ts").then((m) => m.default),
+    offer: () => import("./offer.ts").then((m) => m.default),
     run: () => import("./run.ts").then((m) => m.default),
     deploy: () => import("./deploy.ts").then((m) => m.default),
     ps: () => import("./ps.ts").then((m) => m.default),

@@ -1,19 +1,47 @@
+import { confirm } from "../../client/apply/confirm.ts";
+import { describeVm } from "../../client/apply/runs.ts";
 import { forEachVm } from "../../client/each-vm.ts";
 import { stopVm } from "../../client/graceful-stop.ts";
+import { openClient } from "../../client/session.ts";
 import { parseDuration } from "../../core/compose/deploy-plan.ts";
-import { clientArgs, stopArgs, vmArg } from "../shared/args.ts";
+import { selectVm } from "../../core/vmm/vm-select.ts";
+import { clientArgs, stopArgs, vmArg, yesArgs } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
 import { clientRun } from "../shared/log.ts";
 
 export default defineCommand({
-  meta: { name: "stop", description: "Stop CVMs: a guest shutdown, and the power cut after --timeout (at once with --force)" },
-  args: { ...vmArg, ...stopArgs, ...clientArgs },
-  run: ({ args, io, env }) => {
+  meta: {
+    name: "stop",
+    description:
+      "Stop CVMs: a guest shutdown, and the power cut after --timeout (at once with --force); a .dstack.yml run asks first (-y: do not)",
+  },
+  args: {
+    ...vmArg,
+    ...stopArgs,
+    abort: { type: "boolean", alias: "x", description: "dstackai's --abort: cut the power at once (as --force)" },
+    ...yesArgs,
+    ...clientArgs,
+  },
+  async run({ args, io, env }) {
+    const run = clientRun({ io, env, args });
     const o = {
-      force: args.force === true,
+      force: args.force === true || args.abort === true,
       timeoutMs: parseDuration(String(args.timeout), "--timeout"),
       timeoutText: String(args.timeout),
     };
-    return forEachVm(args._, args, clientRun({ io, env, args }), (c, vm) => stopVm(c, vm, o));
+    if (!args.yes && args._.length) {
+      const { c } = await openClient(args, run);
+      try {
+        const vms = (await c.status({ brief: false })).vms;
+        const runs = args._.filter((r) => describeVm(selectVm(vms, r)) !== undefined);
+        if (runs.length && !(await confirm(io, `Are you sure you want to stop the run${runs.length > 1 ? "s" : ""}?`, false))) {
+          io.stderr("\nExiting...\n");
+          return 0;
+        }
+      } finally {
+        c.close();
+      }
+    }
+    return forEachVm(args._, args, run, (c, vm) => stopVm(c, vm, o));
   },
 });

@@ -23,3 +23,16 @@ export function appLines(log: string): string {
   }
   return out;
 }
+
+/** A streaming appLines: feed it chunks, it returns the run's complete lines so far. */
+export function runLineFilter(): (chunk: string) => string {
+  let buf = "";
+  return (chunk) => {
+    buf += chunk;
+    const end = buf.lastIndexOf("\n");
+    if (end < 0) return "";
+    const done = buf.slice(0, end);
+    buf = buf.slice(end + 1);
+    return appLines(done);
+  };
+}

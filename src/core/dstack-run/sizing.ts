@@ -4,6 +4,7 @@
  * A range without a minimum takes dstackai's default minimum, capped by its
  * maximum (`cpu: ..64` → 2 vCPUs, `memory: ..4GB` → 4 GB).
  */
+import { formatMemory } from "../dstack-yml/memory.ts";
 import type { Range } from "../dstack-yml/range.ts";
 import type { ResourcesSpec } from "../dstack-yml/resources.ts";
 
@@ -33,7 +34,6 @@ export function chooseResources(r: ResourcesSpec): ChosenResources {
  * src/dstack/_internal/core/models/instances.py `Resources._pretty_format`.
  */
 export function formatChosen(c: ChosenResources, gpuName?: string): string {
-  const mem = c.memoryMiB % 1024 === 0 ? `${c.memoryMiB / 1024}GB` : `${Math.round((c.memoryMiB / 1024) * 100) / 100}GB`;
-  const base = `cpu=${c.vcpu} mem=${mem} disk=${c.diskGiB}GB`;
+  const base = `cpu=${c.vcpu} mem=${formatMemory(c.memoryMiB / 1024)} disk=${c.diskGiB}GB`;
   return c.gpus > 0 ? `${base} gpu=${gpuName ? `${gpuName}:` : ""}${c.gpus}` : base;
 }

@@ -45,6 +45,10 @@ export const PS_COLUMNS: Column<VmInfo>[] = [
   { header: "IMAGE", get: imageOf },
 ];
 
-export function formatPs(vms: VmInfo[]): string {
-  return formatTable(vms, PS_COLUMNS);
+/** `statusOf` gives a VM another STATUS (a declarative run's, in dstackai's words). */
+export function formatPs(vms: VmInfo[], statusOf: (v: VmInfo) => string | undefined = () => undefined): string {
+  return formatTable(
+    vms,
+    PS_COLUMNS.map((c) => (c.header === "STATUS" ? { ...c, get: (v: VmInfo) => statusOf(v) ?? statusText(v) } : c)),
+  );
 }

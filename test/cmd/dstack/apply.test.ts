@@ -105,4 +105,47 @@ describe("dstack apply", () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('bad.dstack.yml:3: comands: unknown key (Extra inputs are not permitted); did you mean "commands"?');
   });
+
+  test("ps shows the run in dstackai's words; -v has dstackai's run columns; --json its status", async () => {
+    const ps = await dstack(["ps"]);
+    expect(ps.code).toBe(0);
+    expect(ps.stdout).toMatch(/\nhello +\S+ +\S+ +running /);
+    const v = await dstack(["ps", "-v"]);
+    expect(v.stdout).toMatch(/^NAME +BACKEND +RESOURCES +INSTANCE TYPE +PRICE +STATUS +PROBES +SUBMITTED +ERROR\n/);
+    expect(v.stdout).toMatch(/\nhello +vmm \([^)]+\) +cpu=2 mem=8GB disk=100GB +dstack-\S+ +- +running /);
+    expect(v.stdout).not.toContain("dstack-kms");
+    const j = JSON.parse((await dstack(["ps", "--json"])).stdout) as { name: string; run?: { status: string; type: string } }[];
+    expect(j.find((x) => x.name === "hello")!.run).toMatchObject({
+      type: "task",
+      status: "running",
+      configuration_path: "hello.dstack.yml",
+    });
+    expect(j.find((x) => x.name === "dstack-kms")!.run).toBeUndefined();
+  });
+
+  test("offer: the host's free CPUs and memory; --gpu against its GPU list", async () => {
+    const r = await dstack(["offer"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(" Resources    cpu=1.. mem=0GB.. disk=1GB.. gpu=0..\n");
+    expect(r.stdout).toMatch(
+      /\n # {2}BACKEND +RESOURCES +INSTANCE TYPE +PRICE\n 1 {2}vmm \([^)]+\) +cpu=\d+ mem=[\d.]+GB disk=1GB +dstack-\S+ +-\n/,
+    );
+    const g = await dstack(["offer", "--gpu", "H100:2", "--json"]);
+    expect(g.code).toBe(0);
+    expect(JSON.parse(g.stdout)).toMatchObject({ requirements: { resources: "cpu=1.. mem=0GB.. disk=1GB.. gpu=H100:2" }, total_offers: 0 });
+    const bad = await dstack(["offer", "--gpu", "H100:A100"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("GPU spec name conflict");
+  });
+
+  test("stop asks for a run (echo n changes nothing); -y stops it; ps shows stopped", async () => {
+    const no = await dstack(["stop", "hello"], { stdin: "n\n" });
+    expect(no.code).toBe(0);
+    expect(no.stderr).toContain("Are you sure you want to stop the run? [y/n]: n\n");
+    const yes = await dstack(["stop", "hello", "-y", "-x"]);
+    expect(yes.code).toBe(0);
+    expect(yes.stdout).toMatch(/^hello \([0-9a-f]{8}\): stopped\n$/);
+    const ps = await dstack(["ps", "-a", "-v"]);
+    expect(ps.stdout).toMatch(/\nhello .* stopped /);
+  }, 60_000);
 });

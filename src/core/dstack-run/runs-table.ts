@@ -1,0 +1,44 @@
+/**
+ * `dstack ps -v` for declarative runs: dstackai's verbose columns (NAME, BACKEND,
+ * RESOURCES, INSTANCE TYPE, PRICE, STATUS, PROBES, SUBMITTED, ERROR), one merged
+ * row per run (a run is one CVM, one job).
+ */
+import { type Column, formatTable } from "../output.ts";
+import type { VmInfo } from "../vmm/types.ts";
+import type { RunState } from "./run-status.ts";
+import { formatChosen } from "./sizing.ts";
+
+export interface RunRow {
+  vm: VmInfo;
+  state: RunState;
+  backend: string;
+}
+
+function resources(vm: VmInfo): string {
+  const c = vm.configuration;
+  if (!c) return "-";
+  return formatChosen({ vcpu: c.vcpu, memoryMiB: c.memory, diskGiB: c.disk_size, gpus: c.gpus?.gpus.length ?? 0 });
+}
+
+const ERRORS: Record<string, string> = {
+  container_exited_with_error: "",
+  creating_container_error: "runner error",
+  instance_unreachable: "instance unreachable",
+  max_duration_exceeded: "max duration exceeded",
+};
+
+export const RUN_COLUMNS: Column<RunRow>[] = [
+  { header: "NAME", get: (r) => r.vm.name },
+  { header: "BACKEND", get: (r) => r.backend },
+  { header: "RESOURCES", get: (r) => resources(r.vm) },
+  { header: "INSTANCE TYPE", get: (r) => r.vm.configuration?.image ?? "-" },
+  { header: "PRICE", get: () => "-" },
+  { header: "STATUS", get: (r) => r.state.message },
+  { header: "PROBES", get: () => "-" },
+  { header: "SUBMITTED", get: (r) => (r.vm.status === "running" && r.vm.uptime ? `${r.vm.uptime} ago` : "-") },
+  { header: "ERROR", get: (r) => (r.state.terminationReason ? (ERRORS[r.state.terminationReason] ?? "") : "") },
+];
+
+export function formatRuns(rows: RunRow[]): string {
+  return formatTable(rows, RUN_COLUMNS);
+}
