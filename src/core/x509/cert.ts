@@ -4,7 +4,7 @@
  * PEM of a P-256 key. Enough for a CA and its leaf certificates, with dstack's
  * RA-TLS extensions (OIDs under 1.3.6.1.4.1.62397.1) carried as opaque octets.
  */
-import { createHash } from "node:crypto";
+import { createECDH, createHash } from "node:crypto";
 import { p256 } from "@noble/curves/p256";
 import { bitString, bool, explicit, implicit, octets, oid, pem, seq, set, smallInt, time, uint, utf8 } from "./der.ts";
 
@@ -93,7 +93,12 @@ export function issueCertificate(c: CertSpec): Uint8Array {
 
 export const certificatePem = (der: Uint8Array) => pem("CERTIFICATE", der);
 
-export const p256PublicKey = (key: Uint8Array) => p256.getPublicKey(key, false);
+/** The uncompressed public key of a P-256 secret (native: no curve tables to build); throws for an invalid secret. */
+export function p256PublicKey(key: Uint8Array): Uint8Array {
+  const ecdh = createECDH("prime256v1");
+  ecdh.setPrivateKey(key);
+  return new Uint8Array(ecdh.getPublicKey());
+}
 
 /** PKCS#8 PEM ("PRIVATE KEY") of a P-256 secret, public key included, as rcgen writes it. */
 export function p256PrivateKeyPem(key: Uint8Array): string {

@@ -19,8 +19,8 @@ import type { GuestVmInfo } from "./types.ts";
 const TD_PROFILE = { tdAttributes: "0000001000000000", xfam: "e702060000000000" };
 
 export class GuestState {
-  readonly appKey: AppKey;
   readonly boot: MeasuredBoot;
+  #appKey?: AppKey;
   readonly events: TdxEvent[];
 
   /** emitted: what the app emitted earlier in this boot; persist: keeps a new one (before it counts) */
@@ -30,9 +30,17 @@ export class GuestState {
     emitted: readonly EmittedEvent[] = [],
     private readonly persist?: (e: EmittedEvent) => void,
   ) {
-    this.appKey = deriveAppKey(root.k256, Buffer.from(vm.appId, "hex"));
     this.boot = measuredBoot(vm, hexOf(spki(p256PublicKey(root.ca))));
     this.events = [...this.boot.events, ...emitted.map((e) => runtimeEvent(e.event, e.payload))];
+  }
+
+  /**
+   * The app key the KMS released, derived at the first use: the first secp256k1
+   * operation of a process builds the curve's tables (~100 ms), which stays off the boot.
+   */
+  get appKey(): AppKey {
+    this.#appKey ??= deriveAppKey(this.root.k256, Buffer.from(this.vm.appId, "hex"));
+    return this.#appKey;
   }
 
   /** EmitEvent: append to the log and so extend RTMR3. */
