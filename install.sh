@@ -18,7 +18,7 @@
 #   --prefix DIR      install into DIR/bin                 [DSTACK_PREFIX, default /usr/local]
 #   --version V       release version, or "latest"         [DSTACK_VERSION, default latest]
 #   --release-url URL releases page (see the layout below)  [DSTACK_RELEASE_URL]
-#   --from FILE       install from a local tarball; checked against SHA256SUMS beside it if present
+#   --from FILE       install from a local tarball; checked against SHA256SUMS (and .sig) beside it
 #   --force           replace a `dstack` in <prefix>/bin that is not ours
 #   --trusted-key KEY trust KEY (a public key, or a .pub file) instead of the pinned
 #                     release key: a mirror that re-signs, or a test      [DSTACK_TRUSTED_KEY]
