@@ -13,9 +13,34 @@ import { nearest } from "./core/suggest.ts";
 import { refusalOn } from "./core/tool-platforms.ts";
 import { isTool, tools } from "./tools.ts";
 
+/**
+ * A process stream's write: what it cannot pass on yet it buffers, and `pending` then resolves
+ * at its "drain" — awaited before the exit, so a big --json to a slow reader arrives whole.
+ */
+function drained(stream: NodeJS.WriteStream) {
+  const w = {
+    pending: undefined as Promise<void> | undefined,
+    write(s: string | Uint8Array) {
+      if (stream.write(s) || w.pending) return;
+      // drained, or the reader went away (EPIPE): nothing more to wait for either way
+      w.pending = new Promise((resolve) => {
+        const done = () => {
+          for (const e of ["drain", "error", "close"]) stream.off(e, done);
+          w.pending = undefined;
+          resolve();
+        };
+        for (const e of ["drain", "error", "close"]) stream.on(e, done);
+      });
+    },
+  };
+  return w;
+}
+const out = drained(process.stdout);
+const err = drained(process.stderr);
+
 const processIo: Io = {
-  stdout: (s) => void process.stdout.write(s),
-  stderr: (s) => void process.stderr.write(s),
+  stdout: (s) => out.write(s),
+  stderr: (s) => err.write(s),
   isTTY: { stdin: process.stdin.isTTY === true, stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true },
   color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
   readStdin: () => new Response(Bun.stdin.stream()).text(),
@@ -71,4 +96,7 @@ async function main(): Promise<number> {
   return runTool(name, root, args, { io: processIo, env: process.env });
 }
 
-process.exit(await main());
+const code = await main();
+// What is still buffered for a pipe goes out before the exit (a big --json to a slow reader).
+while (out.pending || err.pending) await (out.pending ?? err.pending);
+process.exit(code);

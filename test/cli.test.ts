@@ -41,6 +41,26 @@ describe("multi-call binary", () => {
     expect(serve.stdout).not.toContain("With no command");
   });
 
+  test("stdout is drained before the exit: 650 KB of --json through a pipe arrive whole", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const apps: Record<string, { composeHashes: string[] }> = {};
+    for (let i = 0; i < 3000; i++) apps[i.toString(16).padStart(40, "0")] = { composeHashes: [i.toString(16).padStart(64, "0")] };
+    const file = join(mkdtempSync(join(tmpdir(), "big-allow-")), "allow.json");
+    writeFileSync(file, JSON.stringify({ apps, osImages: [], kms: { mrAggregated: [] } }));
+    const { DIST } = await import("./helpers/run.ts");
+    for (const delayMs of [0, 200]) {
+      // a reader that comes late: the pipe fills, the rest waits in the binary's buffer
+      const p = Bun.spawn([join(DIST, "dstack-auth"), "check", "--json", "--config", file], { stdout: "pipe", stderr: "pipe" });
+      await Bun.sleep(delayMs);
+      const [text, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
+      expect(code).toBe(0);
+      expect(text.length).toBeGreaterThan(600_000);
+      expect(Object.keys(JSON.parse(text).apps)).toHaveLength(3000);
+    }
+  });
+
   test("run under a foreign name, it says which names it answers to", async () => {
     const { mkdtempSync, symlinkSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
