@@ -4,10 +4,14 @@
  * BigInts per call and was the largest cost of a decision; here statx(2) is
  * called through bun:ffi into one reused buffer and the identity words are
  * compared in place, so an unchanged file costs one syscall and no allocation.
- * Where libc or statx is not available, node:fs's statSync does the same job.
+ * Cheaper still: an inotify watch (change-watch.ts) is read first, and when
+ * nothing happened to the file or its directory since the last probe, that
+ * empty read (no path walk) is the whole probe. Where libc, statx or inotify
+ * is not available, statx or node:fs's statSync does the job alone.
  */
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { statSync } from "node:fs";
+import { ChangeWatch } from "./change-watch.ts";
 
 /** `same`: unchanged since the last probe; otherwise the new identity, or the stat error. */
 export type Probe = { same: true } | { same: false; key: string } | { same: false; error: NodeJS.ErrnoException };
@@ -56,18 +60,25 @@ export class FileIdentity {
   /** The identity key of the previous probe from node:fs (fallback path). */
   private lastKey: string | undefined;
   private readonly statx: Statx | null;
+  private watch: ChangeWatch | null;
 
   constructor(
     readonly path: string,
-    opts: { ffi?: boolean } = {},
+    opts: { ffi?: boolean; inotify?: boolean } = {},
   ) {
     this.cpath = new TextEncoder().encode(`${path}\0`);
     this.bufPtr = ptr(this.buf);
     this.statx = opts.ffi === false ? null : loadStatx();
+    this.watch = this.statx && opts.inotify !== false ? ChangeWatch.open(path) : null;
   }
 
-  /** Stat the file now and say whether its identity changed since the last call. */
+  /** Say whether the file's identity changed since the last call (a stat now, unless the watch says nothing happened). */
   probe(): Probe {
+    if (this.watch) {
+      // Nothing happened since a probe that found the file: the same. Otherwise stat, and watch what is there now.
+      if (this.watch.quiet() && this.lastValid) return SAME;
+      if (!this.watch.rearm()) this.watch = null;
+    }
     if (this.statx && this.statx(AT_FDCWD, this.cpath, 0, STATX_BASIC_STATS, this.bufPtr) === 0) {
       const { buf, last } = this;
       let same = this.lastValid;

@@ -56,33 +56,34 @@ function pathOf(url: string): string {
  * sends) is parsed by Bun straight from its bytes (req.json(), measured cheaper
  * than text() + JSON.parse), after its content-length was checked; a chunked
  * body is streamed and given up once it passes the limit. The allowlist comes
- * from source.nextLoad(): one stat per event-loop turn, always taken after the
- * requests it decides had arrived.
+ * from source.load(), looked at once the body is in, so after the request
+ * arrived; nothing waits for a later event-loop turn, so requests pipelined on
+ * one connection are each answered (Bun drops such a connection when a
+ * response waits for a macrotask).
  */
 export function makeWebhook(path: string, o: WebhookOptions = {}): (req: Request) => Response | Promise<Response> {
   const source = new AllowlistSource(path);
   source.onChange = o.onAllowlistChange;
   source.load(); // report the allowlist's state (loaded, or why not) at start, not at the first request
   const onDecision = o.onDecision;
-  const decide = (route: "app" | "kms", raw: unknown): Response | Promise<Response> => {
+  const decide = (route: "app" | "kms", raw: unknown): Response => {
     let info: BootInfo;
     try {
       info = parseBootInfo(raw);
     } catch (e) {
       return json({ error: (e as Error).message }, 400);
     }
-    return source.nextLoad().then((l) => {
-      const d = l.ok ? (route === "app" ? decideApp(l.compiled, info) : decideKms(l.compiled, info)) : unavailable(l.error);
-      onDecision?.({
-        route,
-        appId: info.appId,
-        composeHash: info.composeHash,
-        mrAggregated: info.mrAggregated,
-        allowed: d.isAllowed,
-        reason: d.reason,
-      });
-      return json(d);
+    const l = source.load();
+    const d = l.ok ? (route === "app" ? decideApp(l.compiled, info) : decideKms(l.compiled, info)) : unavailable(l.error);
+    onDecision?.({
+      route,
+      appId: info.appId,
+      composeHash: info.composeHash,
+      mrAggregated: info.mrAggregated,
+      allowed: d.isAllowed,
+      reason: d.reason,
     });
+    return json(d);
   };
   const unreadable = (e: unknown) =>
     json({ error: e instanceof SyntaxError ? `invalid JSON: ${e.message}` : "the body could not be read" }, 400);

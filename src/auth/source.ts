@@ -7,14 +7,13 @@
  * file or is over the size cap (allowlist-read.ts), yields an error at once:
  * the caller denies everything (fail closed).
  *
- * `load()` stats now. `nextLoad()` is what the server uses: the stat is taken
- * in a microtask queued by the first request that asks, once for every request
- * that asks before it runs. Each of those requests had fully arrived before it
- * asked, so the stat that decides a request is always taken after that request
- * arrived, exactly as a stat of its own would be; a request that asks after
- * the stat has started waits for the next one. A microtask, not a later
- * event-loop turn (setImmediate): Bun drops a connection whose pipelined
- * requests wait for a macrotask, answering none of them.
+ * `load()` is what the server calls for every decision, once the request's
+ * body has been read, so the look that decides a request is always taken
+ * after that request arrived. It costs one empty inotify read when nothing
+ * happened (file-identity.ts, change-watch.ts), about a microsecond, so it is
+ * taken per request and synchronously: no batching across requests, which
+ * would need to wait for a later event-loop turn, and Bun drops a connection
+ * whose pipelined requests wait for one, answering none of them.
  */
 import { type Allowlist, parseAllowlist } from "./allowlist.ts";
 import { AllowlistReadError, readAllowlistText } from "./allowlist-read.ts";
@@ -35,23 +34,6 @@ export class AllowlistSource {
     opts: { ffi?: boolean } = {},
   ) {
     this.identity = new FileIdentity(path, opts);
-  }
-
-  private next: Promise<Loaded> | undefined;
-
-  /** The allowlist as of a stat taken after this call, shared by every call made before that stat. */
-  nextLoad(): Promise<Loaded> {
-    this.next ??= new Promise<Loaded>((resolve, reject) =>
-      queueMicrotask(() => {
-        this.next = undefined; // a call from here on waits for a later stat
-        try {
-          resolve(this.load());
-        } catch (e) {
-          reject(e);
-        }
-      }),
-    );
-    return this.next;
   }
 
   load(): Loaded {

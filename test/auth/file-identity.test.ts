@@ -1,20 +1,25 @@
 /**
- * The per-request file identity (statx through bun:ffi, node:fs fallback):
+ * The per-request file identity (an inotify watch read first, statx through bun:ffi, node:fs fallback):
  * unchanged → same; a rename, an in-place rewrite, a touch, a
  * removal and a re-creation are each seen by the very next probe.
  */
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FileIdentity } from "../../src/auth/file-identity.ts";
 
-for (const ffi of [true, false]) {
-  describe(`FileIdentity (${ffi ? "statx via bun:ffi" : "node:fs fallback"})`, () => {
+const modes: [string, { ffi?: boolean; inotify?: boolean }][] = [
+  ["inotify, then statx via bun:ffi", {}],
+  ["statx via bun:ffi alone", { inotify: false }],
+  ["node:fs fallback", { ffi: false }],
+];
+for (const [label, opts] of modes) {
+  describe(`FileIdentity (${label})`, () => {
     test("every kind of change is seen by the next probe; no change is reported as same", () => {
       const dir = mkdtempSync(join(tmpdir(), "file-identity-"));
       const path = join(dir, "allow.json");
-      const id = new FileIdentity(path, { ffi });
+      const id = new FileIdentity(path, opts);
       const p0 = id.probe();
       expect(p0.same).toBe(false);
       expect("error" in p0 && p0.error.code).toBe("ENOENT");
@@ -49,6 +54,46 @@ for (const ffi of [true, false]) {
       expect(id.probe().same).toBe(false);
       expect(id.probe().same).toBe(true);
       rmSync(dir, { recursive: true, force: true });
+    });
+
+    test("changes no directory event shows: a write through a hard link elsewhere, a symlink's target replaced, the directory replaced", () => {
+      const root = mkdtempSync(join(tmpdir(), "file-identity-"));
+      const dir = join(root, "etc");
+      const other = join(root, "elsewhere");
+      mkdirSync(dir);
+      mkdirSync(other);
+      const path = join(dir, "allow.json");
+      writeFileSync(path, "v1");
+      linkSync(path, join(other, "alias.json"));
+      const id = new FileIdentity(path, opts);
+      expect(id.probe().same).toBe(false);
+      expect(id.probe().same).toBe(true);
+      writeFileSync(join(other, "alias.json"), "v2 via the other link");
+      expect(id.probe().same).toBe(false);
+      expect(id.probe().same).toBe(true);
+
+      // the path a symlink to a file in another directory, which is replaced by rename there
+      const link = join(dir, "linked.json");
+      writeFileSync(join(other, "target.json"), "t1");
+      symlinkSync(join(other, "target.json"), link);
+      const viaLink = new FileIdentity(link, opts);
+      expect(viaLink.probe().same).toBe(false);
+      expect(viaLink.probe().same).toBe(true);
+      writeFileSync(join(other, "tmp"), "t2");
+      renameSync(join(other, "tmp"), join(other, "target.json"));
+      expect(viaLink.probe().same).toBe(false);
+      expect(viaLink.probe().same).toBe(true);
+
+      // the directory moved away and another put in its place
+      renameSync(dir, join(root, "old-etc"));
+      mkdirSync(dir);
+      writeFileSync(path, "v3");
+      expect(id.probe().same).toBe(false);
+      expect(id.probe().same).toBe(true);
+      writeFileSync(join(dir, "tmp"), "v4!");
+      renameSync(join(dir, "tmp"), path);
+      expect(id.probe().same).toBe(false); // and the new directory is watched
+      rmSync(root, { recursive: true, force: true });
     });
   });
 }

@@ -10,7 +10,6 @@ import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type DecisionLog, makeWebhook } from "../../src/auth/server.ts";
-import { AllowlistSource, type Loaded } from "../../src/auth/source.ts";
 import { runBin } from "../helpers/run.ts";
 import { serveBinary } from "./serve-binary.ts";
 
@@ -396,30 +395,6 @@ describe("freshness across threads, with requests in flight together", () => {
       p.kill("SIGKILL");
     }
   }, 60_000);
-});
-
-describe("AllowlistSource.nextLoad: one stat per batch, taken after every request that asked", () => {
-  test("calls made before the stat runs share it, taken after the last of them; a call after that stat waits for a new one", async () => {
-    const s = setup({ gatewayAppId: "1" });
-    const source = new AllowlistSource(s.path);
-    const gw = (l: Loaded) => (l.ok ? l.list.gatewayAppId : `error: ${l.error}`);
-    const a = source.nextLoad();
-    s.write({ gatewayAppId: "2" }); // published after a asked, before b asked
-    const b = source.nextLoad();
-    expect(b).toBe(a);
-    expect(gw(await a)).toBe("2");
-    expect(gw(await b)).toBe("2");
-    s.write({ gatewayAppId: "3" });
-    const c = source.nextLoad();
-    expect(c).not.toBe(a);
-    expect(gw(await c)).toBe("3");
-    // a call made while a stat is being delivered (from its continuation) gets a later stat
-    const d = source.nextLoad().then(() => {
-      s.write({ gatewayAppId: "4" });
-      return source.nextLoad();
-    });
-    expect(gw(await d)).toBe("4");
-  });
 });
 
 describe("compiled binary", () => {
