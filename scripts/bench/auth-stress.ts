@@ -6,9 +6,8 @@
  * in a tight loop, every third one invalid (bad JSON, `"apps": [...]`, an unknown key, in
  * turn). Prints: whether the server stayed up, the answers that were not JSON of the right
  * shape, stale decisions (decided by a version older than the last one published before the
- * request was sent), and allows under an invalid version (an allow although the last
- * version published before the request was sent, and still the last when the answer came,
- * was invalid), and denies for any reason but "allowlist unavailable" (every valid version
+ * request was sent), allows under an invalid version (an allow, although the last version
+ * published before the request was sent was invalid, by a version not newer than it), and denies for any reason but "allowlist unavailable" (every valid version
  * allows the decision request). All but the first must be 0.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -94,7 +93,6 @@ const client = async () => {
       headers: { "content-type": pick(["application/json", "text/plain", "application/json"]) },
       ...(body === undefined ? {} : { body }),
     });
-    const atAnswer = Atomics.load(slots, 0);
     let j: Record<string, unknown>;
     try {
       j = (await r.json()) as Record<string, unknown>;
@@ -109,7 +107,9 @@ const client = async () => {
     if (j.isAllowed === true) {
       const by = Number.parseInt(String(j.gatewayAppId), 16);
       if (!(by >= atSend)) stale++;
-      if (isInvalid(atSend) && atAnswer === atSend) allowsUnderInvalid++;
+      // an allow must come from a valid version at least as new as the one published before the send
+      // (newer is fine: the writer renames before it counts); when that one was invalid, only a later one may allow
+      if (isInvalid(atSend) && !(by > atSend)) allowsUnderInvalid++;
     } else if (!String(j.reason).startsWith("allowlist unavailable")) {
       wrong++; // every valid version allows this request; only an invalid one may deny it
     }
