@@ -86,9 +86,11 @@ export async function connectEndpoint(
   f: EndpointFlags,
   onWarning?: (m: string) => void,
   timeoutMs?: number,
+  env?: Env,
 ): Promise<VmmClient> {
   return connectVmm({
     host: e.host,
+    ...(env ? { env } : {}),
     token: e.token,
     insecureHostKey: f["insecure-host-key"] === true,
     ...(onWarning ? { onWarning } : {}),

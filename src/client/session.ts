@@ -17,6 +17,6 @@ export async function openClient(
 ): Promise<{ c: VmmClient; ep: Endpoint }> {
   const ep = resolveEndpoint(flags, run.env);
   if (ep.tokenProblem) run.warn(ep.tokenProblem);
-  const c = await connectEndpoint(ep, flags, run.warn, opts.timeoutMs);
+  const c = await connectEndpoint(ep, flags, run.warn, opts.timeoutMs, run.env);
   return { c, ep };
 }

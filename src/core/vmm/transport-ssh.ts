@@ -11,6 +11,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { DstackError, RefusedError, UsageError } from "../errors.ts";
+import type { Env } from "../io.ts";
 import type { ConnectOptions, Transport } from "./transport.ts";
 import { unixTransport } from "./transport-unix.ts";
 
@@ -21,7 +22,7 @@ export interface SshTarget {
   remote: { kind: "unix"; path: string } | { kind: "tcp"; host: string; port: number };
 }
 
-export function parseSshHost(url: string): SshTarget {
+export function parseSshHost(url: string, env: Env = process.env): SshTarget {
   let u: URL;
   try {
     u = new URL(url);
@@ -29,7 +30,7 @@ export function parseSshHost(url: string): SshTarget {
     throw new UsageError(`invalid ssh host '${url}': expected ssh://user@host[:port][/path/to/vmm.sock]`);
   }
   if (!u.hostname) throw new UsageError(`invalid ssh host '${url}': no host`);
-  const user = decodeURIComponent(u.username) || process.env.USER || "root";
+  const user = decodeURIComponent(u.username) || env.USER || "root";
   const target = u.searchParams.get("target");
   let remote: SshTarget["remote"] = { kind: "tcp", host: "127.0.0.1", port: 9080 };
   if (target?.startsWith("unix:")) remote = { kind: "unix", path: target.slice(5) };
@@ -69,7 +70,8 @@ export function knownHostMatch(knownHosts: string, host: string, port: number, k
 }
 
 export async function sshTransport(url: string, o: ConnectOptions): Promise<Transport> {
-  const t = parseSshHost(url);
+  const env = o.env ?? process.env;
+  const t = parseSshHost(url, env);
   const { Client } = await import("ssh2");
   const client = new Client();
   const knownPath = o.knownHostsPath ?? join(homedir(), ".ssh", "known_hosts");
@@ -93,7 +95,7 @@ export async function sshTransport(url: string, o: ConnectOptions): Promise<Tran
       host: t.host,
       port: t.port,
       username: t.user,
-      ...(process.env.SSH_AUTH_SOCK ? { agent: process.env.SSH_AUTH_SOCK } : {}),
+      ...(env.SSH_AUTH_SOCK ? { agent: env.SSH_AUTH_SOCK } : {}),
       ...(keyFile && existsSync(keyFile) ? { privateKey: readFileSync(keyFile) } : {}),
       readyTimeout: o.timeoutMs ?? 30_000,
       hostVerifier: (key: Buffer) => {

@@ -1,4 +1,5 @@
 /** How the client reaches a VMM: the endpoint options and the transport seam every transport implements. */
+import type { Env } from "../io.ts";
 
 export interface ConnectOptions {
   host: string;
@@ -9,6 +10,8 @@ export interface ConnectOptions {
   identityFile?: string;
   /** core never prints: warnings (e.g. an unchecked host key) come here */
   onWarning?: (msg: string) => void;
+  /** The command's environment, for ssh:// (USER, SSH_AUTH_SOCK); this process's when not given. */
+  env?: Env;
 }
 
 /** How bytes reach the VMM: a fetch bound to one endpoint. */

@@ -125,6 +125,9 @@ describe("ssh transport", () => {
       remote: { kind: "unix", path: "/run/dstack/vmm.sock" },
     });
     expect(parseSshHost("ssh://op@h?target=tcp:127.0.0.1:9080").remote).toEqual({ kind: "tcp", host: "127.0.0.1", port: 9080 });
+    // no user in the URL: the command's USER, else root
+    expect(parseSshHost("ssh://h", { USER: "alice" }).user).toBe("alice");
+    expect(parseSshHost("ssh://h", {}).user).toBe("root");
     const b64 = hostKeyBlob.toString("base64");
     expect(knownHostMatch(`[127.0.0.1]:${port} ssh-ed25519 ${b64}\n`, "127.0.0.1", port, hostKeyBlob)).toBe("match");
     expect(knownHostMatch(`[127.0.0.1]:${port} ssh-ed25519 AAAA\n`, "127.0.0.1", port, hostKeyBlob)).toBe("mismatch");
