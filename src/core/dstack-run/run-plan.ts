@@ -16,6 +16,7 @@ import { formatResources } from "../dstack-yml/resources.ts";
 import { shlexJoin } from "../dstack-yml/shlex.ts";
 import type { EnvVar } from "../env/envcrypt.ts";
 import { UsageError } from "../errors.ts";
+import { sha256Hex } from "../hash.ts";
 import { buildFilesArchive, type ResolvedFiles } from "./files-archive.ts";
 import { runCompose } from "./run-compose.ts";
 import { describeRun, runJson } from "./run-description.ts";
@@ -85,11 +86,9 @@ function registryOf(image: string): string {
 
 function volumeName(instancePath: string): string {
   const slug = instancePath.replace(/[^a-zA-Z0-9]+/g, "-").replace(/^-|-$/g, "") || "root";
-  const h = new Bun.CryptoHasher("sha256").update(instancePath).digest("hex").slice(0, 8);
+  const h = sha256Hex(instancePath).slice(0, 8);
   return `iv-${slug.slice(0, 40)}-${h}`;
 }
-
-const sha256 = (s: string) => new Bun.CryptoHasher("sha256").update(s).digest("hex");
 
 export function planRun(i: RunPlanInput): RunPlan {
   const c = i.config;
@@ -166,7 +165,7 @@ export function planRun(i: RunPlanInput): RunPlan {
         i.name,
         i.configPath,
         env.map((e) => e.key),
-        archive.base64 ? sha256(archive.base64) : "",
+        archive.base64 ? sha256Hex(archive.base64) : "",
       ),
     ),
   });

@@ -5,16 +5,15 @@
  * The checks are preflight.ts; this file gathers the facts they judge and renders the files.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { type DstackError, UsageError } from "../../core/errors.ts";
 import { readTextIfExists } from "../../core/fsutil.ts";
 import { seededRandom, sha256Hex } from "../../core/hash.ts";
 import { type Layout, resolveLayout } from "../../core/layout.ts";
 import type { HostConfig, Platform } from "../../core/render/host-config.ts";
 import { renderKmsToml } from "../../core/render/kms-toml.ts";
-import { renderAuthUnit, renderVmmUnit } from "../../core/render/units.ts";
 import { renderVmmToml } from "../../core/render/vmm-toml.ts";
 import { parsePublicKey, RELEASE_KEY } from "../../core/signing-key.ts";
 import { pickCidStart } from "../../core/specs/cid.ts";
@@ -33,6 +32,7 @@ import type { CidChoice, PortEntry } from "./preflight/network.ts";
 import type { KeyProviderFacts } from "./preflight/programs.ts";
 import type { CheckResult } from "./preflight/result.ts";
 import { parseIgnoreList, runPreflight } from "./preflight.ts";
+import { selfCommand, serviceSpecs } from "./service-specs.ts";
 import { DamagedStateError, type InstallState, readInstallState } from "./state.ts";
 
 export interface InstallFlags {
@@ -123,18 +123,6 @@ export interface InstallPlan {
 
 const DEFAULT_SIM_IMAGE = "dstack-sim-0.5.5";
 const CID_POOL = 1000;
-
-/** How to run this same program under another tool name. */
-function selfCommand(tool: string, libexecDir: string): { argv0: string[]; link?: [string, string] } {
-  const exe = realpathSync(process.execPath);
-  if (/^bun(-debug)?$/.test(basename(exe))) {
-    // running from source: bun src/main.ts <tool>
-    const main = realpathSync(join(import.meta.dir, "..", "..", "main.ts"));
-    return { argv0: [exe, main, tool] };
-  }
-  const link = join(libexecDir, tool);
-  return { argv0: [link], link: [link, exe] };
-}
 
 function parseHostPort(ep: string): { address: string; port: number } {
   const i = ep.lastIndexOf(":");
@@ -402,37 +390,5 @@ export async function planInstall(flags: InstallFlags, warn: (m: string) => void
     restartAuth: false,
     bundleCopies: bundle.copies,
     bundleDir: bundle.dir,
-  };
-}
-
-/** The two daemons: argv for a detached run, unit text for systemd. */
-function serviceSpecs(layout: Layout, authArgv0: string[], vmmArgv0: string[], authPort: number): { auth: ServiceSpec; vmm: ServiceSpec } {
-  const authArgv = [...authArgv0, "serve", "--config", layout.allowlistPath, "--address", "127.0.0.1", "--port", String(authPort)];
-  const vmmArgv = [...vmmArgv0, "-c", layout.vmmConfig];
-  return {
-    auth: {
-      name: layout.authUnit,
-      argv: authArgv,
-      cwd: layout.stateDir,
-      unitText: renderAuthUnit({
-        authBin: authArgv[0]!,
-        extraArgs: authArgv.slice(1, authArgv0.length),
-        allowlistPath: layout.allowlistPath,
-        authPort,
-        stateDir: layout.stateDir,
-      }),
-    },
-    vmm: {
-      name: layout.vmmUnit,
-      argv: vmmArgv,
-      cwd: layout.stateDir,
-      unitText: renderVmmUnit({
-        vmmBin: vmmArgv[0]!,
-        extraArgs: vmmArgv0.slice(1),
-        vmmConfig: layout.vmmConfig,
-        stateDir: layout.stateDir,
-        authUnit: layout.authUnit,
-      }),
-    },
   };
 }
