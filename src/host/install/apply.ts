@@ -13,6 +13,7 @@ import {
   readFileSync,
   readlinkSync,
   renameSync,
+  rmdirSync,
   rmSync,
   symlinkSync,
 } from "node:fs";
@@ -99,10 +100,19 @@ export async function applyInstall(plan: InstallPlan, p: Progress, opts: { timeo
   // state or service has been touched (only the source cache keeps what it fetched).
   let newVmmBinary = false;
   if (plan.flags.buildFromSource && !plan.flags.simulate) {
+    // what the build creates on its way to the source cache: removed again if it fails and they are empty
+    const buildDirs = missingAncestors(join(layout.cacheDir, "source"));
     let b: Awaited<ReturnType<typeof buildFromSource>>;
     try {
       b = await buildFromSource({ ...plan.flags.buildFromSource, cacheDir: layout.cacheDir, libexecDir: layout.libexecDir }, p);
     } catch (e) {
+      for (const d of buildDirs.reverse()) {
+        try {
+          if (readdirSync(d).length === 0) rmdirSync(d);
+        } catch {
+          /* gone, or not empty */
+        }
+      }
       throw new NothingStartedError(e instanceof Error ? e.message : String(e), {
         hint: `${e instanceof DstackError && e.hint ? `${e.hint}; ` : ""}nothing was configured or started; fix the cause and run the same install again (the source cache ${layout.cacheDir} is kept for the next try)`,
         cause: e,

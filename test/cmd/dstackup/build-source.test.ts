@@ -196,6 +196,27 @@ describe("dstackup install --build-from-source", () => {
     expect(existsSync(join(prefix, "var/lib/dstack/dstackup-state.json"))).toBe(false);
     expect(existsSync(join(prefix, "var/cache/dstack/source/.git"))).toBe(true); // the clone is kept for the next try
 
+    // a clone that fails into a new prefix leaves no trace of it (no empty prefix directory)
+    writeFileSync(join(bin, "git"), "#!/bin/sh\necho 'fatal: unable to access' >&2\nexit 128\n", { mode: 0o755 });
+    const fresh = join(tmpdir(), `bfs-new-${process.pid}-${Date.now()}`);
+    const noClone = await runCli(
+      "dstackup",
+      [
+        "install",
+        "--build-from-source",
+        "--source-repo",
+        "https://example.invalid/dstack.git",
+        ...common.slice(0, -6),
+        "--prefix",
+        fresh,
+        ...common.slice(-4),
+      ],
+      env,
+    );
+    expect(noClone.code).toBe(1);
+    expect(noClone.stderr).toContain("nothing was configured or started");
+    expect(existsSync(fresh)).toBe(false);
+
     const notCheckout = mkdtempSync(join(tmpdir(), "not-dstack-"));
     const bad = await runCli("dstackup", ["install", "--build-from-source", "--source", notCheckout, ...common], env);
     expect(bad.code).toBe(4);
