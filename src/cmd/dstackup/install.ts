@@ -184,7 +184,7 @@ async function runPlan(
   const lines = [
     "",
     `dashboard: ${r.clientUrl}  (localhost only — from elsewhere: ssh -L ${plan.cfg.dashboardPort}:127.0.0.1:${plan.cfg.dashboardPort} <this-host>)`,
-    `token:     ${plan.layout.tokenPath}`,
+    `token:     ${plan.layout.tokenPath}  (the dashboard asks for a login: any user name, the token as the password)`,
     r.kmsUrl ? `kms:       ${r.kmsUrl}  (apps reach it via this address)` : `kms:       none (--no-kms)`,
     `status:    dstackup status${plan.layout.prefix ? ` --prefix ${plan.layout.prefix}` : ""}`,
     `deploy an app with: ${dstack} run nginx -p 8080:80`,

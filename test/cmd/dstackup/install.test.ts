@@ -58,6 +58,12 @@ describe("dstackup install --simulate (detached daemons)", () => {
     expect(r.stderr).toContain("preflight");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`dashboard: http://127.0.0.1:${s.p.dashboard}`);
+    expect(r.stdout).toContain("the dashboard asks for a login: any user name, the token as the password");
+    const token = readFileSync(join(s.prefix, "etc/dstack/vmm-auth-token"), "utf8").trim();
+    const login = (pass: string) =>
+      fetch(`http://127.0.0.1:${s.p.dashboard}/`, { headers: { authorization: `Basic ${btoa(`admin:${pass}`)}` } });
+    expect((await login("wrong")).status).toBe(401);
+    expect((await login(token)).status).not.toBe(401);
     expect(r.stdout).toContain(`dstack --prefix ${s.prefix} run nginx -p 8080:80`);
     const state = JSON.parse(readFileSync(join(s.prefix, "var/lib/dstack/dstackup-state.json"), "utf8"));
     expect(state.client_url).toBe(`http://127.0.0.1:${s.p.dashboard}`);
