@@ -1,5 +1,4 @@
 /** The flow `dstack run` and `dstack deploy` share: flags → plan (core/compose/deploy-plan.ts) → deploy → wait → report. */
-import { readFileSync } from "node:fs";
 import { DEFAULTS, type DeployFlags, type DeploySource, formatPlan, planDeploy, planSummary } from "../core/compose/deploy-plan.ts";
 import { DstackError, UsageError } from "../core/errors.ts";
 import { out } from "../core/io.ts";
@@ -9,6 +8,7 @@ import { selectGpus } from "../core/specs/resources.ts";
 import { noEngineNote } from "../core/specs/sim-runtime.ts";
 import { deploy, waitBoot } from "./deploy.ts";
 import { resolveEndpoint } from "./endpoint.ts";
+import { readInputFile } from "./input-file.ts";
 import { progressLine } from "./progress-line.ts";
 import { type ClientRun, openClient } from "./session.ts";
 
@@ -24,14 +24,6 @@ type DeployRunArgs = Record<string, unknown> & {
   json?: boolean;
 };
 
-function readEnvFile(p: string): string {
-  try {
-    return readFileSync(p, "utf8");
-  } catch (e) {
-    throw new UsageError(`--env-file ${p}: ${(e as Error).message}`);
-  }
-}
-
 function flagsOf(args: DeployRunArgs): DeployFlags {
   const s = (k: string) => (args[k] === undefined ? undefined : String(args[k]));
   const envFile = s("env-file");
@@ -39,7 +31,7 @@ function flagsOf(args: DeployRunArgs): DeployFlags {
     name: s("name"),
     port: args.port as string[],
     env: args.env as string[],
-    envFile: envFile ? { path: envFile, text: readEnvFile(envFile) } : undefined,
+    envFile: envFile ? { path: envFile, text: readInputFile(envFile, "--env-file") } : undefined,
     vcpu: s("vcpu"),
     memory: s("memory"),
     disk: s("disk"),
@@ -106,6 +98,8 @@ export async function runDeploy(args: DeployRunArgs, run: ClientRun, src: Deploy
     };
     const noEngine = booted?.vm ? noEngineNote(booted.vm.events) : undefined;
     if (args.json) out(io, formatJson(noEngine ? { ...result, note: noEngine } : result));
+    else if (args.quiet)
+      out(io, res.vmId); // as `docker run -d`: the id alone, for scripts
     else {
       const lines = [
         `vm:           ${res.vmId}`,

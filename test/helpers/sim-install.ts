@@ -12,6 +12,8 @@ export interface SimInstall {
   remote(args: string[]): ReturnType<typeof runBin>;
   allowlistPath: string;
   allowlist(): { apps: Record<string, { composeHashes: string[] }> };
+  /** A prpc call to the install's VMM (JSON), for setting a test up faster than through dstack. */
+  vmm(method: string, body: unknown): Promise<unknown>;
   destroy(): Promise<void>;
 }
 
@@ -45,6 +47,15 @@ export async function simInstall(name: string): Promise<SimInstall> {
     dstack: (args) => runBin("dstack", ["--prefix", prefix, ...args]),
     remote: (args) => runBin("dstack", ["--host", st.client_url, "--token", token, "--prefix", prefix, ...args]),
     allowlist: () => JSON.parse(readFileSync(allowlistPath, "utf8")),
+    vmm: async (method, body) => {
+      const r = await fetch(`${st.client_url}/prpc/${method}?json`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify(body),
+      });
+      if (!r.ok) throw new Error(`${method}: ${r.status} ${await r.text()}`);
+      return r.json();
+    },
     destroy: async () => {
       await runBin("dstackup", ["destroy", "--purge", "-y", "-q", "--prefix", prefix]);
     },

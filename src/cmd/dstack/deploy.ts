@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import { runDeploy } from "../../client/deploy-flow.ts";
+import { readInputFile } from "../../client/input-file.ts";
 import { validateDockerCompose } from "../../core/compose/docker-compose-check.ts";
 import { UsageError } from "../../core/errors.ts";
 import { deployArgs } from "../shared/args.ts";
@@ -18,12 +18,7 @@ export default defineCommand({
     if (pos && args.compose) throw new UsageError("pass the compose file once: either as <COMPOSE> or with -c");
     const file = pos ?? (args.compose as string | undefined);
     if (!file) throw new UsageError("missing compose file: pass -c <docker-compose.yaml>");
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (e) {
-      throw new UsageError(`-c ${file}: ${(e as Error).message}`);
-    }
+    const text = readInputFile(file, "-c");
     await validateDockerCompose(text, file);
     return runDeploy(args, clientRun({ io, env, args }), { kind: "compose", text, label: file });
   },

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readInputFile } from "../../client/input-file.ts";
 import { upgradeVm } from "../../client/upgrade.ts";
 import { validateDockerCompose } from "../../core/compose/docker-compose-check.ts";
 import { UsageError } from "../../core/errors.ts";
@@ -35,11 +35,7 @@ export default defineCommand({
     let newCompose: string | undefined;
     if (args.compose) {
       const file = String(args.compose);
-      try {
-        newCompose = readFileSync(file, "utf8");
-      } catch (e) {
-        throw new UsageError(`-c ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-      }
+      newCompose = readInputFile(file, "-c");
       await validateDockerCompose(newCompose, file);
     }
     const r = await upgradeVm(args, clientRun({ io, env, args }), {

@@ -14,7 +14,7 @@ import { type GpuSpec, parseDisk, parseGpu, parseMemory, parseVcpu } from "../sp
 import { nameFromImage } from "../vmm/vm-select.ts";
 import { type BuiltAppCompose, buildAppCompose } from "./app-compose.ts";
 import { checkImageRef, composeFromImage } from "./image-compose.ts";
-import { checkAppName } from "./names.ts";
+import { checkAppName, checkVisibleName } from "./names.ts";
 
 export const DEFAULTS = { vcpu: "2", memory: "2048", disk: "20", timeout: "120s" } as const;
 
@@ -68,7 +68,10 @@ export function planDeploy(
   installImage: string | undefined,
 ): DeployPlan {
   if (src.kind === "image") checkImageRef(src.image);
-  if (f.name !== undefined) checkAppName(f.name, "--name");
+  if (f.name !== undefined) {
+    checkAppName(f.name, "--name");
+    checkVisibleName(f.name, "--name");
+  }
   const ports = parsePortSpecs(f.port ?? []);
   const vcpu = parseVcpu(f.vcpu ?? DEFAULTS.vcpu);
   const memoryMiB = parseMemory(f.memory ?? DEFAULTS.memory);

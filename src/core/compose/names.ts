@@ -21,6 +21,19 @@ export function checkAppName(name: string, flag = "--name"): void {
   }
 }
 
+/**
+ * Throw a UsageError unless a user can see and type `name`: the VMM takes a blank name, one that
+ * starts or ends with spaces, or "." and "..", but `ps` shows nothing (or a path) for them and
+ * `stop NAME` can hardly name them. For names given with -n; an existing VM keeps its name.
+ */
+export function checkVisibleName(name: string, flag = "--name"): void {
+  const bad = (why: string) =>
+    new UsageError(`invalid ${flag} ${JSON.stringify(name)}: ${why}`, { hint: "pick a name you can read in `dstack ps`" });
+  if (name.trim() === "") throw bad("a name must not be blank (it would be invisible in `dstack ps`)");
+  if (name !== name.trim()) throw bad("a name must not start or end with a space");
+  if (name === "." || name === "..") throw bad(`${JSON.stringify(name)} reads as a path, not a name`);
+}
+
 /** Throw a UsageError unless `key` is an env var name the guest accepts. */
 export function checkEnvName(key: string, flag = "--env"): void {
   if (!ENV_NAME_RE.test(key) || key.length > 255) {
