@@ -281,6 +281,7 @@ describe("other verbs", () => {
   });
 });
 
+// (a compose or env file that does not exist is not found, exit 3: script-output.test.ts)
 describe("bad input: exit 2 and a message naming the flag", () => {
   const cases: [string[], string][] = [
     [["run", "nginx", "-p", "80:80:80:80:80"], "-p"],
@@ -290,7 +291,6 @@ describe("bad input: exit 2 and a message naming the flag", () => {
     [["run", "nginx", "--disk", "-1"], "--disk"],
     [["run", "nginx", "--gpu", "H100:x"], "--gpu"],
     [["run", "nginx", "-e", "1BAD=x"], "--env"],
-    [["run", "nginx", "--env-file", "/nonexistent/x.env"], "--env-file"],
     [["run", "nginx", "--timeout", "soon"], "--timeout"],
     [["run", "nginx", "--colour"], "--colour"],
     [["run"], "IMAGE"],
@@ -303,12 +303,10 @@ describe("bad input: exit 2 and a message naming the flag", () => {
     [["run", "nginx", "--guest-image", "nosuch"], "--guest-image"],
     [["run", "nginx", "-p", "30000:80"], "--port"],
     [["run", "nginx", "-p", "udp:30053:53"], "--port"],
-    [["upgrade", "x", "-c", "/nonexistent/compose.yaml"], "-c"],
     [["allowlist", "revoke", "0123456789012345678901234567890123456789", "--hash", "zz"], "--hash"],
     [["ps", "--al"], "--al"],
     [["run", "nginx", "-n", "bad/name"], "--name"],
     [["run", "nginx", "-e", "NOT_IN_ENV_XYZ"], "NOT_IN_ENV_XYZ"],
-    [["deploy", "-c", "/nonexistent/compose.yaml"], "-c"],
     [["stop"], "NAME"],
     [["rm"], "NAME"],
     [["upgrade", "x"], "-c"],
