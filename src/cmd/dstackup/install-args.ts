@@ -2,6 +2,7 @@
 import type { ArgsDef } from "../../core/argv.ts";
 import { DEFAULT_KMS_IMAGE } from "../../core/compose/kms-compose.ts";
 import { UsageError } from "../../core/errors.ts";
+import type { Env } from "../../core/io.ts";
 import { knobs } from "../../core/knobs.ts";
 import { DEFAULT_PORT_POLICY, inRanges } from "../../core/specs/ports.ts";
 import { RUNTIME_CHOICES, type RuntimeChoice } from "../../core/specs/sim-runtime.ts";
@@ -153,4 +154,11 @@ export function installFlagsFrom(a: Record<string, unknown>): InstallFlags {
     devRoot: knobs().devRoot,
     cpuinfo: knobs().cpuinfo,
   };
+}
+
+/** --simulate: probe the container engine --runtime names (auto: the first that answers), for the runtime check and vmm.toml. */
+export async function probeRuntime(flags: InstallFlags, env: Env): Promise<InstallFlags> {
+  if (!flags.simulate) return flags;
+  const { detectRuntime } = await import("../../sim/runtime/engine.ts");
+  return { ...flags, detectedRuntime: await detectRuntime(flags.runtime ?? "auto", env) };
 }

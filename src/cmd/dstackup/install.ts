@@ -8,7 +8,7 @@ import { type InstallPlan, installLayout, planInstall } from "../../host/install
 import { blocking, formatCheck } from "../../host/install/preflight.ts";
 import { dryRunArgs, outputArgs, yesArgs } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
-import { installArgs, installFlagsFrom } from "./install-args.ts";
+import { installArgs, installFlagsFrom, probeRuntime } from "./install-args.ts";
 import { lockArgs, locked } from "./lock-args.ts";
 import { stderrProgress } from "./progress.ts";
 
@@ -86,11 +86,7 @@ export default defineCommand({
     };
     say(`dstackup install${flags.simulate ? " --simulate" : ""} — preflight`);
     const install = async () => {
-      if (flags.simulate) {
-        const { detectRuntime } = await import("../../sim/runtime/engine.ts");
-        flags.detectedRuntime = await detectRuntime(flags.runtime ?? "auto", env);
-      }
-      const plan = await planInstall(flags, (m) => io.stderr(`warning: ${m}\n`));
+      const plan = await planInstall(await probeRuntime(flags, env), (m) => io.stderr(`warning: ${m}\n`));
       try {
         return await runPlan(plan, args, io, json, quiet, timeout, say);
       } finally {
