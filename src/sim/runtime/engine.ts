@@ -8,7 +8,8 @@
 import { NO_RUNTIME, type RuntimeChoice, type SimRuntime } from "../../core/specs/sim-runtime.ts";
 import { runTool, SANITISED_PATH, which } from "../../host/runner.ts";
 
-const PROBE_MS = 10_000;
+/** compose v1 is Python: on a loaded machine its `version` alone takes seconds */
+const PROBE_MS = 30_000;
 
 /** The environment every engine and compose command gets: nothing of the caller's but these. */
 export function engineEnv(rt: SimRuntime, extra: Record<string, string> = {}): Record<string, string> {
@@ -24,16 +25,14 @@ async function firstLine(argv: string[], env: Record<string, string>): Promise<s
   return r.code === 0 && line ? line : undefined;
 }
 
-/** The compose of an engine: the v2 plugin, else the standalone tool. */
+/** The compose of an engine: the v2 plugin, else the standalone tool (both asked at once). */
 async function findCompose(client: string, engine: "docker" | "podman", env: Record<string, string>) {
   const candidates: string[][] = [[client, "compose"]];
   const standalone = which(engine === "docker" ? "docker-compose" : "podman-compose", SANITISED_PATH);
   if (standalone) candidates.push([standalone]);
-  for (const argv of candidates) {
-    const v = await firstLine([...argv, "version", "--short"], env);
-    if (v) return { compose: argv, composeVersion: v.replace(/^v/, "") };
-  }
-  return undefined;
+  const versions = await Promise.all(candidates.map((argv) => firstLine([...argv, "version", "--short"], env)));
+  const i = versions.findIndex((v) => v !== undefined);
+  return i < 0 ? undefined : { compose: candidates[i]!, composeVersion: versions[i]!.replace(/^v/, "") };
 }
 
 /** Probe one engine: its server answers and a compose drives it; else why not. */
@@ -43,10 +42,9 @@ async function probe(engine: "docker" | "podman", host: string): Promise<SimRunt
   const rt: SimRuntime = { ...NO_RUNTIME, engine, client, host };
   const env = engineEnv(rt);
   const ask = engine === "docker" ? ["version", "--format", "{{.Server.Version}}"] : ["info", "--format", "{{.Version.Version}}"];
-  const version = await firstLine([client, ...ask], env);
+  const [version, compose] = await Promise.all([firstLine([client, ...ask], env), findCompose(client, engine, env)]);
   if (!version)
     return `${engine}: the engine does not answer${host ? ` at ${host}` : ""} (is its daemon running, and may this user use it?)`;
-  const compose = await findCompose(client, engine, env);
   if (!compose)
     return `${engine} ${version} answers, but no compose drives it (install ${engine === "docker" ? "docker-compose or the compose plugin" : "podman-compose"})`;
   return { ...rt, version, ...compose };

@@ -27,6 +27,8 @@ function newPrefix(): { prefix: string; p: ReturnType<typeof ports>; flags: stri
     p,
     flags: [
       "--simulate",
+      "--runtime",
+      "none", // the engine probe is test/sim/runtime.test.ts's; these installs run no app
       "--service-manager",
       "detached",
       "--prefix",
