@@ -42,9 +42,10 @@ async function probe(engine: "docker" | "podman", host: string): Promise<SimRunt
   const rt: SimRuntime = { ...NO_RUNTIME, engine, client, host };
   const env = engineEnv(rt);
   const ask = engine === "docker" ? ["version", "--format", "{{.Server.Version}}"] : ["info", "--format", "{{.Version.Version}}"];
-  const [version, compose] = await Promise.all([firstLine([client, ...ask], env), findCompose(client, engine, env)]);
+  const version = await firstLine([client, ...ask], env);
   if (!version)
     return `${engine}: the engine does not answer${host ? ` at ${host}` : ""} (is its daemon running, and may this user use it?)`;
+  const compose = await findCompose(client, engine, env);
   if (!compose)
     return `${engine} ${version} answers, but no compose drives it (install ${engine === "docker" ? "docker-compose or the compose plugin" : "podman-compose"})`;
   return { ...rt, version, ...compose };

@@ -14,6 +14,8 @@ const prefix = mkdtempSync(join(tmpdir(), "dstackup-damaged-"));
 const base = 21000 + Math.floor(Math.random() * 9000);
 const flags = [
   "--simulate",
+  "--runtime",
+  "none", // no app runs here: no engine probe
   "--service-manager",
   "detached",
   "--prefix",

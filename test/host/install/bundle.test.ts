@@ -157,6 +157,8 @@ describe("dstackup install --bundle", () => {
     const base = 27000 + Math.floor(Math.random() * 2000);
     const flags = [
       "--simulate",
+      "--runtime",
+      "none", // no app runs here: no engine probe
       "--service-manager",
       "detached",
       "--prefix",
