@@ -110,8 +110,15 @@ describe("DstackClient: info and version", () => {
     expect(JSON.parse(info.vm_config!).os_image_hash).toBe(vm.osImageHash);
   });
 
-  test("app_cert is an RA-TLS client certificate chain up to the simulated KMS root CA", async () => {
-    const certs = (await client.info()).app_cert.split(/(?<=-----END CERTIFICATE-----\n)/).filter((s) => s.trim());
+  test("app_cert: '' at first, as on a real guest, then an RA-TLS client certificate chain up to the simulated KMS root CA", async () => {
+    const fresh = await start();
+    expect((await fresh.client.info()).app_cert).toBe("");
+    let cert = "";
+    for (let i = 0; i < 100 && !cert; i++) {
+      await Bun.sleep(10);
+      cert = (await fresh.client.info()).app_cert;
+    }
+    const certs = cert.split(/(?<=-----END CERTIFICATE-----\n)/).filter((s) => s.trim());
     expect(certs.length).toBe(2);
     const [leaf, ca] = certs.map((c) => new X509Certificate(c));
     expect(leaf!.verify(ca!.publicKey)).toBe(true);
