@@ -69,6 +69,9 @@ export function startDaemon(spec: DaemonSpec): number {
   const logFile = logFileOf(spec.runDir, spec.name);
   mkdirSync(dirname(logFile), { recursive: true });
   const fd = openSync(logFile, "a", 0o640);
+  // The daemon makes its files with the usual 022 umask, not the installer's (under `umask 000` the
+  // simulator's VM dirs would be 0777 and its logs 0666); systemd gives its services 022 as well.
+  const callerUmask = process.umask(0o022);
   try {
     const proc = Bun.spawn(spec.argv, {
       cwd: spec.cwd,
@@ -83,6 +86,7 @@ export function startDaemon(spec: DaemonSpec): number {
     writeAtomic(pidFileOf(spec.runDir, spec.name), `${JSON.stringify(rec)}\n`, { mode: 0o644 });
     return proc.pid;
   } finally {
+    process.umask(callerUmask);
     closeSync(fd);
   }
 }
