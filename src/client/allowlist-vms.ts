@@ -1,27 +1,35 @@
-/** The allowlist commands' questions to the VMM: which VMs run each app id, and which app a VM runs. */
+/** The allowlist commands' questions to the VMM: which VMs run each app id (and which hash), and which app a VM runs. */
 import { normalizeHex } from "../auth/allowlist.ts";
+import { composeHashOf } from "../core/compose/app-compose.ts";
 import { NotFoundError, UsageError } from "../core/errors.ts";
 import type { VmInfo } from "../core/vmm/types.ts";
 import { selectVm } from "../core/vmm/vm-select.ts";
 import type { EndpointFlags } from "./endpoint.ts";
 import { type ClientRun, openClient } from "./session.ts";
 
+/** A VM of an app: its name and the compose hash it would boot (undefined when the VMM did not say). */
+export interface AppVm {
+  name: string;
+  composeHash: string | undefined;
+}
+
 /**
- * The names of the VMs running each app id, asked of the VMM (3 s at most), so that `ls` can say
- * which app id is which VM. undefined, with the reason, when the VMM cannot be asked: the
- * allowlist is a local file and is listed either way.
+ * The VMs of each app id (normalised), with the compose hash each would boot, asked of the VMM
+ * (3 s at most, full Status), so that `ls` can say which hash is which VM's. undefined, with the
+ * reason, when the VMM cannot be asked: the allowlist is a local file and is listed either way.
  */
-export async function vmNamesByApp(args: EndpointFlags, run: ClientRun): Promise<{ names?: Map<string, string[]>; why?: string }> {
+export async function vmsByApp(args: EndpointFlags, run: ClientRun): Promise<{ vms?: Map<string, AppVm[]>; why?: string }> {
   try {
     const { c } = await openClient(args, run, { timeoutMs: 3000 });
     try {
-      const names = new Map<string, string[]>();
-      for (const vm of (await c.status({ brief: true })).vms) {
-        if (!vm.app_id) continue;
+      const vms = new Map<string, AppVm[]>();
+      for (const vm of (await c.status({ brief: false })).vms) {
+        if (!vm.app_id || vm.status === "removing") continue;
         const id = normalizeHex(vm.app_id);
-        names.set(id, [...(names.get(id) ?? []), vm.name]);
+        const composeHash = vm.configuration ? composeHashOf(vm.configuration.compose_file) : undefined;
+        vms.set(id, [...(vms.get(id) ?? []), { name: vm.name, composeHash }]);
       }
-      return { names };
+      return { vms };
     } finally {
       c.close();
     }

@@ -55,6 +55,13 @@ describe("item 16: upgrade and the previous hash", () => {
     const staged = JSON.parse((await s.dstack(["upgrade", "up", "busybox:3", "--restart", "--keep-previous", "--json"])).stdout);
     expect(staged.previousHash).toBe("kept (--keep-previous)");
     expect(hashesOf(a.appId)).toEqual([u.newComposeHash, staged.newComposeHash]);
+    // allowlist ls names the VM beside the hash it boots only, not beside every hash of its app
+    const ls = JSON.parse((await s.dstack(["allowlist", "ls", "--json"])).stdout);
+    expect(ls.vmsByHash[a.appId]).toEqual({ [u.newComposeHash]: [], [staged.newComposeHash]: ["up"] });
+    expect(ls.vms[a.appId]).toEqual(["up"]);
+    const table = (await s.dstack(["allowlist", "ls"])).stdout;
+    expect(table).toMatch(new RegExp(`${a.appId}\\s+${u.newComposeHash}\\s+-`));
+    expect(table).toMatch(new RegExp(`${a.appId}\\s+${staged.newComposeHash}\\s+up`));
     const later = await s.dstack(["upgrade", "up", "busybox:4"]);
     expect(later.code).toBe(0);
     expect(later.stdout).toContain("previous hash kept until the new version has booted");

@@ -1,7 +1,7 @@
 /** `dstack allowlist`: ls and revoke here, prune in prune.ts. */
 import { normalizeHex } from "../../../auth/allowlist.ts";
 import { readAllowlistFile, revokeApp } from "../../../auth/allowlist-file.ts";
-import { appIdOf, vmNamesByApp } from "../../../client/allowlist-vms.ts";
+import { appIdOf, vmsByApp } from "../../../client/allowlist-vms.ts";
 import { NotFoundError, UsageError } from "../../../core/errors.ts";
 import { out } from "../../../core/io.ts";
 import { resolveLayout } from "../../../core/layout.ts";
@@ -29,21 +29,35 @@ const ls = defineCommand({
   async run({ args, io, env }) {
     const path = pathOf(args);
     const l = readAllowlistFile(path);
-    const { names, why } = await vmNamesByApp(args, clientRun({ io, env, args }));
-    const vmsOf = (id: string) => names?.get(normalizeHex(id)) ?? [];
+    const { vms, why } = await vmsByApp(args, clientRun({ io, env, args }));
+    const vmsOf = (id: string) => vms?.get(normalizeHex(id)) ?? [];
+    // beside each hash, the VMs that would boot it (one whose compose the VMM did not report: beside every hash)
+    const vmsOfHash = (id: string, h: string) =>
+      vmsOf(id)
+        .filter((v) => v.composeHash === undefined || v.composeHash === normalizeHex(h))
+        .map((v) => v.name);
     if (args.json) {
-      out(io, formatJson({ path, ...l, vms: names ? Object.fromEntries(Object.keys(l.apps).map((id) => [id, vmsOf(id)])) : null }));
+      const byApp = (f: (id: string) => unknown) => (vms ? Object.fromEntries(Object.keys(l.apps).map((id) => [id, f(id)])) : null);
+      out(
+        io,
+        formatJson({
+          path,
+          ...l,
+          vms: byApp((id) => vmsOf(id).map((v) => v.name)),
+          vmsByHash: byApp((id) => Object.fromEntries(l.apps[id]!.composeHashes.map((h) => [h, vmsOfHash(id, h)]))),
+        }),
+      );
       return;
     }
-    if (!names) createLogger(io, args).info(`VM names left out: the VMM could not be asked (${why})`);
+    if (!vms) createLogger(io, args).info(`VM names left out: the VMM could not be asked (${why})`);
     const rows = Object.entries(l.apps).flatMap(([id, r]) =>
-      (r.composeHashes.length ? r.composeHashes : ["(none)"]).map((h) => ({ id, h, vms: vmsOf(id).join(",") || "-" })),
+      (r.composeHashes.length ? r.composeHashes : ["(none)"]).map((h) => ({ id, h, vms: vmsOfHash(id, h).join(",") || "-" })),
     );
     const cols = [
       { header: "APP ID", get: (r: (typeof rows)[number]) => r.id },
       { header: "COMPOSE HASH", get: (r: (typeof rows)[number]) => r.h },
     ];
-    if (names) cols.push({ header: "VMS", get: (r) => r.vms });
+    if (vms) cols.push({ header: "VMS", get: (r) => r.vms });
     out(io, `${path}\nos images: ${l.osImages.join(", ") || "any (not pinned)"}\n${formatTable(rows, cols)}`);
   },
 });
