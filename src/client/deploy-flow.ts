@@ -87,7 +87,23 @@ export async function runDeploy(args: DeployRunArgs, run: ClientRun, src: Deploy
     const res = await deploy(c, req, plan.built, pr.line);
     pr.line(`created VM ${res.vmId}`);
     let booted: Awaited<ReturnType<typeof waitBoot>> | undefined;
-    if (!args.detach) booted = await waitBoot(c, res.vmId, plan.timeoutMs, (m) => pr.line(`${res.name}: ${m}`));
+    if (!args.detach) {
+      // Ctrl-C while waiting: the VM exists and keeps booting; say so in one line and exit 130 (128 + SIGINT).
+      let offSignal = () => {};
+      const interrupted = new Promise<"interrupted">((resolve) => {
+        offSignal = io.onSignal(["SIGINT"], () => resolve("interrupted"));
+      });
+      const outcome = await Promise.race([waitBoot(c, res.vmId, plan.timeoutMs, (m) => pr.line(`${res.name}: ${m}`)), interrupted]);
+      offSignal();
+      if (outcome === "interrupted") {
+        pr.done();
+        io.stderr(
+          `interrupted: VM ${res.name} (${res.vmId}) was created and keeps booting; follow it with \`dstack logs -f ${res.name}\` or \`dstack ps\`\n`,
+        );
+        return 130;
+      }
+      booted = outcome;
+    }
     pr.done();
     const timedOut = booted !== undefined && !booted.ok && booted.timedOut === true;
     const result = {
