@@ -63,7 +63,7 @@ async function main(): Promise<number> {
   if (targets.length === 0) throw new Error(`${values.sums} lists no release tarballs`);
   const tree = mkdtempSync(join(tmpdir(), "dstack-rebuild-"));
   try {
-    run(["git", "worktree", "add", "--detach", tree, values.ref!], root);
+    run(["git", "worktree", "add", "--quiet", "--detach", tree, values.ref!], root);
     run([process.execPath, "install", "--frozen-lockfile"], tree);
     run([process.execPath, "scripts/release.ts", "--out", join(tree, "out"), "--targets", targets.join(",")], tree);
     const rebuilt = parseSums(readFileSync(join(tree, "out", "SHA256SUMS"), "utf8"));
