@@ -49,7 +49,9 @@ export function runCompose(i: RunComposeInput): string {
   checkImageRef(i.image);
   const l: string[] = [`${RUN_KEY}: ${lit(i.runJson)}`];
   if (i.filesBase64) l.push(`${FILES_KEY}: "${i.filesBase64}"`);
-  l.push("services:", `  ${SERVICE}:`, `    image: ${yamlQuote(i.image)}`, `    restart: ${yamlQuote(i.restart)}`);
+  l.push("services:", `  ${SERVICE}:`, `    image: ${yamlQuote(i.image)}`);
+  // "no" is compose's default; left out, it cannot be misread as YAML 1.1's boolean by a tool that re-serialises the file.
+  if (i.restart !== "no") l.push(`    restart: ${yamlQuote(i.restart)}`);
   const needsScript = i.filesBase64 !== "" || i.repo !== undefined;
   if (i.argv) {
     const script = startScript({ files: i.filesBase64 !== "", ...(i.repo ? { repo: i.repo } : {}) });

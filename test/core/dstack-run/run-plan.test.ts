@@ -30,7 +30,6 @@ describe("the generated docker-compose", () => {
         "services:",
         "  app:",
         '    image: "alpine:3.20"',
-        '    restart: "no"',
         "    entrypoint:",
         '      - "/bin/sh"',
         '      - "-c"',
