@@ -32,6 +32,7 @@ import { type Host, hostFacts } from "./host-facts.ts";
 import { loadConfiguration } from "./load.ts";
 import { localRepos, readLocalFiles } from "./local-files.ts";
 import { describeVm } from "./runs.ts";
+import { readSecrets, secretsPath } from "./secrets.ts";
 
 export interface ApplyFlags extends EndpointFlags {
   file?: string | undefined;
@@ -144,7 +145,7 @@ export async function applyRun(f: ApplyFlags, run: ClientRun): Promise<number> {
       configPath: loaded.path,
       name,
       env: loaded.env,
-      secrets: {},
+      secrets: readSecrets(secretsPath(run.env)),
       runArgs: f.runArgs,
       files: readLocalFiles([...loaded.config.files, ...localRepos(loaded.config.repos)], loaded.baseDir),
     });

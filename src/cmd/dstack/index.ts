@@ -7,6 +7,7 @@ export default defineCommand({
     apply: () => import("./apply.ts").then((m) => m.default),
     attach: () => import("./attach.ts").then((m) => m.default),
     offer: () => import("./offer.ts").then((m) => m.default),
+    secret: () => import("./secret.ts").then((m) => m.default),
     run: () => import("./run.ts").then((m) => m.default),
     deploy: () => import("./deploy.ts").then((m) => m.default),
     ps: () => import("./ps.ts").then((m) => m.default),

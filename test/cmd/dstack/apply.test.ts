@@ -148,4 +148,19 @@ describe("dstack apply", () => {
     const ps = await dstack(["ps", "-a", "-v"]);
     expect(ps.stdout).toMatch(/\nhello .* stopped /);
   }, 60_000);
+
+  test("${{ secrets.NAME }} comes from dstack secret and is sealed: the plan names the env, the compose has no value", async () => {
+    const home = mkdtempSync(join(tmpdir(), "dstack-apply-secrets-"));
+    const env = { XDG_CONFIG_HOME: home };
+    expect((await runBin("dstack", ["secret", "set", "tok", "tok-value-77"], { env })).code).toBe(0);
+    write("sec.dstack.yml", "type: task\nname: sec\nimage: alpine\nenv:\n  - TOKEN=${{ secrets.tok }}\ncommands: [echo]\n");
+    const r = await runBin("dstack", ["--prefix", sim.prefix, "apply", "-f", "sec.dstack.yml", "--dry-run", "--json"], { cwd: work, env });
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan.env).toEqual(["TOKEN"]);
+    expect(r.stdout).not.toContain("tok-value-77");
+    const missing = await dstack(["apply", "-f", "sec.dstack.yml", "--dry-run"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("env.TOKEN: Failed to interpolate due to missing vars: ['secrets.tok']");
+  });
 });

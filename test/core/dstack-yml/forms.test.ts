@@ -134,7 +134,7 @@ describe("volumes", () => {
 });
 
 describe("files and repos", () => {
-  test("files items (the fact sheet's table)", () => {
+  test("files items (dstackai's table)", () => {
     expect(parseFileMapping(".:examples")).toEqual({ localPath: ".", path: "examples" });
     expect(parseFileMapping("../examples")).toEqual({ localPath: "../examples", path: "../examples" });
     expect(parseFileMapping("~/.cache/huggingface/token")).toEqual({

@@ -90,7 +90,7 @@ describe("cpu", () => {
   });
 });
 
-describe("gpu (the fact sheet's table)", () => {
+describe("gpu (dstackai's table)", () => {
   const cases: [unknown, object][] = [
     ["A100", { name: ["A100"], count: { min: 1 } }],
     ["A100:80GB:2", { name: ["A100"], memory: { min: 80, max: 80 }, count: { min: 2, max: 2 } }],
