@@ -20,7 +20,7 @@ export interface LoadedConfiguration extends ParsedConfiguration {
 }
 
 export async function loadConfiguration(
-  o: { file?: string | undefined; yes: boolean; envOverrides: string[]; cwd: string },
+  o: { file?: string | undefined; yes: boolean; envOverrides: string[]; cwd: string; resolveEnv?: boolean },
   io: Io,
   environ: Env,
 ): Promise<LoadedConfiguration> {
@@ -39,9 +39,9 @@ export async function loadConfiguration(
     }
   }
   const parsed = parseConfiguration(text, path);
-  let env: Map<string, string>;
+  let env = new Map<string, string>();
   try {
-    env = resolveEnv(parsed.config.env, o.envOverrides, environ);
+    if (o.resolveEnv !== false) env = resolveEnv(parsed.config.env, o.envOverrides, environ);
   } catch (e) {
     if (e instanceof GrammarError) throw new UsageError(e.message, { hint: "export it, or pass -e KEY=VALUE" });
     throw e;

@@ -6,6 +6,7 @@ export default defineCommand({
   subCommands: {
     apply: () => import("./apply.ts").then((m) => m.default),
     attach: () => import("./attach.ts").then((m) => m.default),
+    delete: () => import("./delete.ts").then((m) => m.default),
     offer: () => import("./offer.ts").then((m) => m.default),
     secret: () => import("./secret.ts").then((m) => m.default),
     run: () => import("./run.ts").then((m) => m.default),

@@ -163,4 +163,21 @@ describe("dstack apply", () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("env.TOKEN: Failed to interpolate due to missing vars: ['secrets.tok']");
   });
+
+  test("delete -f: asks, then removes the run the file names and withdraws its registration", async () => {
+    write("del.dstack.yml", "type: task\nname: del-me\nimage: alpine\ncommands: [echo]\n");
+    expect((await dstack(["apply", "-f", "del.dstack.yml", "-y", "-d"])).code).toBe(0);
+    const appId = (await vms()).find((v) => v.name === "del-me")!.app_id;
+    const no = await dstack(["delete", "-f", "del.dstack.yml"], { stdin: "n\n" });
+    expect(no.stderr).toContain("Delete the run del-me? [y/n]: n\n");
+    expect((await vms()).some((v) => v.name === "del-me")).toBe(true);
+    const yes = await dstack(["delete", "-f", "del.dstack.yml", "-y"]);
+    expect(yes.code).toBe(0);
+    expect(yes.stderr).toContain("Run del-me deleted");
+    expect((await vms()).some((v) => v.name === "del-me")).toBe(false);
+    expect(sim.allowlist().apps[appId]).toBeUndefined();
+    const again = await dstack(["delete", "-f", "del.dstack.yml", "-y"]);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toContain("Run del-me does not exist");
+  }, 60_000);
 });

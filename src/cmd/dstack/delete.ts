@@ -1,0 +1,27 @@
+import { deleteRun } from "../../client/apply/delete-flow.ts";
+import { clientArgs, yesArgs } from "../shared/args.ts";
+import { defineCommand } from "../shared/command.ts";
+import { clientRun } from "../shared/log.ts";
+
+export default defineCommand({
+  meta: {
+    name: "delete",
+    alias: ["destroy"],
+    description: "Delete the run a .dstack.yml names: its CVM and, when unused, its registration (asks first; -y not)",
+  },
+  args: {
+    file: {
+      type: "string",
+      alias: "f",
+      description: "The configuration (default .dstack.yml, then .dstack.yaml; - = stdin, needs -y)",
+      valueHint: "FILE",
+    },
+    name: { type: "string", alias: "n", description: "The run name (overrides name:)" },
+    ...yesArgs,
+    allowlist: { type: "string", description: "Allowlist to withdraw from (default: the install's)", valueHint: "PATH" },
+    ...clientArgs,
+  },
+  run({ args, io, env }) {
+    return deleteRun({ ...args, yes: args.yes === true, cwd: process.cwd() }, clientRun({ io, env, args }));
+  },
+});
