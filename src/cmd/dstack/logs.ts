@@ -1,7 +1,8 @@
 import { describeVm } from "../../client/apply/runs.ts";
+import { watchRemoval } from "../../client/removal-watch.ts";
 import { openClient } from "../../client/session.ts";
 import { runLineFilter } from "../../core/dstack-run/run-log.ts";
-import { UsageError } from "../../core/errors.ts";
+import { NotFoundError, UsageError } from "../../core/errors.ts";
 import type { LogChannel } from "../../core/vmm/types.ts";
 import { selectVm } from "../../core/vmm/vm-select.ts";
 import { clientArgs } from "../shared/args.ts";
@@ -43,9 +44,13 @@ export default defineCommand({
         io.stdout(filter ? filter(chunk) : chunk);
       return "done" as const;
     })();
+    // Following a VM that is then removed: stop, and say so (the VMM keeps the stream open with heartbeats).
+    const gone = args.follow === true ? watchRemoval(c, vm.id) : undefined;
     try {
-      await Promise.race([pump, interrupted]);
+      const outcome = await Promise.race([pump, interrupted, ...(gone ? [gone.removed] : [])]);
+      if (outcome === "removed") throw new NotFoundError(`VM ${vm.name} (${vm.id.slice(0, 8)}) was removed: nothing more to follow`);
     } finally {
+      gone?.stop();
       off();
       c.close();
     }

@@ -80,6 +80,16 @@ function networkDetail(e: unknown): string {
   return err?.code ? `${err.code}${err.message && !err.message.includes(err.code) ? `: ${err.message}` : ""}` : String(err?.message ?? e);
 }
 
+/** The VMM closed a log stream it was sending (it stopped, restarted or crashed). Exit 1. */
+export class VmmStreamClosedError extends DstackError {
+  constructor(endpoint: string, detail: string) {
+    super(`the VMM at ${endpoint} closed the log stream (${detail}): it stopped, restarted or crashed`, {
+      hint: "see `dstackup status`; follow again once it answers",
+    });
+    this.name = "VmmStreamClosedError";
+  }
+}
+
 export class VmmClient {
   readonly endpoint: string;
   private readonly timeoutMs: number;
@@ -202,9 +212,16 @@ export class VmmClient {
     const reader = r.body!.getReader();
     try {
       for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        yield dec.decode(value, { stream: true });
+        let chunk: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          chunk = await reader.read();
+        } catch (e) {
+          // the connection dropped mid-stream: the VMM stopped or restarted (Bun's own words are for its developers)
+          const code = (e as { code?: string }).code;
+          throw new VmmStreamClosedError(this.endpoint, code ?? "the connection closed");
+        }
+        if (chunk.done) break;
+        yield dec.decode(chunk.value, { stream: true });
       }
     } finally {
       reader.cancel().catch(() => {});
