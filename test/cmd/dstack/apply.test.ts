@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runBin } from "../../helpers/run.ts";
+import { DIST, runBin } from "../../helpers/run.ts";
 import { type SimInstall, simInstall } from "../../helpers/sim-install.ts";
 
 let sim: SimInstall;
@@ -179,5 +179,33 @@ describe("dstack apply", () => {
     const again = await dstack(["delete", "-f", "del.dstack.yml", "-y"]);
     expect(again.code).toBe(3);
     expect(again.stderr).toContain("Run del-me does not exist");
+  }, 60_000);
+
+  test("attached, Ctrl-C detaches: exit 0, says how to reattach, the run goes on", async () => {
+    write("long.dstack.yml", "type: task\nname: long\nimage: alpine\ncommands: [sleep 600]\n");
+    const p = Bun.spawn([join(DIST, "dstack"), "--prefix", sim.prefix, "apply", "-f", "long.dstack.yml", "-y"], {
+      cwd: work,
+      env: { ...process.env, NO_COLOR: "1" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    let err = "";
+    const reader = (p.stderr as ReadableStream<Uint8Array>).getReader();
+    while (!err.includes("provisioning completed")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      err += new TextDecoder().decode(value);
+    }
+    expect(err).toContain("long provisioning completed (running)");
+    p.kill("SIGINT");
+    expect(await p.exited).toBe(0);
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      err += new TextDecoder().decode(value);
+    }
+    expect(err).toContain("Detached. The run goes on; reattach with `dstack attach long --logs`");
+    expect((await vms()).find((v) => v.name === "long")).toBeDefined();
+    expect(JSON.parse((await dstack(["ps", "--json"])).stdout).find((v: { name: string }) => v.name === "long").status).toBe("running");
   }, 60_000);
 });
