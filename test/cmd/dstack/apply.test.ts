@@ -15,7 +15,7 @@ let work = "";
 
 const dstack = (args: string[], o: { stdin?: string } = {}) => runBin("dstack", ["--prefix", sim.prefix, ...args], { cwd: work, ...o });
 const write = (name: string, text: string) => writeFileSync(join(work, name), text);
-type Vm = { name: string; app_id: string; configuration: { compose_file: string } };
+type Vm = { name: string; app_id: string; status: string; configuration: { compose_file: string } };
 /** The VMs other than the install's KMS. */
 const vms = async () => (JSON.parse((await dstack(["ps", "-a", "--json"])).stdout) as Vm[]).filter((v) => v.name !== "dstack-kms");
 
@@ -174,7 +174,7 @@ describe("dstack apply", () => {
     const yes = await dstack(["delete", "-f", "del.dstack.yml", "-y"]);
     expect(yes.code).toBe(0);
     expect(yes.stderr).toContain("Run del-me deleted");
-    expect((await vms()).some((v) => v.name === "del-me")).toBe(false);
+    expect((await vms()).some((v) => v.name === "del-me" && v.status !== "removing")).toBe(false); // RemoveVm finishes in the background
     expect(sim.allowlist().apps[appId]).toBeUndefined();
     const again = await dstack(["delete", "-f", "del.dstack.yml", "-y"]);
     expect(again.code).toBe(3);
