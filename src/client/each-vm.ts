@@ -2,6 +2,7 @@
 import { RefusedError, UsageError } from "../core/errors.ts";
 import { formatJson } from "../core/output.ts";
 import type { VmmClient } from "../core/vmm/client.ts";
+import { refuseSystemVm } from "../core/vmm/system-vm.ts";
 import type { VmInfo } from "../core/vmm/types.ts";
 import { selectVm } from "../core/vmm/vm-select.ts";
 import type { EndpointFlags } from "./endpoint.ts";
@@ -15,13 +16,16 @@ export interface EachVmFlags extends EndpointFlags {
 /**
  * Run `fn` on each VM `refs` names, in order; print "name (id): result" for each (a JSON list
  * with --json). A failure is reported and the others still run; the exit code is 1 if any failed.
- * A refusal of the only VM named is the command's error (its exit code and hint).
+ * A refusal of the only VM named is the command's error (its exit code and hint). With
+ * `refuseSystem` (the verb: "stop", "remove"), a system VM among them (the host's KMS) refuses
+ * the whole command before anything is done to any of them.
  */
 export async function forEachVm(
   refs: string[],
   flags: EachVmFlags,
   run: ClientRun,
   fn: (c: VmmClient, vm: VmInfo) => Promise<string>,
+  opts: { refuseSystem?: string } = {},
 ): Promise<number> {
   if (refs.length === 0) throw new UsageError("name at least one VM (name or id prefix)");
   const { io } = run;
@@ -31,6 +35,11 @@ export async function forEachVm(
   try {
     const vms = (await c.status({ brief: true })).vms;
     const picked = refs.map((r) => selectVm(vms, r));
+    if (opts.refuseSystem) {
+      // the marker is in the configuration, which a brief status leaves out
+      const full = (await c.status({ ids: picked.map((v) => v.id), brief: false })).vms;
+      for (const vm of picked) refuseSystemVm(full.find((f) => f.id === vm.id) ?? vm, opts.refuseSystem);
+    }
     for (const vm of picked) {
       try {
         const r = await fn(c, vm);

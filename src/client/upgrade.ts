@@ -12,6 +12,7 @@ import { buildAppCompose, composeHashOf } from "../core/compose/app-compose.ts";
 import { parseAppCompose } from "../core/compose/app-compose-parse.ts";
 import { DEFAULTS, parseDuration } from "../core/compose/deploy-plan.ts";
 import { withImage } from "../core/compose/replace-image.ts";
+import { refuseSystemVm } from "../core/vmm/system-vm.ts";
 import type { VmInfo } from "../core/vmm/types.ts";
 import { selectVm } from "../core/vmm/vm-select.ts";
 import { waitBooted } from "./boot-wait.ts";
@@ -55,7 +56,9 @@ export async function upgradeVm(flags: EndpointFlags, run: ClientRun, req: Upgra
   const { c, ep } = await openClient(flags, run);
   try {
     const vm = selectVm((await c.status({ brief: true })).vms, req.vm);
-    const oldText = (await c.getInfo(vm.id)).info!.configuration!.compose_file;
+    const configuration = (await c.getInfo(vm.id)).info!.configuration!;
+    refuseSystemVm({ ...vm, configuration }, "upgrade");
+    const oldText = configuration.compose_file;
     const old = parseAppCompose(oldText);
     const built = buildAppCompose({
       name: old.name,

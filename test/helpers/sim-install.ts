@@ -14,13 +14,15 @@ export interface SimInstall {
   allowlist(): { apps: Record<string, { composeHashes: string[] }> };
   /** A prpc call to the install's VMM (JSON), for setting a test up faster than through dstack. */
   vmm(method: string, body: unknown): Promise<unknown>;
+  /** `dstackup install` again with the same flags (an upgrade or repair run). */
+  reinstall(): ReturnType<typeof runBin>;
   destroy(): Promise<void>;
 }
 
 export async function simInstall(name: string): Promise<SimInstall> {
   const prefix = mkdtempSync(join(tmpdir(), `${name}-`));
   const base = 24000 + Math.floor(Math.random() * 6000);
-  const r = await runBin("dstackup", [
+  const installArgs = [
     "install",
     "--simulate",
     "--runtime",
@@ -36,7 +38,8 @@ export async function simInstall(name: string): Promise<SimInstall> {
     "--kms-port",
     String(11000 + Math.floor(Math.random() * 5000)),
     "-q",
-  ]);
+  ];
+  const r = await runBin("dstackup", installArgs);
   if (r.code !== 0) throw new Error(`install failed: ${r.stderr}`);
   const st = JSON.parse(readFileSync(join(prefix, "var/lib/dstack/dstackup-state.json"), "utf8"));
   const token = st.client_token_path ? readFileSync(st.client_token_path, "utf8").trim() : "";
@@ -56,6 +59,7 @@ export async function simInstall(name: string): Promise<SimInstall> {
       if (!r.ok) throw new Error(`${method}: ${r.status} ${await r.text()}`);
       return r.json();
     },
+    reinstall: () => runBin("dstackup", installArgs),
     destroy: async () => {
       await runBin("dstackup", ["destroy", "--purge", "-y", "-q", "--prefix", prefix]);
     },

@@ -20,12 +20,18 @@ export default defineCommand({
   },
   run: ({ args, io, env }) => {
     const allowlistPath = resolveEndpoint(args, env).allowlistPath;
-    return forEachVm(args._, args, clientRun({ io, env, args }), async (c, vm) => {
-      if (vm.status === "running" && !args.force) {
-        throw new RefusedError(`${vm.name} is running`, { hint: `stop it first (\`dstack stop ${vm.name}\`) or pass -f` });
-      }
-      await c.removeVm(vm.id);
-      return `removed${args["keep-registration"] ? "" : await withdrawAfterRemove(c, allowlistPath, vm)}`;
-    });
+    return forEachVm(
+      args._,
+      args,
+      clientRun({ io, env, args }),
+      async (c, vm) => {
+        if (vm.status === "running" && !args.force) {
+          throw new RefusedError(`${vm.name} is running`, { hint: `stop it first (\`dstack stop ${vm.name}\`) or pass -f` });
+        }
+        await c.removeVm(vm.id);
+        return `removed${args["keep-registration"] ? "" : await withdrawAfterRemove(c, allowlistPath, vm)}`;
+      },
+      { refuseSystem: "remove" },
+    );
   },
 });

@@ -42,6 +42,6 @@ export default defineCommand({
         c.close();
       }
     }
-    return forEachVm(args._, args, run, (c, vm) => stopVm(c, vm, o));
+    return forEachVm(args._, args, run, (c, vm) => stopVm(c, vm, o), { refuseSystem: "stop" });
   },
 });

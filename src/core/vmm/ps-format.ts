@@ -1,6 +1,7 @@
 /** The `dstack ps` table. */
 
 import { type Column, formatTable } from "../output.ts";
+import { systemRole } from "./system-vm.ts";
 import type { VmInfo } from "./types.ts";
 
 export function statusText(v: Pick<VmInfo, "status" | "boot_progress" | "boot_error">): string {
@@ -36,7 +37,7 @@ export function imageOf(v: VmInfo): string {
 }
 
 export const PS_COLUMNS: Column<VmInfo>[] = [
-  { header: "NAME", get: (v) => v.name },
+  { header: "NAME", get: (v) => (systemRole(v) ? `${v.name} (system)` : v.name) },
   { header: "ID", get: (v) => v.id.slice(0, 8) },
   { header: "APP ID", get: (v) => v.app_id.slice(0, 12) },
   { header: "STATUS", get: statusText },

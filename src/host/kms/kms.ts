@@ -9,6 +9,7 @@ import { DstackError } from "../../core/errors.ts";
 import type { Progress } from "../../core/progress.ts";
 import { renderKmsToml } from "../../core/render/kms-toml.ts";
 import { connectVmm, type VmmClient } from "../../core/vmm/client.ts";
+import { systemRoleOf, systemUserConfig } from "../../core/vmm/system-vm.ts";
 import type { VmInfo } from "../../core/vmm/types.ts";
 import type { InstallPlan } from "../install/plan.ts";
 
@@ -92,6 +93,8 @@ export async function deployKms(
       // update its compose / port mapping and restart it.
       const have = (await c.getInfo(vm.id)).info?.configuration;
       updated = kmsDrift(have ?? undefined, built.composeFile, plan.cfg.kmsPort);
+      // A KMS CVM deployed before the system-VM marker gets it (no restart: the KMS does not read it).
+      if (have && systemRoleOf(have.user_config) !== "kms") await c.updateVm({ id: vm.id, user_config: systemUserConfig("kms") });
       if (updated.length) {
         await c.updateVm({
           id: vm.id,
@@ -119,6 +122,7 @@ export async function deployKms(
             memory: 8192,
             disk_size: 20,
             ports: wantPorts,
+            user_config: systemUserConfig("kms"), // a system VM: dstack refuses to stop, remove or upgrade it
           })
         ).id;
       } catch (e) {
