@@ -2,15 +2,17 @@
 import type { VmmClient } from "../core/vmm/client.ts";
 import type { VmInfo } from "../core/vmm/types.ts";
 
-const DOWN = new Set(["stopped", "exited"]);
-
-/** Poll until the VM is down or the deadline passes; true when it went down. */
-async function waitDown(c: VmmClient, id: string, timeoutMs: number): Promise<boolean> {
+/**
+ * Poll until the guest is down or the deadline passes: "stopped" (or gone), "exited" (the
+ * guest went down, but the VMM still counts it started), or "timeout".
+ */
+async function waitDown(c: VmmClient, id: string, timeoutMs: number): Promise<"stopped" | "exited" | "timeout"> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const vm = (await c.status({ ids: [id], brief: true })).vms[0];
-    if (!vm || DOWN.has(vm.status)) return true;
-    if (performance.now() >= deadline) return false;
+    if (!vm || vm.status === "stopped") return "stopped";
+    if (vm.status === "exited") return "exited";
+    if (performance.now() >= deadline) return "timeout";
     await Bun.sleep(50);
   }
 }
@@ -32,6 +34,7 @@ export async function stopVm(c: VmmClient, vm: VmInfo, o: StopOptions): Promise<
  * power was cut instead of a guest shutdown (for the one-line report).
  */
 export async function stopVmNote(c: VmmClient, vm: VmInfo, o: StopOptions): Promise<string | undefined> {
+  // not running: StopVm, even when "exited" (see below)
   if (o.force || vm.status !== "running") {
     await c.stopVm(vm.id);
     return undefined;
@@ -42,7 +45,13 @@ export async function stopVmNote(c: VmmClient, vm: VmInfo, o: StopOptions): Prom
     await c.stopVm(vm.id);
     return "the guest refused a shutdown: power cut";
   }
-  if (await waitDown(c, vm.id, o.timeoutMs)) return undefined;
+  const down = await waitDown(c, vm.id, o.timeoutMs);
+  // An exited VM is still started to the VMM: with [cvm.auto_restart] (which dstackup renders) it
+  // boots it again. StopVm clears that; the guest is down already, so it is no power cut.
+  if (down !== "timeout") {
+    if (down === "exited") await c.stopVm(vm.id);
+    return undefined;
+  }
   await c.stopVm(vm.id);
   return `no shutdown within ${o.timeoutText}: power cut`;
 }

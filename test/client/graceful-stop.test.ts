@@ -8,7 +8,7 @@ import { stopVm } from "../../src/client/graceful-stop.ts";
 import type { VmmClient } from "../../src/core/vmm/client.ts";
 import type { VmInfo } from "../../src/core/vmm/types.ts";
 
-function fakeVmm(o: { downAfterPolls: number; refuseShutdown?: boolean }) {
+function fakeVmm(o: { downAfterPolls: number; refuseShutdown?: boolean; downAs?: string }) {
   const calls: string[] = [];
   let polls = 0;
   let status = "running";
@@ -24,7 +24,7 @@ function fakeVmm(o: { downAfterPolls: number; refuseShutdown?: boolean }) {
     },
     status: async () => {
       polls++;
-      if (status === "stopping" && polls >= o.downAfterPolls) status = "stopped";
+      if (status === "stopping" && polls >= o.downAfterPolls) status = o.downAs ?? "stopped";
       return { vms: [{ id: "v1", status }] };
     },
   } as unknown as VmmClient;
@@ -61,5 +61,11 @@ describe("graceful stop", () => {
     const e = fakeVmm({ downAfterPolls: 1 });
     expect(await stopVm(e.client, { ...vm, status: "exited" }, { force: false, timeoutMs: 1000, timeoutText: "1s" })).toBe("stopped");
     expect(e.calls).toEqual(["stop"]);
+  });
+
+  test("a guest that went down but is still started to the VMM (exited): StopVm, so [cvm.auto_restart] does not boot it again", async () => {
+    const f = fakeVmm({ downAfterPolls: 2, downAs: "exited" });
+    expect(await stopVm(f.client, vm, { force: false, timeoutMs: 5000, timeoutText: "5s" })).toBe("stopped");
+    expect(f.calls).toEqual(["shutdown", "stop"]);
   });
 });
