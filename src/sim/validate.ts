@@ -2,6 +2,7 @@
  * CreateVm/UpdateVm validation with the VMM's messages, in its order
  * (Dstack-TEE/dstack: dstack/vmm/src/main_service.rs, app.rs). Each check throws an RpcError.
  */
+import { InvalidAppComposeError, parseAppCompose } from "../core/compose/app-compose-parse.ts";
 import { isVmName } from "../core/compose/names.ts";
 import { inRanges, isIpAddress, mappingsOverlap } from "../core/specs/ports.ts";
 import type { GpuConfig, PortMapping } from "../core/vmm/types.ts";
@@ -61,11 +62,23 @@ export function checkComposeJson(text: unknown): void {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
-  } catch {
-    throw new RpcError("invalid app compose JSON");
+  } catch (e) {
+    throw new RpcError(`invalid app compose JSON: ${(e as Error).message}`);
   }
   const kp = (raw as Obj)?.key_provider;
   if (kp !== undefined && kp !== null && !["none", "kms", "local", "tpm"].includes(String(kp))) throw new RpcError("invalid key_provider");
+}
+
+/**
+ * What UpdateVm, UpgradeApp and GetComposeHash check of compose_file: it parses as an AppCompose
+ * (anyhow's "Invalid compose file: <serde's cause>"; CreateVm's JSON check says "invalid app compose JSON").
+ */
+export function checkComposeFile(text: string): void {
+  try {
+    parseAppCompose(text);
+  } catch (e) {
+    throw new RpcError(`Invalid compose file: ${e instanceof InvalidAppComposeError ? e.issues.join("; ") : String(e)}`);
+  }
 }
 
 /** This VMM has no GPUs: any GPU request fails as on a host with `[cvm.gpu] enabled = false`. */

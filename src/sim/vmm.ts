@@ -16,25 +16,37 @@ import { adoptVm, bootVm, envKeyFor } from "./boot.ts";
 import type { SimConfig } from "./config.ts";
 import { AppRuntime } from "./runtime/app-runtime.ts";
 import { statusOf, type VmRecord, VmStore, vmInfo } from "./store.ts";
-import { checkComposeJson, checkGpus, checkImageName, checkName, checkPorts, freeCid } from "./validate.ts";
+import { checkComposeFile, checkComposeJson, checkGpus, checkImageName, checkName, checkPorts, freeCid } from "./validate.ts";
 import { SIM_VERSION } from "./version.ts";
 import { imagesView, metaView, statusView } from "./views.ts";
-import { type Obj, RpcError, typed } from "./wire.ts";
+import { decodeMessage, type MessageSchema, type Obj, RpcError } from "./wire.ts";
 
-const CREATE_FIELDS = [
-  ["name", "string"],
-  ["image", "string"],
-  ["compose_file", "string"],
-  ["vcpu", "number"],
-  ["memory", "number"],
-  ["disk_size", "number"],
-  ["ports", "array"],
-  ["encrypted_env", "string"],
-  ["user_config", "string"],
-  ["stopped", "boolean"],
-  ["kms_urls", "array"],
-  ["gateway_urls", "array"],
-] as const;
+const PORT_MAPPING: MessageSchema = { protocol: "string", host_port: "u32", vm_port: "u32", host_address: "string" };
+const NETWORKING: MessageSchema = { mode: "string", bridge_name: "string" };
+
+/** VmConfiguration of vmm_rpc.proto, as CreateVm decodes it. */
+const VM_CONFIGURATION: MessageSchema = {
+  name: "string",
+  image: "string",
+  compose_file: "string",
+  vcpu: "u32",
+  memory: "u32",
+  disk_size: "u32",
+  ports: [PORT_MAPPING],
+  encrypted_env: "string", // bytes, as hex
+  app_id: { optional: "string" },
+  user_config: "string",
+  hugepages: "bool",
+  pin_numa: "bool",
+  gpus: { gpus: [{ slot: "string" }], attach_mode: "string" },
+  kms_urls: ["string"],
+  gateway_urls: ["string"],
+  stopped: "bool",
+  no_tee: "bool",
+  networking: NETWORKING,
+  networks: [NETWORKING],
+  simulated_tee: { optional: "string" },
+};
 
 export class Simulator {
   readonly store: VmStore;
@@ -99,9 +111,7 @@ export class Simulator {
   }
 
   createVm(body: Obj): { id: string } {
-    for (const [k, t] of CREATE_FIELDS) typed(body, k, t);
-    typed(body, "app_id", "string", true);
-    const cfg: VmConfiguration = { ...defaultVmConfiguration(), ...(body as Partial<VmConfiguration>) };
+    const cfg: VmConfiguration = { ...defaultVmConfiguration(), ...(decodeMessage(body, VM_CONFIGURATION) as Partial<VmConfiguration>) };
     checkName(cfg.name);
     const ports = checkPorts(this.cfg, cfg.ports, this.store.vms.values(), undefined, true);
     checkGpus(cfg.gpus);
@@ -156,12 +166,7 @@ export class Simulator {
     const vm = this.get(req.id, `The instance ${String(req.id)} not found`);
     let out = "";
     if (req.compose_file) {
-      try {
-        checkComposeJson(req.compose_file);
-        parseAppCompose(req.compose_file);
-      } catch {
-        throw new RpcError("Invalid compose file");
-      }
+      checkComposeFile(req.compose_file);
       vm.config = { ...vm.config, compose_file: req.compose_file };
       writeFileSync(join(this.store.dir(vm.id), "shared", "app-compose.json"), req.compose_file);
       out = appIdOf(composeHashOf(req.compose_file));
@@ -246,14 +251,9 @@ export class Simulator {
   }
 
   composeHash(body: Obj): { hash: string } {
-    const cfg = { ...defaultVmConfiguration(), ...(body as Partial<VmConfiguration>) };
+    const cfg = { ...defaultVmConfiguration(), ...(decodeMessage(body, VM_CONFIGURATION) as Partial<VmConfiguration>) };
     checkName(cfg.name);
-    checkComposeJson(cfg.compose_file);
-    try {
-      parseAppCompose(cfg.compose_file);
-    } catch (e) {
-      throw new RpcError(`Invalid compose file: ${(e as Error).message}`);
-    }
+    checkComposeFile(cfg.compose_file);
     return { hash: composeHashOf(cfg.compose_file) };
   }
 

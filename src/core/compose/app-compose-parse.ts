@@ -9,6 +9,7 @@ import { ENV_NAME_RE } from "./names.ts";
 
 /** A `compose_file` the VMM or guest would reject. Exit 2 in the client; 400 in the simulator. */
 export class InvalidAppComposeError extends UsageError {
+  /** What is wrong, without the "invalid app compose…" prefix (the VMM's cause after its own context). */
   readonly issues: string[];
   constructor(message: string, issues: string[] = [message]) {
     super(message);
@@ -39,11 +40,12 @@ const AppComposeSchema = v.looseObject({
   manifest_version: ManifestVersion,
   name: v.string("must be a string"),
   runner: v.string("must be a string"),
-  docker_compose_file: v.optional(v.string()),
+  // upstream's Option<String> and friends (dstack-types AppCompose): null is none
+  docker_compose_file: v.nullish(v.string()),
   bash_script: v.optional(v.string()),
   features: strList(),
-  snapshotter: v.optional(v.picklist(["overlayfs", "stargz"], "must be overlayfs or stargz")),
-  init_script: v.optional(v.union([v.string(), v.pipe(v.array(v.string()), v.maxLength(5, "at most 5 scripts"))])),
+  snapshotter: v.nullish(v.picklist(["overlayfs", "stargz"], "must be overlayfs or stargz")),
+  init_script: v.nullish(v.union([v.string(), v.pipe(v.array(v.string()), v.maxLength(5, "at most 5 scripts"))])),
   pre_launch_script: v.optional(v.string()),
   public_logs: bool(),
   public_sysinfo: bool(),
@@ -57,14 +59,14 @@ const AppComposeSchema = v.looseObject({
   allowed_envs: strList(),
   no_instance_id: bool(),
   secure_time: bool(),
-  storage_fs: v.optional(v.picklist(["zfs", "ext4"], "must be zfs or ext4")),
+  storage_fs: v.nullish(v.picklist(["zfs", "ext4"], "must be zfs or ext4")),
   swap_size: v.optional(
     v.union([v.pipe(v.number(), v.integer(), v.minValue(0)), v.string()], 'must be a byte count or a size string such as "1G"'),
   ),
   event_log_version: v.optional(v.picklist([1, 2], "must be 1 or 2")),
   verity_volumes: v.optional(v.array(VerityVolumeSchema, "must be an array")),
   port_policy: v.optional(v.record(v.string(), v.unknown())),
-  requirements: v.optional(v.record(v.string(), v.unknown())),
+  requirements: v.nullish(v.record(v.string(), v.unknown())),
 });
 
 function issuePath(issue: v.BaseIssue<unknown>): string {
@@ -85,10 +87,11 @@ export function parseAppCompose(text: string): AppCompose {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new InvalidAppComposeError(`invalid app compose JSON: ${e instanceof Error ? e.message : String(e)}`);
+    const why = e instanceof Error ? e.message : String(e);
+    throw new InvalidAppComposeError(`invalid app compose JSON: ${why}`, [why]);
   }
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    throw new InvalidAppComposeError("invalid app compose JSON: the top level must be an object");
+    throw new InvalidAppComposeError("invalid app compose JSON: the top level must be an object", ["the top level must be an object"]);
   }
   const r = v.safeParse(AppComposeSchema, raw);
   if (!r.success) {

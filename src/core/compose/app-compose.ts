@@ -24,11 +24,11 @@ export interface AppCompose {
   manifest_version: number | string;
   name: string;
   runner: string;
-  docker_compose_file?: string;
+  docker_compose_file?: string | null;
   bash_script?: string;
   features?: string[];
-  snapshotter?: string;
-  init_script?: string | string[];
+  snapshotter?: string | null;
+  init_script?: string | string[] | null;
   pre_launch_script?: string;
   public_logs?: boolean;
   public_sysinfo?: boolean;
@@ -42,7 +42,7 @@ export interface AppCompose {
   allowed_envs?: string[];
   no_instance_id?: boolean;
   secure_time?: boolean;
-  storage_fs?: string;
+  storage_fs?: string | null;
   swap_size?: number | string;
   event_log_version?: number;
   verity_volumes?: VerityVolume[];
