@@ -4,7 +4,10 @@
  * JSON mode (POST body or GET query), /logs, the dashboard page — over a unix socket or TCP.
  */
 import { mkdirSync, rmSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
+import { LockTimeoutError, RefusedError } from "../core/errors.ts";
+import { acquireLock, lockPathFor } from "../core/fsutil.ts";
+import { lockHolder } from "../host/install/lock.ts";
 import { authorized } from "./auth.ts";
 import { SIM_MARK } from "./boot.ts";
 import type { SimConfig } from "./config.ts";
@@ -76,6 +79,54 @@ export interface RunningSim {
   url: string;
 }
 
+/** Does a server answer on this unix socket? (A stale socket file refuses the connection.) */
+async function socketAnswers(path: string): Promise<boolean> {
+  try {
+    const sock = await Bun.connect({ unix: path, socket: { data() {} } });
+    sock.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Start the simulator as the one owner of its run_path and socket: an exclusive flock on
+ * `<run_path>/.dstack-vmm-sim.lock` for its whole life, and no other server answering on its
+ * unix socket. A second `dstack-vmm-sim -c same.toml` is refused (exit 4) naming the holder,
+ * before it loads a VM, sweeps a container or touches the socket.
+ */
+export async function startSimulator(cfg: SimConfig): Promise<RunningSim> {
+  mkdirSync(cfg.runPath, { recursive: true });
+  const base = join(cfg.runPath, ".dstack-vmm-sim");
+  let release: () => void;
+  try {
+    release = await acquireLock(base, { timeoutMs: 0 });
+  } catch (e) {
+    if (!(e instanceof LockTimeoutError)) throw e;
+    const holder = lockHolder(lockPathFor(base));
+    throw new RefusedError(`another dstack-vmm-sim runs on ${cfg.runPath}${holder ? `: ${holder}` : ""} (it holds ${lockPathFor(base)})`, {
+      hint: "stop it first, or give this one its own run_path and address",
+    });
+  }
+  try {
+    if (cfg.address.kind === "unix" && (await socketAnswers(cfg.address.path)))
+      throw new RefusedError(`another server answers on ${cfg.address.path}`, { hint: "stop it first, or give this one its own address" });
+    const running = serveSimulator(cfg);
+    return {
+      ...running,
+      async stop() {
+        await running.stop();
+        release();
+      },
+    };
+  } catch (e) {
+    release();
+    throw e;
+  }
+}
+
+/** Serve without claiming run_path (in-process tests, which own their temp dirs). */
 export function serveSimulator(cfg: SimConfig): RunningSim {
   const sim = new Simulator(cfg);
   const a = cfg.address;

@@ -9,10 +9,10 @@ export default defineCommand({
   async run({ args, io }) {
     // loaded here, not at the top: `--version`/`--help` stay as fast as the other tools
     const { loadSimConfig } = await import("../../sim/config.ts");
-    const { serveSimulator } = await import("../../sim/server.ts");
+    const { startSimulator } = await import("../../sim/server.ts");
     const { SIM_VERSION } = await import("../../sim/version.ts");
     const cfg = loadSimConfig(String(args.config));
-    const running = serveSimulator(cfg);
+    const running = await startSimulator(cfg);
     io.stderr(
       `dstack-vmm-sim ${SIM_VERSION.version} (simulated, no TEE) listening on ${running.url}; ${running.sim.store.vms.size} VM(s) loaded from ${cfg.runPath}${cfg.authEnabled ? "; [auth] on" : ""}${cfg.authUrl ? `; KMS webhook ${cfg.authUrl}` : "; no KMS webhook"}\n`,
     );
