@@ -19,6 +19,8 @@ export interface SimConfig {
   authEnabled: boolean;
   kmsUrls: string[];
   gatewayUrls: string[];
+  /** [gateway]: what GetMeta reports of the gateway (upstream's defaults: localhost, 8082, 8090) */
+  gateway: { baseDomain: string; port: number; agentPort: number };
   nodeName: string;
   eventBufferSize: number;
   /** the auth webhook the simulated KMS asks at boot ([simulator] auth_url) */
@@ -59,6 +61,7 @@ export function loadSimConfig(path: string): SimConfig {
   const pm = tbl(cvm.port_mapping);
   const auth = tbl(t.auth);
   const sim = tbl(t.simulator);
+  const gw = tbl(t.gateway);
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   const policy = portPolicyOf(t);
   return {
@@ -74,6 +77,7 @@ export function loadSimConfig(path: string): SimConfig {
     authEnabled: auth.enabled === true,
     kmsUrls: Array.isArray(cvm.kms_urls) ? (cvm.kms_urls as string[]) : [],
     gatewayUrls: Array.isArray(cvm.gateway_urls) ? (cvm.gateway_urls as string[]) : [],
+    gateway: { baseDomain: str(gw.base_domain, "localhost"), port: num(gw.port, 8082), agentPort: num(gw.agent_port, 8090) },
     nodeName: str(t.node_name, ""),
     eventBufferSize: num(t.event_buffer_size, 20),
     authUrl: typeof sim.auth_url === "string" && sim.auth_url ? sim.auth_url : undefined,

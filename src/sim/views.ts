@@ -56,7 +56,13 @@ export function imagesView(cfg: SimConfig) {
 export function metaView(cfg: SimConfig) {
   return {
     kms: { url: cfg.kmsUrls[0] ?? "", urls: cfg.kmsUrls },
-    gateway: { url: cfg.gatewayUrls[0] ?? "", base_domain: "localhost", port: 8082, agent_port: 8090, urls: cfg.gatewayUrls },
+    gateway: {
+      url: cfg.gatewayUrls[0] ?? "",
+      base_domain: cfg.gateway.baseDomain,
+      port: cfg.gateway.port,
+      agent_port: cfg.gateway.agentPort,
+      urls: cfg.gatewayUrls,
+    },
     resources: { max_cvm_number: cfg.cidPoolSize, max_allocable_vcpu: cfg.maxVcpu, max_allocable_memory_in_mb: cfg.maxMemory },
     networking: { supported_modes: ["user"], default_mode: "user", default_bridge: "" },
   };

@@ -132,3 +132,17 @@ describe("item 12: compose files as upstream parses them", () => {
     await call("RemoveVm", { id: vm.json.id });
   });
 });
+
+describe("item 13: GetMeta's gateway", () => {
+  test("reads [gateway] from vmm.toml; upstream's defaults without it", async () => {
+    const own = startSim({ tcp: true, extra: '[gateway]\nbase_domain = "apps.example.org"\nport = 9443\nagent_port = 9090' });
+    try {
+      const meta = (await (await fetch(`${own.host}/prpc/GetMeta?json`, { method: "POST", body: "{}" })).json()) as { gateway: unknown };
+      expect(meta.gateway).toEqual({ url: "", base_domain: "apps.example.org", port: 9443, agent_port: 9090, urls: [] });
+    } finally {
+      await own.stop();
+    }
+    const meta = (await call("GetMeta", {})).json as { gateway: unknown };
+    expect(meta.gateway).toMatchObject({ base_domain: "localhost", port: 8082, agent_port: 8090 });
+  });
+});
