@@ -6,6 +6,7 @@ import { formatJson } from "../core/output.ts";
 import { checkPortPolicy } from "../core/specs/ports.ts";
 import { selectGpus } from "../core/specs/resources.ts";
 import { noEngineNote } from "../core/specs/sim-runtime.ts";
+import { isDialHost } from "../core/vmm/transport-ssh.ts";
 import { deploy, waitBoot } from "./deploy.ts";
 import { resolveEndpoint } from "./endpoint.ts";
 import { readInputFile } from "./input-file.ts";
@@ -44,12 +45,22 @@ function flagsOf(args: DeployRunArgs): DeployFlags {
 
 export async function runDeploy(args: DeployRunArgs, run: ClientRun, src: DeploySource): Promise<number> {
   const { io, env } = run;
-  const ep = resolveEndpoint(args, env);
-  const plan = planDeploy(src, flagsOf(args), env, ep.image);
+  const local = resolveEndpoint(args, env);
+  // An ssh:// host's image and port policy are the host's dstack's to say: connect first.
+  const early = isDialHost(local.host) ? await openClient(args, run) : undefined;
+  const ep = early?.ep ?? local;
+  let plan: ReturnType<typeof planDeploy>;
+  try {
+    plan = planDeploy(src, flagsOf(args), env, ep.image);
+  } catch (e) {
+    early?.c.close();
+    throw e;
+  }
   // Fixed host ports against the VMM's allowed ranges, before anything is asked of it.
   if (ep.portPolicy) checkPortPolicy(plan.ports, ep.portPolicy);
   else if (ep.portPolicyProblem && args.quiet !== true) io.stderr(`warning: ${ep.portPolicyProblem}\n`);
   if (args["dry-run"]) {
+    early?.c.close();
     out(
       io,
       args.json
@@ -58,7 +69,7 @@ export async function runDeploy(args: DeployRunArgs, run: ClientRun, src: Deploy
     );
     return 0;
   }
-  const { c } = await openClient(args, run);
+  const { c } = early ?? (await openClient(args, run));
   const pr = progressLine(io, args.quiet === true || args.json === true);
   try {
     const images = (await c.listImages()).map((i) => i.name);
@@ -80,7 +91,7 @@ export async function runDeploy(args: DeployRunArgs, run: ClientRun, src: Deploy
       env: plan.env,
       kms: plan.kms,
       gpus,
-      allowlistPath: ep.allowlistPath,
+      allowlist: ep.allowlist,
       localVmm,
       portPolicy: ep.portPolicy,
     };

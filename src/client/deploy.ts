@@ -7,7 +7,6 @@
  * hash unless another VM relies on it) → wait for the boot.
  */
 
-import { registerAppHash } from "../auth/allowlist-file.ts";
 import { type BuiltAppCompose, buildAppCompose } from "../core/compose/app-compose.ts";
 import { type EnvVar, encryptEnv } from "../core/env/envcrypt.ts";
 import { UsageError } from "../core/errors.ts";
@@ -16,8 +15,8 @@ import type { VmmClient } from "../core/vmm/client.ts";
 import type { GpuConfig, VmInfo } from "../core/vmm/types.ts";
 import { resolveAutoPorts } from "../host/free-port.ts";
 import { bootDone } from "../host/kms/kms.ts";
+import type { AllowlistAccess } from "./allowlist-access.ts";
 import { claimName, nameTaken } from "./name-claim.ts";
-import { withdrawUnused } from "./registration.ts";
 
 export interface DeployRequest {
   name: string;
@@ -30,7 +29,7 @@ export interface DeployRequest {
   env: EnvVar[];
   kms: boolean;
   gpus: GpuConfig | null;
-  allowlistPath: string;
+  allowlist: AllowlistAccess;
   /** probe auto ports locally (only when the VMM is on this host) */
   localVmm: boolean;
   /** The VMM's port-mapping policy when known (its vmm.toml is readable); else the VMM checks. */
@@ -113,7 +112,7 @@ export async function deploy(c: VmmClient, r: DeployRequest, built: BuiltAppComp
   try {
     if (r.kms) {
       // Registered only now that the VM exists: a withdrawal that asks the VMM sees it (registration.ts).
-      registered = (await registerAppHash(r.allowlistPath, built.appId, built.composeHash)).added ? "added" : "already";
+      registered = (await r.allowlist.register(built.appId, built.composeHash)).added ? "added" : "already";
       progress(
         `registered compose hash ${built.composeHash} for app ${built.appId}${registered === "already" ? " (already allowed)" : ""}`,
       );
@@ -122,7 +121,7 @@ export async function deploy(c: VmmClient, r: DeployRequest, built: BuiltAppComp
   } catch (e) {
     await c.removeVm(vmId).catch(() => {});
     if (registered === "added") {
-      const gone = await withdrawUnused(c, r.allowlistPath, { appId: built.appId, hashes: [built.composeHash], except: [vmId] });
+      const gone = await r.allowlist.withdrawUnused(c, { appId: built.appId, hashes: [built.composeHash], except: [vmId] });
       if (gone.length) progress("the VM could not start: removed it and the registration this call added");
     }
     throw e;

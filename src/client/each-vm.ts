@@ -5,7 +5,7 @@ import type { VmmClient } from "../core/vmm/client.ts";
 import { refuseSystemVm } from "../core/vmm/system-vm.ts";
 import type { VmInfo } from "../core/vmm/types.ts";
 import { selectVm } from "../core/vmm/vm-select.ts";
-import type { EndpointFlags } from "./endpoint.ts";
+import type { Endpoint, EndpointFlags } from "./endpoint.ts";
 import { type ClientRun, openClient } from "./session.ts";
 
 export interface EachVmFlags extends EndpointFlags {
@@ -24,12 +24,12 @@ export async function forEachVm(
   refs: string[],
   flags: EachVmFlags,
   run: ClientRun,
-  fn: (c: VmmClient, vm: VmInfo) => Promise<string>,
+  fn: (c: VmmClient, vm: VmInfo, ep: Endpoint) => Promise<string>,
   opts: { refuseSystem?: string } = {},
 ): Promise<number> {
   if (refs.length === 0) throw new UsageError("name at least one VM (name or id prefix)");
   const { io } = run;
-  const { c } = await openClient(flags, run);
+  const { c, ep } = await openClient(flags, run);
   const results: { vm: string; id: string; result: string }[] = [];
   let failed = 0;
   try {
@@ -42,7 +42,7 @@ export async function forEachVm(
     }
     for (const vm of picked) {
       try {
-        const r = await fn(c, vm);
+        const r = await fn(c, vm, ep);
         results.push({ vm: vm.name, id: vm.id, result: r });
         if (!flags.json && !flags.quiet) io.stdout(`${vm.name} (${vm.id.slice(0, 8)}): ${r}\n`);
       } catch (e) {

@@ -6,14 +6,16 @@
  */
 
 import { readFileSync } from "node:fs";
-import { NotFoundError } from "../core/errors.ts";
+import { DstackError, NotFoundError } from "../core/errors.ts";
 import type { Env } from "../core/io.ts";
 import { resolveLayout } from "../core/layout.ts";
 import { TomlParseError } from "../core/render/toml.ts";
 import type { PortPolicy } from "../core/specs/ports.ts";
 import { portPolicyFromVmmToml } from "../core/specs/vmm-port-policy.ts";
 import { connectVmm, type VmmClient } from "../core/vmm/client.ts";
+import { isDialHost } from "../core/vmm/transport-ssh.ts";
 import { readClientState } from "../host/install/state.ts";
+import { type AllowlistAccess, fileAllowlist } from "./allowlist-access.ts";
 
 export interface EndpointFlags {
   host?: string | undefined;
@@ -29,6 +31,8 @@ export interface Endpoint {
   /** where the host came from, for messages */
   source: string;
   allowlistPath: string;
+  /** Where registrations go: allowlistPath here, or the host's file through its dstack (ssh://, session.ts). */
+  allowlist: AllowlistAccess;
   image: string | undefined;
   tokenProblem?: string;
   /** The VMM's port-mapping policy, when the VMM is this host's install (its vmm.toml is readable). */
@@ -52,6 +56,13 @@ export function resolveEndpoint(f: EndpointFlags, environ: Env): Endpoint {
       hint: `${f.prefix ? `run \`dstackup install --prefix ${f.prefix}\` (add --simulate to try it without TDX)` : "run `dstackup install` (or `dstackup install --simulate --prefix DIR` and pass --prefix DIR)"}, or pass --host unix:/path/vmm.sock | http://HOST:PORT | ssh://user@host`,
     });
   }
+  if (isDialHost(host)) {
+    // Everything of the host's is the host's dstack's to know: openClient asks it (Dstack.HostInfo).
+    const where = `the allowlist on ${host}`;
+    const unopened = () => Promise.reject(new DstackError(`${where} is reached through the host's dstack: open the client first`));
+    const allowlist: AllowlistAccess = { where, register: unopened, withdrawUnused: unopened };
+    return { host, token: undefined, source, allowlistPath: where, allowlist, image: undefined };
+  }
   let token = f.token ?? env("DSTACK_TOKEN") ?? env("DSTACK_VMM_TOKEN");
   let tokenProblem: string | undefined;
   if (token === undefined && st?.tokenPath && source === layout.stateFile) {
@@ -61,13 +72,8 @@ export function resolveEndpoint(f: EndpointFlags, environ: Env): Endpoint {
       tokenProblem = `cannot read the VMM token ${st.tokenPath}: ${(e as Error).message} (run with sudo, or pass --token)`;
     }
   }
-  const out: Endpoint = {
-    host,
-    token,
-    source,
-    allowlistPath: f.allowlist ?? st?.allowlistPath ?? layout.allowlistPath,
-    image: st?.image,
-  };
+  const allowlistPath = f.allowlist ?? st?.allowlistPath ?? layout.allowlistPath;
+  const out: Endpoint = { host, token, source, allowlistPath, allowlist: fileAllowlist(allowlistPath), image: st?.image };
   if (tokenProblem) out.tokenProblem = tokenProblem;
   if (source === layout.stateFile) {
     try {

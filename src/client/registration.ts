@@ -72,10 +72,14 @@ export function describeWithdrawals(ws: Withdrawal[]): string {
  * app is left. The note for its result line; a withdrawal that fails (the
  * allowlist unreadable, say) is reported there, since the VM is gone anyway.
  */
-export async function withdrawAfterRemove(c: VmmClient, path: string, vm: Pick<VmInfo, "id" | "app_id">): Promise<string> {
+export async function withdrawAfterRemove(
+  c: VmmClient,
+  allowlist: { withdrawUnused(c: VmmClient, scope: WithdrawScope): Promise<Withdrawal[]> },
+  vm: Pick<VmInfo, "id" | "app_id">,
+): Promise<string> {
   if (!vm.app_id) return "";
   try {
-    const gone = await withdrawUnused(c, path, { appId: vm.app_id, except: [vm.id] });
+    const gone = await allowlist.withdrawUnused(c, { appId: vm.app_id, except: [vm.id] });
     return gone.length ? `; its app had no other VM: withdrew ${describeWithdrawals(gone)} from the allowlist` : "";
   } catch (e) {
     return `; its registration was not withdrawn: ${(e as Error).message}`;

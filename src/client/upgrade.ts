@@ -7,7 +7,6 @@
  * of the app boots it), so the host cannot boot the old version and have it get keys. A failed
  * upgrade keeps the previous hash (docs/allowlist.md).
  */
-import { registerAppHash } from "../auth/allowlist-file.ts";
 import { buildAppCompose, composeHashOf } from "../core/compose/app-compose.ts";
 import { parseAppCompose } from "../core/compose/app-compose-parse.ts";
 import { DEFAULTS, parseDuration } from "../core/compose/deploy-plan.ts";
@@ -15,10 +14,10 @@ import { withImage } from "../core/compose/replace-image.ts";
 import { refuseSystemVm } from "../core/vmm/system-vm.ts";
 import type { VmInfo } from "../core/vmm/types.ts";
 import { selectVm } from "../core/vmm/vm-select.ts";
+import { fileAllowlist } from "./allowlist-access.ts";
 import { waitBooted } from "./boot-wait.ts";
 import type { EndpointFlags } from "./endpoint.ts";
 import { STOP_TIMEOUT, stopVm } from "./graceful-stop.ts";
-import { withdrawUnused } from "./registration.ts";
 import { type ClientRun, openClient } from "./session.ts";
 
 export interface UpgradeRequest {
@@ -68,15 +67,15 @@ export async function upgradeVm(flags: EndpointFlags, run: ClientRun, req: Upgra
     });
     const oldHash = composeHashOf(oldText);
     if (built.composeHash === oldHash) return { changed: false, vm, composeHash: oldHash };
-    const allowlistPath = req.allowlist ?? ep.allowlistPath;
+    const allowlist = req.allowlist ? fileAllowlist(req.allowlist) : ep.allowlist;
     const kms = old.kms_enabled !== false;
     // A revoked app stays revoked unless `register` says otherwise (checked under the allowlist lock).
-    const added = kms && (await registerAppHash(allowlistPath, vm.app_id, built.composeHash, { requireApp: !req.register })).added;
+    const added = kms && (await allowlist.register(vm.app_id, built.composeHash, { requireApp: !req.register })).added;
     try {
       await c.upgradeApp({ id: vm.id, compose_file: built.composeFile });
     } catch (e) {
       // Withdraw the registration this call added, unless another VM relies on it.
-      if (added) await withdrawUnused(c, allowlistPath, { appId: vm.app_id, hashes: [built.composeHash] });
+      if (added) await allowlist.withdrawUnused(c, { appId: vm.app_id, hashes: [built.composeHash] });
       throw e;
     }
     let status = "upgraded; restart to run it";
@@ -91,7 +90,7 @@ export async function upgradeVm(flags: EndpointFlags, run: ClientRun, req: Upgra
         status = "upgraded and restarted";
         if (kms && req.keepPrevious) previousHash = "kept (--keep-previous)";
         else if (kms) {
-          const gone = await withdrawUnused(c, allowlistPath, { appId: vm.app_id, hashes: [oldHash] });
+          const gone = await allowlist.withdrawUnused(c, { appId: vm.app_id, hashes: [oldHash] });
           previousHash = gone.length ? "withdrawn" : "kept (another VM of the app boots it)";
         }
       } catch (e) {

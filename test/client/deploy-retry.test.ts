@@ -4,6 +4,7 @@
  * but never retries a conflict on a port the user fixed.
  */
 import { describe, expect, test } from "bun:test";
+import { fileAllowlist } from "../../src/client/allowlist-access.ts";
 import { buildManifest, type DeployRequest, deploy, waitBoot } from "../../src/client/deploy.ts";
 import { parsePortSpecs } from "../../src/core/specs/ports.ts";
 import type { VmmClient } from "../../src/core/vmm/client.ts";
@@ -40,7 +41,7 @@ function request(ports: string[]): DeployRequest {
     env: [],
     kms: false,
     gpus: null,
-    allowlistPath: "/nonexistent",
+    allowlist: fileAllowlist("/nonexistent"),
     localVmm: false,
   };
 }

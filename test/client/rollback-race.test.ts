@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAllowlist } from "../../src/auth/allowlist.ts";
 import { readAllowlistFile, registerAppHash, updateAllowlist } from "../../src/auth/allowlist-file.ts";
+import { fileAllowlist } from "../../src/client/allowlist-access.ts";
 import { buildManifest, type DeployRequest, deploy } from "../../src/client/deploy.ts";
 import { withdrawUnused } from "../../src/client/registration.ts";
 import { parsePortSpecs } from "../../src/core/specs/ports.ts";
@@ -35,7 +36,7 @@ function request(allowlistPath: string, name: string, port: string): DeployReque
     env: [],
     kms: true,
     gpus: null,
-    allowlistPath,
+    allowlist: fileAllowlist(allowlistPath),
     localVmm: false,
   };
 }

@@ -5,7 +5,6 @@
  * withdrawn once the new one boots) → detach (`-d`) or attach: wait for the
  * run, stream its lines, exit with its exit code.
  */
-import { registerAppHash } from "../../auth/allowlist-file.ts";
 import { composeHashOf } from "../../core/compose/app-compose.ts";
 import { hostOffers, type Offer } from "../../core/dstack-run/offers.ts";
 import { keyValueTable, NO_OFFERS, offersTable, planRows } from "../../core/dstack-run/plan-table.ts";
@@ -20,11 +19,11 @@ import { formatJson } from "../../core/output.ts";
 import { DEFAULT_HOST_ADDRESS, type PortSpec } from "../../core/specs/ports.ts";
 import type { VmmClient } from "../../core/vmm/client.ts";
 import type { VmInfo } from "../../core/vmm/types.ts";
+import type { AllowlistAccess } from "../allowlist-access.ts";
 import { deploy, waitBoot } from "../deploy.ts";
-import { type EndpointFlags, resolveEndpoint } from "../endpoint.ts";
+import type { Endpoint, EndpointFlags } from "../endpoint.ts";
 import { stopVmNote } from "../graceful-stop.ts";
 import { progressLine } from "../progress-line.ts";
-import { withdrawUnused } from "../registration.ts";
 import { type ClientRun, openClient } from "../session.ts";
 import { confirm } from "./confirm.ts";
 import { followRun } from "./follow.ts";
@@ -127,8 +126,7 @@ export async function applyRun(f: ApplyFlags, run: ClientRun): Promise<number> {
   const { io } = run;
   const loaded = await loadConfiguration({ file: f.file, yes: f.yes, envOverrides: f.env, cwd: f.cwd }, io, run.env);
   for (const w of loaded.warnings) run.warn(formatIssue(w));
-  const ep = resolveEndpoint(f, run.env);
-  const { c } = await openClient(f, run);
+  const { c, ep } = await openClient(f, run);
   const pr = progressLine(io, f.quiet || f.json);
   try {
     pr.line("Getting apply plan...");
@@ -190,7 +188,7 @@ export async function applyRun(f: ApplyFlags, run: ClientRun): Promise<number> {
       return 0;
     }
     if (!offers.length) throw new DstackError(`Failed to submit: ${NO_OFFERS}`, { hint: reasons.join("; ") || undefined });
-    if (change === "update") await updateInPlace(c, ex!.vm, plan, ep.allowlistPath, f, pr.line);
+    if (change === "update") await updateInPlace(c, ex!.vm, plan, ep.allowlist, f, pr.line);
     else {
       if (change === "recreate") {
         pr.line("Stopping run...");
@@ -222,14 +220,7 @@ async function waitGone(c: VmmClient, id: string): Promise<void> {
   throw new DstackError("the old run's VM was not removed within a minute");
 }
 
-async function submit(
-  c: VmmClient,
-  plan: RunPlan,
-  host: Host,
-  offer: Offer,
-  ep: ReturnType<typeof resolveEndpoint>,
-  progress: (m: string) => void,
-) {
+async function submit(c: VmmClient, plan: RunPlan, host: Host, offer: Offer, ep: Endpoint, progress: (m: string) => void) {
   const localVmm = ep.host.startsWith("unix:") || /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(ep.host);
   const res = await deploy(
     c,
@@ -244,7 +235,7 @@ async function submit(
       env: plan.env,
       kms: true,
       gpus: offer.gpuSlots.length ? { gpus: offer.gpuSlots.map((slot) => ({ slot })), attach_mode: "listed" } : null,
-      allowlistPath: ep.allowlistPath,
+      allowlist: ep.allowlist,
       localVmm,
       portPolicy: ep.portPolicy,
     },
@@ -255,10 +246,17 @@ async function submit(
 }
 
 /** Same name, compose changed: register the new hash, upgrade the VM, restart it, withdraw the old hash once it boots. */
-async function updateInPlace(c: VmmClient, vm: VmInfo, plan: RunPlan, allowlistPath: string, f: ApplyFlags, progress: (m: string) => void) {
+async function updateInPlace(
+  c: VmmClient,
+  vm: VmInfo,
+  plan: RunPlan,
+  allowlist: AllowlistAccess,
+  f: ApplyFlags,
+  progress: (m: string) => void,
+) {
   progress("Updating the run in place...");
   const oldHash = composeHashOf(vm.configuration?.compose_file ?? "");
-  await registerAppHash(allowlistPath, vm.app_id, plan.built.composeHash);
+  await allowlist.register(vm.app_id, plan.built.composeHash);
   const encrypted = plan.env.length ? encryptEnv(plan.env, (await c.getAppEnvEncryptPubKey(vm.app_id)).public_key) : "";
   await c.upgradeApp({ id: vm.id, compose_file: plan.built.composeFile, encrypted_env: encrypted });
   await stopVmNote(c, vm, { force: false, timeoutMs: 30_000, timeoutText: "30s" });
@@ -266,7 +264,7 @@ async function updateInPlace(c: VmmClient, vm: VmInfo, plan: RunPlan, allowlistP
   const booted = await waitBoot(c, vm.id, f.bootTimeoutMs, progress);
   if (!booted.ok)
     throw new DstackError(`${vm.name} did not boot after the update: ${booted.reason}`, { hint: `dstack logs ${vm.name} --diagnose` });
-  await withdrawUnused(c, allowlistPath, { appId: vm.app_id, hashes: [oldHash] });
+  await allowlist.withdrawUnused(c, { appId: vm.app_id, hashes: [oldHash] });
 }
 
 /** Wait for the run to be running, print its URLs, stream its lines; the exit code is the run's. */

@@ -1,5 +1,4 @@
 import { forEachVm } from "../../client/each-vm.ts";
-import { resolveEndpoint } from "../../client/endpoint.ts";
 import { withdrawAfterRemove } from "../../client/registration.ts";
 import { RefusedError } from "../../core/errors.ts";
 import { clientArgs, vmArg } from "../shared/args.ts";
@@ -19,17 +18,16 @@ export default defineCommand({
     ...clientArgs,
   },
   run: ({ args, io, env }) => {
-    const allowlistPath = resolveEndpoint(args, env).allowlistPath;
     return forEachVm(
       args._,
       args,
       clientRun({ io, env, args }),
-      async (c, vm) => {
+      async (c, vm, ep) => {
         if (vm.status === "running" && !args.force) {
           throw new RefusedError(`${vm.name} is running`, { hint: `stop it first (\`dstack stop ${vm.name}\`) or pass -f` });
         }
         await c.removeVm(vm.id);
-        return `removed${args["keep-registration"] ? "" : await withdrawAfterRemove(c, allowlistPath, vm)}`;
+        return `removed${args["keep-registration"] ? "" : await withdrawAfterRemove(c, ep.allowlist, vm)}`;
       },
       { refuseSystem: "remove" },
     );

@@ -5,6 +5,7 @@
 import { type ConsolaInstance, createConsola } from "consola";
 import type { ClientRun } from "../../client/session.ts";
 import type { Env, Io } from "../../core/io.ts";
+import { version } from "./version.ts";
 
 /** The logger of one command run; level from -q/-v. */
 export function createLogger(io: Io, opts: { quiet?: boolean | undefined; verbose?: boolean | undefined }): ConsolaInstance {
@@ -20,5 +21,5 @@ export function createLogger(io: Io, opts: { quiet?: boolean | undefined; verbos
 /** What the client's flows need of a command run: its Io and env, warnings to its logger. */
 export function clientRun(ctx: { io: Io; env: Env; args: { quiet?: boolean | undefined; verbose?: boolean | undefined } }): ClientRun {
   const log = createLogger(ctx.io, ctx.args);
-  return { io: ctx.io, env: ctx.env, warn: (m) => log.warn(m) };
+  return { io: ctx.io, env: ctx.env, warn: (m) => log.warn(m), version };
 }

@@ -92,6 +92,8 @@ export class VmmStreamClosedError extends DstackError {
 
 export class VmmClient {
   readonly endpoint: string;
+  /** Served by `dstack system dial-stdio` on an ssh:// host: the host's token, allowlist and facts are there. */
+  readonly dial: boolean;
   private readonly timeoutMs: number;
   private readonly headers: Record<string, string>;
 
@@ -101,6 +103,7 @@ export class VmmClient {
     timeoutMs: number,
   ) {
     this.endpoint = t.endpoint;
+    this.dial = t.dial === true;
     this.timeoutMs = timeoutMs;
     this.headers = { "content-type": "application/json" };
     if (token) this.headers.authorization = `Bearer ${token}`;
@@ -115,6 +118,7 @@ export class VmmClient {
         ...(timeout ? { signal: AbortSignal.timeout(this.timeoutMs) } : {}),
       });
     } catch (e) {
+      if (e instanceof DstackError) throw e; // the transport's own account (an ssh host that cannot serve)
       const d = networkDetail(e);
       if (d === "timed out")
         throw new DstackError(`the VMM at ${this.endpoint} did not answer ${what} within ${Math.round(this.timeoutMs / 1000)} s`, {

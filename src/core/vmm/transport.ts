@@ -18,6 +18,8 @@ export interface ConnectOptions {
 export interface Transport {
   /** human name of the endpoint for messages */
   endpoint: string;
+  /** Served by `dstack system dial-stdio` on the host: it adds the token and answers the Dstack.* calls. */
+  dial?: boolean;
   fetch(path: string, init: RequestInit): Promise<Response>;
   close(): void;
 }

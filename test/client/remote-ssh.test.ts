@@ -1,0 +1,98 @@
+/**
+ * `--host ssh://…` against a simulated install behind a real OpenSSH server on loopback
+ * (test/helpers/sshd.ts): the laptop side holds no token and names no port; the host's own
+ * dstack (`dstack system dial-stdio`, the compiled binary on the session's PATH) reads the
+ * host's install state, and the compose hash lands in the host's allowlist.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { runCli } from "../helpers/cli.ts";
+import { type SimInstall, simInstall } from "../helpers/sim-install.ts";
+import { type Sshd, startSshd } from "../helpers/sshd.ts";
+
+let sshd: Sshd;
+let inst: SimInstall;
+let url = "";
+const laptop = (args: string[], host = url) =>
+  runCli("dstack", ["--host", host, ...args], { env: { HOME: sshd.home, SSH_AUTH_SOCK: "", DSTACK_HOST: "", DSTACK_TOKEN: "" } });
+
+beforeAll(async () => {
+  [sshd, inst] = await Promise.all([startSshd(), simInstall("remote")]);
+  url = `ssh://${sshd.user}@127.0.0.1:${sshd.port}?prefix=${inst.prefix}`;
+}, 90_000);
+
+afterAll(async () => {
+  await inst?.destroy();
+  await sshd?.stop();
+});
+
+describe("dstack --host ssh://user@host?prefix=…", () => {
+  test("run with no token and no ?target: the host's image and port policy, the hash in the host's allowlist; ps; rm withdraws it", async () => {
+    const r = await laptop(["run", "nginx:1.27", "-n", "web", "-p", "18190:80", "--json"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ name: "web", status: "running", registered: "added" });
+    expect(inst.allowlist().apps[out.appId]?.composeHashes).toEqual([out.composeHash]);
+    const ps = await laptop(["ps", "--json"]);
+    expect(ps.code).toBe(0);
+    expect(JSON.parse(ps.stdout).map((v: { name: string }) => v.name)).toContain("web");
+    // the host's port policy (its vmm.toml), checked before the VMM is asked
+    const far = await laptop(["run", "nginx:1.27", "-n", "far", "-p", "30000:80"]);
+    expect(far.code).not.toBe(0);
+    expect(far.stderr).toContain("30000");
+    const rm = await laptop(["rm", "-f", "web"]);
+    expect(rm.stdout).toContain("withdrew app");
+    expect(inst.allowlist().apps[out.appId]).toBeUndefined();
+    // nothing of the host's is left on the laptop: its HOME holds only the ssh files
+    expect(readdirSync(sshd.home)).toEqual([".ssh"]);
+    expect(readdirSync(join(sshd.home, ".ssh")).sort()).toEqual(["id_ed25519", "id_ed25519.pub", "known_hosts"]);
+  }, 60_000);
+
+  test("~/.ssh/config: an alias's HostName, User, Port, IdentityFile; and a ProxyJump hop", async () => {
+    const cfg = join(sshd.home, ".ssh", "config");
+    writeFileSync(
+      cfg,
+      [
+        "Host box box-jumped",
+        "  HostName 127.0.0.1",
+        `  Port ${sshd.port}`,
+        `  User ${sshd.user}`,
+        `  IdentityFile ~/.ssh/id_ed25519`,
+        "Host box-jumped",
+        `  ProxyJump ${sshd.user}@127.0.0.1:${sshd.port}`,
+        "",
+      ].join("\n"),
+    );
+    try {
+      for (const alias of ["box", "box-jumped"]) {
+        const r = await laptop(["ps", "-a", "--json"], `ssh://${alias}?prefix=${inst.prefix}`);
+        expect(r.stderr).toBe("");
+        expect(JSON.parse(r.stdout).map((v: { name: string }) => v.name)).toContain("dstack-kms");
+      }
+    } finally {
+      require("node:fs").rmSync(cfg);
+    }
+  }, 30_000);
+
+  test("a changed host key is refused", async () => {
+    const kh = join(sshd.home, ".ssh", "known_hosts");
+    const good = require("node:fs").readFileSync(kh, "utf8");
+    writeFileSync(kh, `[127.0.0.1]:${sshd.port} ssh-ed25519 ${Buffer.alloc(51, 1).toString("base64")}\n`);
+    try {
+      const r = await laptop(["ps"]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/does not match .*man-in-the-middle, refusing/);
+    } finally {
+      writeFileSync(kh, good);
+    }
+  });
+
+  test("a prefix with no install on the host: the host's dstack says so, with its next step", async () => {
+    const r = await laptop(["ps"], `ssh://${sshd.user}@127.0.0.1:${sshd.port}?prefix=/nonexistent-prefix`);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("the host's dstack could not serve: dstack: no VMM endpoint");
+    expect(r.stderr).toContain("run `dstackup install --prefix /nonexistent-prefix`");
+  });
+});
