@@ -5,7 +5,6 @@
  */
 import { DstackError, NotFoundError } from "../../core/errors.ts";
 import type { EndpointFlags } from "../endpoint.ts";
-import { resolveEndpoint } from "../endpoint.ts";
 import { withdrawAfterRemove } from "../registration.ts";
 import { type ClientRun, openClient } from "../session.ts";
 import { confirm } from "./confirm.ts";
@@ -24,8 +23,7 @@ export async function deleteRun(f: DeleteFlags, run: ClientRun): Promise<number>
   const loaded = await loadConfiguration({ file: f.file, yes: f.yes, envOverrides: [], cwd: f.cwd, resolveEnv: false }, io, run.env);
   const name = f.name ?? loaded.config.name;
   if (!name) throw new DstackError("Configuration specifies no run to delete", { hint: "give the run a name: (or -n NAME)" });
-  const allowlistPath = resolveEndpoint(f, run.env).allowlistPath;
-  const { c } = await openClient(f, run);
+  const { c, ep } = await openClient(f, run);
   try {
     const vm = (await c.status({ brief: false })).vms.find((v) => v.name === name && v.status !== "removing" && describeVm(v));
     if (!vm) throw new NotFoundError(`Run ${name} does not exist`);
@@ -35,7 +33,7 @@ export async function deleteRun(f: DeleteFlags, run: ClientRun): Promise<number>
     }
     if (vm.status === "running" || vm.status === "stopping") await c.stopVm(vm.id);
     await c.removeVm(vm.id);
-    const note = await withdrawAfterRemove(c, allowlistPath, vm);
+    const note = await withdrawAfterRemove(c, ep.allowlist, vm);
     io.stderr(`Run ${name} deleted${note}\n`);
     return 0;
   } finally {
