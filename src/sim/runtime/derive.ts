@@ -104,5 +104,7 @@ export function deriveCompose(i: DeriveInput): Derived {
   if (volumes) out.volumes = volumes;
   if (doc.secrets) out.secrets = rewriteFiles(doc.secrets, i.guestRoot);
   if (doc.configs) out.configs = rewriteFiles(doc.configs, i.guestRoot);
-  return { yaml: stringify(out, { lineWidth: 0 }), notes };
+  // Written as YAML 1.1, as docker-compose v1 (PyYAML) reads it: strings such as "no", "on",
+  // "yes" or "0755" stay quoted, where a YAML 1.2 writer leaves `restart: no` plain and v1 reads a boolean.
+  return { yaml: stringify(out, { lineWidth: 0, version: "1.1" }), notes };
 }

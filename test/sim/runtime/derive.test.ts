@@ -125,3 +125,15 @@ secrets:
     );
   });
 });
+
+describe("the derived file reads the same under YAML 1.1 (docker-compose v1 is PyYAML)", () => {
+  test('strings that YAML 1.1 would read as booleans or numbers stay quoted: restart "no", "on", "0755", "1:20"', () => {
+    const user =
+      'services:\n  app:\n    image: x\n    restart: "no"\n    environment:\n      A: "on"\n      B: "0755"\n      C: "1:20"\n    command: ["echo", "yes"]\n';
+    const { yaml } = deriveCompose({ yaml: user, project: "p", guestAddress: G, guestRoot: ROOT, labels: LABELS });
+    const app = (parse(yaml, { version: "1.1" }) as { services: { app: Record<string, unknown> } }).services.app;
+    expect(app.restart).toBe("no");
+    expect(app.environment).toEqual({ A: "on", B: "0755", C: "1:20" });
+    expect(app.command).toEqual(["echo", "yes"]);
+  });
+});
