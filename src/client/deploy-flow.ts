@@ -96,14 +96,15 @@ export async function runDeploy(args: DeployRunArgs, run: ClientRun, src: Deploy
       portPolicy: ep.portPolicy,
     };
     const res = await deploy(c, req, plan.built, pr.line);
-    pr.line(`created VM ${res.vmId}`);
     let booted: Awaited<ReturnType<typeof waitBoot>> | undefined;
     if (!args.detach) {
       // Ctrl-C while waiting: the VM exists and keeps booting; say so in one line and exit 130 (128 + SIGINT).
+      // The handler is in place before "created VM" is printed, so a Ctrl-C that answers that line is caught.
       let offSignal = () => {};
       const interrupted = new Promise<"interrupted">((resolve) => {
         offSignal = io.onSignal(["SIGINT"], () => resolve("interrupted"));
       });
+      pr.line(`created VM ${res.vmId}`);
       const outcome = await Promise.race([waitBoot(c, res.vmId, plan.timeoutMs, (m) => pr.line(`${res.name}: ${m}`)), interrupted]);
       offSignal();
       if (outcome === "interrupted") {
@@ -114,7 +115,7 @@ export async function runDeploy(args: DeployRunArgs, run: ClientRun, src: Deploy
         return 130;
       }
       booted = outcome;
-    }
+    } else pr.line(`created VM ${res.vmId}`);
     pr.done();
     const timedOut = booted !== undefined && !booted.ok && booted.timedOut === true;
     const result = {

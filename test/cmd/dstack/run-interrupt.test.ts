@@ -32,6 +32,8 @@ test("SIGINT during the boot wait: exit 130 and one line saying the VM keeps boo
     if (done) break;
     err += new TextDecoder().decode(value);
   }
+  // a user's Ctrl-C comes long after the line; give the runtime a moment to arm its handler (boot steps take 3 s)
+  await Bun.sleep(150);
   run.kill("SIGINT");
   for (;;) {
     const { value, done } = await reader.read();
