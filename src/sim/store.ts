@@ -70,10 +70,12 @@ export class VmStore {
         image_version: vm.imageVersion,
       })}\n`,
     );
-    // `exited`/`boot_error` are the simulator's own: they keep a failed boot failed across a restart
+    // `exited`/`boot_error` are the simulator's own: they keep a failed boot failed across a restart;
+    // `booted`: a boot that got to the end (a VM without an instance id has nothing else to show it)
+    const booted = vm.running && (vm.bootProgress === "done" || vm.bootProgress === "running");
     writeAtomic(
       join(d, "vm-state.json"),
-      `${JSON.stringify({ started: vm.started, exited: vm.started && !vm.running, boot_error: vm.bootError })}\n`,
+      `${JSON.stringify({ started: vm.started, exited: vm.started && !vm.running, boot_error: vm.bootError, booted })}\n`,
     );
     if (vm.instanceId)
       writeAtomic(join(d, "shared", ".instance_info"), `${JSON.stringify({ app_id: vm.appId, instance_id: vm.instanceId })}\n`);
@@ -110,8 +112,9 @@ export class VmStore {
           removing: false,
           startedAtMs: started ? Date.now() : null,
           stoppedAtMs: exited ? Date.now() : null,
-          // what the real VMM shows for a VM that kept running across its restart
-          bootProgress: started && !exited ? (instanceId ? "running" : "") : "",
+          // what the real VMM shows for a VM that kept running across its restart; "" = its boot was
+          // cut short with the simulator (state files from before `booted` judge by the instance id)
+          bootProgress: started && !exited && (typeof s.booted === "boolean" ? s.booted : instanceId !== null) ? "running" : "",
           bootError: exited && typeof s.boot_error === "string" ? s.boot_error : "",
           shutdownProgress: "",
           instanceId,

@@ -65,8 +65,16 @@ export class Simulator {
     this.store.load();
     this.apps = new AppRuntime(cfg.runtime, this.store);
     this.track(this.apps.sweepOrphans(new Set(this.store.vms.keys())));
-    for (const vm of this.store.vms.values())
-      if (vm.running && vm.instanceId) this.track(adoptVm(this.cfg, this.store, vm, this.seed, this.apps, "simulator restarted"));
+    for (const vm of this.store.vms.values()) {
+      if (!vm.running) continue;
+      if (vm.bootProgress === "running") this.track(adoptVm(this.cfg, this.store, vm, this.seed, this.apps, "simulator restarted"));
+      else {
+        // The simulated guest died with the simulator mid-boot; a real CVM's boot goes on under its
+        // supervisor across a VMM restart, so this one boots again rather than stay half-booted.
+        this.store.log(vm.id, "serial", "[dstack-vmm-sim] the simulator restarted during this VM's boot: booting again");
+        this.startBoot(vm);
+      }
+    }
   }
 
   private track(p: Promise<void>): void {

@@ -14,6 +14,8 @@ export interface SimOptions {
   tcp?: boolean;
   extra?: string;
   dir?: string;
+  /** [simulator] boot_step_ms (default 2) */
+  bootStepMs?: number;
 }
 
 export interface TestSim extends RunningSim {
@@ -46,7 +48,7 @@ export function writeSimConfig(o: SimOptions = {}): { dir: string; vmmToml: stri
       `enabled = ${o.token ? "true" : "false"}`,
       `tokens = [${o.token ? JSON.stringify(o.token) : ""}]`,
       `[simulator]`,
-      `boot_step_ms = 2`,
+      `boot_step_ms = ${o.bootStepMs ?? 2}`,
       ...(o.authUrl ? [`auth_url = "${o.authUrl}"`] : []),
       o.extra ?? "",
     ].join("\n"),

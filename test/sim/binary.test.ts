@@ -58,4 +58,41 @@ describe("dist/dstack-vmm-sim", () => {
       expect(await again.stop()).toBe(0);
     }
   });
+
+  test("a VM mid-boot when the simulator died resumes its boot after the restart (issue 13 item 14); a booted one without an instance id is not booted again", async () => {
+    const compose = (name: string, noInstanceId = false) =>
+      buildAppCompose({ name, dockerCompose: "services:\n  a:\n    image: x\n", kms: false, noInstanceId }).composeFile;
+    const sim = await spawnSim({ bootStepMs: 400 });
+    const c = await connectVmm({ host: sim.host });
+    const quick = { image: "dstack-0.5.5", vcpu: 1, memory: 256, disk_size: 1 };
+    const anon = (await c.createVm({ ...quick, name: "anon", compose_file: compose("anon", true) })).id;
+    for (let i = 0; i < 200 && (await c.getInfo(anon)).info?.boot_progress !== "done"; i++) await Bun.sleep(20);
+    const mid = (await c.createVm({ ...quick, name: "mid", compose_file: compose("mid") })).id;
+    await Bun.sleep(100); // "initializing data disk"
+    expect((await c.getInfo(mid)).info?.boot_progress).toBe("initializing data disk");
+    c.close();
+    sim.proc.kill("SIGKILL");
+    await sim.proc.exited;
+    const again = await spawnSim({ dir: sim.dir, bootStepMs: 20 });
+    try {
+      const c2 = await connectVmm({ host: again.host });
+      let info = (await c2.getInfo(mid)).info!;
+      for (let i = 0; i < 200 && info.boot_progress !== "done"; i++) {
+        await Bun.sleep(20);
+        info = (await c2.getInfo(mid)).info!;
+      }
+      expect(info.status).toBe("running");
+      expect(info.boot_progress).toBe("done");
+      expect(info.instance_id).toMatch(/^[0-9a-f]{40}$/);
+      const log = (await Array.fromAsync(c2.logs(mid, { lines: 200 }))).join("");
+      expect(log).toContain("restarted during this VM's boot");
+      // booted before the restart, no instance id by its manifest: taken up as running, not booted again
+      const a = (await c2.getInfo(anon)).info!;
+      expect(a.status).toBe("running");
+      expect(a.boot_progress).toBe("running");
+      c2.close();
+    } finally {
+      expect(await again.stop()).toBe(0);
+    }
+  }, 60_000);
 });
