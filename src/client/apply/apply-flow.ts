@@ -11,7 +11,7 @@ import { keyValueTable, NO_OFFERS, offersTable, planRows } from "../../core/dsta
 import { changedProperties, type RunDescription, readRunDescription } from "../../core/dstack-run/run-description.ts";
 import { generateRunName } from "../../core/dstack-run/run-name.ts";
 import { planRun, type RunPlan } from "../../core/dstack-run/run-plan.ts";
-import { formatIssue } from "../../core/dstack-yml/issues.ts";
+import { formatIssue } from "../../core/dstack-yml/yaml/issues.ts";
 import { encryptEnv } from "../../core/env/envcrypt.ts";
 import { DstackError, NotFoundError } from "../../core/errors.ts";
 import { out } from "../../core/io.ts";

@@ -7,8 +7,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { type ParsedConfiguration, parseConfiguration } from "../../core/dstack-yml/configuration.ts";
 import { discoverConfiguration, displayPath } from "../../core/dstack-yml/discovery.ts";
-import { resolveEnv } from "../../core/dstack-yml/env.ts";
-import { GrammarError } from "../../core/dstack-yml/grammar-error.ts";
+import { resolveEnv } from "../../core/dstack-yml/forms/env.ts";
+import { GrammarError } from "../../core/dstack-yml/forms/grammar-error.ts";
 import { UsageError } from "../../core/errors.ts";
 import type { Env, Io } from "../../core/io.ts";
 

@@ -9,7 +9,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import type { LocalEntry, ResolvedFiles } from "../../core/dstack-run/files-archive.ts";
 import { type IgnoreRules, ignored, parseIgnore } from "../../core/dstack-run/ignore.ts";
-import type { FileMapping, RepoSpec } from "../../core/dstack-yml/files.ts";
+import type { FileMapping, RepoSpec } from "../../core/dstack-yml/forms/files.ts";
 import { UsageError } from "../../core/errors.ts";
 
 function rulesOf(dir: string): IgnoreRules {

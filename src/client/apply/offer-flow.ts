@@ -6,11 +6,11 @@
 import { hostOffers, matchingGpus } from "../../core/dstack-run/offers.ts";
 import { keyValueTable, offersTable } from "../../core/dstack-run/plan-table.ts";
 import { formatChosen } from "../../core/dstack-run/sizing.ts";
-import { parseCpu } from "../../core/dstack-yml/cpu.ts";
-import { parseGpuSpec } from "../../core/dstack-yml/gpu.ts";
-import { GrammarError } from "../../core/dstack-yml/grammar-error.ts";
-import { parseMemoryRange } from "../../core/dstack-yml/memory.ts";
-import { formatResources, type ResourcesSpec } from "../../core/dstack-yml/resources.ts";
+import { parseCpu } from "../../core/dstack-yml/resources/cpu.ts";
+import { parseGpuSpec } from "../../core/dstack-yml/resources/gpu.ts";
+import { GrammarError } from "../../core/dstack-yml/forms/grammar-error.ts";
+import { parseMemoryRange } from "../../core/dstack-yml/resources/memory.ts";
+import { formatResources, type ResourcesSpec } from "../../core/dstack-yml/resources/resources.ts";
 import { UsageError } from "../../core/errors.ts";
 import { out } from "../../core/io.ts";
 import { formatJson, formatTable } from "../../core/output.ts";

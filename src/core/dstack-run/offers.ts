@@ -4,9 +4,9 @@
  * (ListGpus) and its guest images. An offer is one CVM size on this host; a GPU
  * range gives one offer per GPU count the host can satisfy.
  */
-import type { GpuSpec } from "../dstack-yml/gpu.ts";
-import { inRange } from "../dstack-yml/range.ts";
-import type { ResourcesSpec } from "../dstack-yml/resources.ts";
+import type { GpuSpec } from "../dstack-yml/resources/gpu.ts";
+import { inRange } from "../dstack-yml/resources/range.ts";
+import type { ResourcesSpec } from "../dstack-yml/resources/resources.ts";
 import type { VmmGpu } from "../specs/resources.ts";
 import type { GetMetaResponse, VmInfo } from "../vmm/types.ts";
 import { type ChosenResources, chooseResources, formatChosen } from "./sizing.ts";

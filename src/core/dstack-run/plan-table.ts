@@ -6,7 +6,7 @@
  * dstack host: Host instead of Project, and the guest image, ports, compose
  * hash and app id the KMS will see.
  */
-import { formatDuration } from "../dstack-yml/duration.ts";
+import { formatDuration } from "../dstack-yml/forms/duration.ts";
 import type { RetryPolicy } from "../dstack-yml/profile.ts";
 import { formatOfferResources, type Offer } from "./offers.ts";
 import type { RunPlan } from "./run-plan.ts";

@@ -6,8 +6,8 @@
  * updated in-place: …").
  */
 import type { RunConfiguration } from "../dstack-yml/configuration.ts";
-import { formatAppPort } from "../dstack-yml/ports.ts";
-import { formatResources } from "../dstack-yml/resources.ts";
+import { formatAppPort } from "../dstack-yml/forms/ports.ts";
+import { formatResources } from "../dstack-yml/resources/resources.ts";
 import { RUN_KEY } from "./run-compose.ts";
 
 export interface RunDescription {

@@ -10,10 +10,10 @@ import { type BuiltAppCompose, buildAppCompose } from "../compose/app-compose.ts
 import { containerCommand } from "../dstack-yml/command-line.ts";
 import type { RunConfiguration } from "../dstack-yml/configuration.ts";
 import { defaultImage } from "../dstack-yml/default-image.ts";
-import { GrammarError } from "../dstack-yml/grammar-error.ts";
-import { interpolate } from "../dstack-yml/interpolate.ts";
-import { formatResources } from "../dstack-yml/resources.ts";
-import { shlexJoin } from "../dstack-yml/shlex.ts";
+import { GrammarError } from "../dstack-yml/forms/grammar-error.ts";
+import { interpolate } from "../dstack-yml/forms/interpolate.ts";
+import { formatResources } from "../dstack-yml/resources/resources.ts";
+import { shlexJoin } from "../dstack-yml/forms/shlex.ts";
 import type { EnvVar } from "../env/envcrypt.ts";
 import { UsageError } from "../errors.ts";
 import { sha256Hex } from "../hash.ts";
@@ -38,7 +38,7 @@ export interface RunPlanInput {
   /** the configuration path as shown (relative, or `-`) */
   configPath: string;
   name: string;
-  /** the run's env after -e and the caller's environment (src/core/dstack-yml/env.ts resolveEnv) */
+  /** the run's env after -e and the caller's environment (src/core/dstack-yml/forms/env.ts resolveEnv) */
   env: Map<string, string>;
   /** the client's secrets, for `${{ secrets.X }}` */
   secrets: Record<string, string>;

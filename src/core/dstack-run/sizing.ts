@@ -4,9 +4,9 @@
  * A range without a minimum takes dstackai's default minimum, capped by its
  * maximum (`cpu: ..64` → 2 vCPUs, `memory: ..4GB` → 4 GB).
  */
-import { formatMemory } from "../dstack-yml/memory.ts";
-import type { Range } from "../dstack-yml/range.ts";
-import type { ResourcesSpec } from "../dstack-yml/resources.ts";
+import { formatMemory } from "../dstack-yml/resources/memory.ts";
+import type { Range } from "../dstack-yml/resources/range.ts";
+import type { ResourcesSpec } from "../dstack-yml/resources/resources.ts";
 
 export interface ChosenResources {
   vcpu: number;

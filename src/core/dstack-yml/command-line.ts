@@ -7,7 +7,7 @@
  * The shell is `/bin/bash` without `image` (the default images have bash), else
  * `/bin/sh`, unless `shell:` says otherwise.
  */
-import { shlexSplit } from "./shlex.ts";
+import { shlexSplit } from "./forms/shlex.ts";
 
 export interface ContainerCommand {
   /** replaces the image's ENTRYPOINT (and so its CMD) when set */

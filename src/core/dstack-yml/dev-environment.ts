@@ -3,12 +3,12 @@
  * parsed for the dev-environment work; `dstack apply` does not run one yet. The shared keys (no
  * `entrypoint`) plus `ports`, `ide`, `version`, `init`, `inactivity_duration`.
  */
-import { parseDuration } from "./duration.ts";
-import type { KeyTable } from "./key-table.ts";
-import { type AppPort, parsePorts } from "./ports.ts";
-import { grammar } from "./resources.ts";
+import { parseDuration } from "./forms/duration.ts";
+import type { KeyTable } from "./yaml/key-table.ts";
+import { type AppPort, parsePorts } from "./forms/ports.ts";
+import { grammar } from "./resources/resources.ts";
 import { BASE_KEYS, baseDefaults, type RunConfigurationBase } from "./run-config.ts";
-import { picklist, str, strList } from "./values.ts";
+import { picklist, str, strList } from "./yaml/values.ts";
 
 export const IDES = ["vscode", "cursor", "windsurf", "zed"] as const;
 export type Ide = (typeof IDES)[number];

@@ -5,11 +5,11 @@
  * unchanged); `retry`, `max_duration`, `stop_duration` are parsed; keys that would need what a host
  * does not have (a scheduler, GPU metrics) are errors that say why.
  */
-import { parseDuration, parseOffDuration } from "./duration.ts";
-import { GrammarError } from "./grammar-error.ts";
-import type { KeyTable } from "./key-table.ts";
-import { grammar } from "./resources.ts";
-import { isObj } from "./values.ts";
+import { parseDuration, parseOffDuration } from "./forms/duration.ts";
+import { GrammarError } from "./forms/grammar-error.ts";
+import type { KeyTable } from "./yaml/key-table.ts";
+import { grammar } from "./resources/resources.ts";
+import { isObj } from "./yaml/values.ts";
 
 /** Keys that only place work in a cloud: accepted, named in one warning, without effect here. */
 export const CLOUD_ONLY_KEYS = [

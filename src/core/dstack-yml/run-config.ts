@@ -3,13 +3,13 @@
  * src/dstack/_internal/core/models/configurations.py), as the model this toolchain builds from
  * them. Keys whose meaning a confidential host cannot honour yet are errors that say why.
  */
-import { type EnvSpec, parseEnv } from "./env.ts";
-import { type FileMapping, parseFileMapping, parseRepo, type RepoSpec } from "./files.ts";
-import type { KeyTable } from "./key-table.ts";
+import { type EnvSpec, parseEnv } from "./forms/env.ts";
+import { type FileMapping, parseFileMapping, parseRepo, type RepoSpec } from "./forms/files.ts";
+import type { KeyTable } from "./yaml/key-table.ts";
 import { PROFILE_KEYS, type ProfileSettings } from "./profile.ts";
-import { defaultResources, grammar, parseResources, type ResourcesSpec } from "./resources.ts";
-import { bool, list, obj, str } from "./values.ts";
-import { parseVolume, type VolumeSpec } from "./volumes.ts";
+import { defaultResources, grammar, parseResources, type ResourcesSpec } from "./resources/resources.ts";
+import { bool, list, obj, str } from "./yaml/values.ts";
+import { parseVolume, type VolumeSpec } from "./forms/volumes.ts";
 
 export type RunType = "task" | "service" | "dev-environment";
 

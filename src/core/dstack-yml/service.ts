@@ -3,13 +3,13 @@
  * keys plus `commands`, `port` (required), `model`, `probes`, and the keys that need what a single
  * host does not have (a gateway, a proxy, replicas), refused with why.
  */
-import type { KeyTable } from "./key-table.ts";
-import { type AppPort, parseServicePort } from "./ports.ts";
-import { type Probe, parseProbes } from "./probes.ts";
-import { grammar } from "./resources.ts";
+import type { KeyTable } from "./yaml/key-table.ts";
+import { type AppPort, parseServicePort } from "./forms/ports.ts";
+import { type Probe, parseProbes } from "./forms/probes.ts";
+import { grammar } from "./resources/resources.ts";
 import { BASE_KEYS, baseDefaults, type RunConfigurationBase } from "./run-config.ts";
 import { COMMANDS_KEY } from "./task.ts";
-import { bool, isObj, str } from "./values.ts";
+import { bool, isObj, str } from "./yaml/values.ts";
 
 export interface ServiceModel {
   name: string;
@@ -36,7 +36,7 @@ export function serviceDefaults(): ServiceConfiguration {
 
 const GATEWAY_WHY = "a confidential host has no gateway yet: the service is published on a host port of the CVM";
 
-function parseModel(v: unknown, path: readonly (string | number)[], issues: import("./issues.ts").Issues): ServiceModel | undefined {
+function parseModel(v: unknown, path: readonly (string | number)[], issues: import("./yaml/issues.ts").Issues): ServiceModel | undefined {
   if (typeof v === "string") return { name: v, format: "openai", prefix: "/v1" };
   if (!isObj(v)) return issues.error(path, "Input should be a model name or {type: chat, name, format}");
   issues.unknownKeys(path, v, ["type", "name", "format", "prefix", "chat_template", "eos_token"]);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { formatPath, loadYaml11, resolvePlain, YamlSyntaxError } from "../../../src/core/dstack-yml/yaml11.ts";
+import { formatPath, loadYaml11, resolvePlain, YamlSyntaxError } from "../../../../src/core/dstack-yml/yaml/yaml11.ts";
 
 describe("YAML 1.1 plain scalars, as PyYAML's safe_load resolves them", () => {
   const cases: [string, unknown][] = [

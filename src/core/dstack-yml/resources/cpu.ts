@@ -3,7 +3,7 @@
  * (a Range), any other is the arch (`x86` | `arm`, any case). Each at most once,
  * in either order. `x86:16`, `arm:8..`, `..64`, `16`, `{min: 4}`, `{arch, count}`.
  */
-import { GrammarError } from "./grammar-error.ts";
+import { GrammarError } from "../forms/grammar-error.ts";
 import { formatRange, parseCountRange, type Range } from "./range.ts";
 
 export type CpuArch = "x86" | "arm";

@@ -3,7 +3,7 @@
  * `a..`, `..b`, or a bare value, which is an EXACT match (`cpu: 16` is 16 cores, not at least 16).
  * Spaces are removed first; `{min, max}` is the mapping form. Printed as `v`, `a..b`, `a..`, `..b`.
  */
-import { GrammarError } from "./grammar-error.ts";
+import { GrammarError } from "../forms/grammar-error.ts";
 
 export interface Range<T> {
   min?: T;

@@ -5,12 +5,12 @@
  */
 import { type CpuSpec, formatCpu, parseCpu } from "./cpu.ts";
 import { formatGpu, type GpuSpec, parseGpuSpec } from "./gpu.ts";
-import { GrammarError } from "./grammar-error.ts";
-import type { Issues } from "./issues.ts";
+import { GrammarError } from "../forms/grammar-error.ts";
+import type { Issues } from "../yaml/issues.ts";
 import { formatMemory, formatMemoryRange, parseMemoryGB, parseMemoryRange } from "./memory.ts";
 import type { Range } from "./range.ts";
-import { isObj } from "./values.ts";
-import type { Path } from "./yaml11.ts";
+import { isObj } from "../yaml/values.ts";
+import type { Path } from "../yaml/yaml11.ts";
 
 export interface ResourcesSpec {
   cpu: CpuSpec;

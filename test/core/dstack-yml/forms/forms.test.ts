@@ -1,15 +1,15 @@
 import { describe, expect, test } from "bun:test";
-import { containerCommand, joinCommands } from "../../../src/core/dstack-yml/command-line.ts";
-import { discoverConfiguration, displayPath } from "../../../src/core/dstack-yml/discovery.ts";
-import { formatDuration, parseDuration, parseOffDuration } from "../../../src/core/dstack-yml/duration.ts";
-import { parseEnv, resolveEnv } from "../../../src/core/dstack-yml/env.ts";
-import { looksLikeUrl, parseFileMapping, parseRepo } from "../../../src/core/dstack-yml/files.ts";
-import { GrammarError } from "../../../src/core/dstack-yml/grammar-error.ts";
-import { formatAppPort, parsePorts, parseServicePort } from "../../../src/core/dstack-yml/ports.ts";
-import { parseRetry } from "../../../src/core/dstack-yml/profile.ts";
-import { shlexJoin, shlexSplit } from "../../../src/core/dstack-yml/shlex.ts";
-import { parseVolume } from "../../../src/core/dstack-yml/volumes.ts";
-import { UsageError } from "../../../src/core/errors.ts";
+import { containerCommand, joinCommands } from "../../../../src/core/dstack-yml/command-line.ts";
+import { discoverConfiguration, displayPath } from "../../../../src/core/dstack-yml/discovery.ts";
+import { formatDuration, parseDuration, parseOffDuration } from "../../../../src/core/dstack-yml/forms/duration.ts";
+import { parseEnv, resolveEnv } from "../../../../src/core/dstack-yml/forms/env.ts";
+import { looksLikeUrl, parseFileMapping, parseRepo } from "../../../../src/core/dstack-yml/forms/files.ts";
+import { GrammarError } from "../../../../src/core/dstack-yml/forms/grammar-error.ts";
+import { formatAppPort, parsePorts, parseServicePort } from "../../../../src/core/dstack-yml/forms/ports.ts";
+import { parseRetry } from "../../../../src/core/dstack-yml/profile.ts";
+import { shlexJoin, shlexSplit } from "../../../../src/core/dstack-yml/forms/shlex.ts";
+import { parseVolume } from "../../../../src/core/dstack-yml/forms/volumes.ts";
+import { UsageError } from "../../../../src/core/errors.ts";
 
 function grammarError(fn: () => unknown): string {
   try {

@@ -6,7 +6,7 @@
  * `GPU spec <field> conflict`. A spec without a count means `1..`; `0` means no GPU. The mapping
  * form has vendor, name, count, memory, total_memory, compute_capability.
  */
-import { GrammarError } from "./grammar-error.ts";
+import { GrammarError } from "../forms/grammar-error.ts";
 import { formatMemoryRange, parseMemoryRange } from "./memory.ts";
 import { formatRange, parseCountRange, type Range } from "./range.ts";
 

@@ -4,7 +4,7 @@
  * none (GB). `16GiB` and `16G` are rejected as dstackai rejects them. Printed
  * with Python's `{:g}GB`.
  */
-import { GrammarError } from "./grammar-error.ts";
+import { GrammarError } from "../forms/grammar-error.ts";
 import { formatRange, parseRange, type Range } from "./range.ts";
 
 const PY_FLOAT = /^[+-]?(?:(?:\d(?:_?\d)*)?\.\d(?:_?\d)*|\d(?:_?\d)*\.?)(?:e[+-]?\d(?:_?\d)*)?$/;

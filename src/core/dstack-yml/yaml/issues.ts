@@ -3,8 +3,8 @@
  * loader's line map, `FILE:LINE`. A parse collects every error (as pydantic
  * reports all of them) and the warnings, then throws one ConfigurationError.
  */
-import { UsageError } from "../errors.ts";
-import { nearest } from "../suggest.ts";
+import { UsageError } from "../../errors.ts";
+import { nearest } from "../../suggest.ts";
 import { formatPath, type Path } from "./yaml11.ts";
 
 export interface Issue {
