@@ -17,6 +17,8 @@ export interface SimConfig {
   cidPoolSize: number;
   tokens: string[];
   authEnabled: boolean;
+  /** the top-level kms_url: the only KMS the VMM asks for GetAppEnvEncryptPubKey ("" = none) */
+  kmsUrl: string;
   kmsUrls: string[];
   gatewayUrls: string[];
   /** [gateway]: what GetMeta reports of the gateway (upstream's defaults: localhost, 8082, 8090) */
@@ -75,6 +77,7 @@ export function loadSimConfig(path: string): SimConfig {
       ? (auth.tokens as unknown[]).filter((x): x is string => typeof x === "string" && x.trim() !== "").map((x) => x.trim())
       : [],
     authEnabled: auth.enabled === true,
+    kmsUrl: str(t.kms_url, ""),
     kmsUrls: Array.isArray(cvm.kms_urls) ? (cvm.kms_urls as string[]) : [],
     gatewayUrls: Array.isArray(cvm.gateway_urls) ? (cvm.gateway_urls as string[]) : [],
     gateway: { baseDomain: str(gw.base_domain, "localhost"), port: num(gw.port, 8082), agentPort: num(gw.agent_port, 8090) },

@@ -270,6 +270,8 @@ export class Simulator {
       .replace(/^(0x)+/i, "")
       .toLowerCase();
     if (!/^[0-9a-f]{40}$/.test(appId)) throw new RpcError("app_id must be 20 bytes");
+    // the real VMM asks only its top-level kms_url (dstack/vmm/src/app.rs kms_client); cvm.kms_urls are for the guests
+    if (!this.cfg.kmsUrl) throw new RpcError("KMS is not configured");
     return { public_key: envKeyFor(this.seed, appId).publicKey, signature: "", timestamp: Math.floor(Date.now() / 1000), signature_v1: "" };
   }
 

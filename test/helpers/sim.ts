@@ -16,6 +16,8 @@ export interface SimOptions {
   dir?: string;
   /** [simulator] boot_step_ms (default 2) */
   bootStepMs?: number;
+  /** render no top-level kms_url (a VMM without a KMS) */
+  noKms?: boolean;
 }
 
 export interface TestSim extends RunningSim {
@@ -34,6 +36,7 @@ export function writeSimConfig(o: SimOptions = {}): { dir: string; vmmToml: stri
     [
       o.tcp ? `address = "tcp:127.0.0.1:0"` : `address = "unix:${join(dir, "vmm.sock")}"`,
       `run_path = "${join(dir, "vm")}"`,
+      ...(o.noKms ? [] : [`kms_url = "https://127.0.0.1:12001"`]),
       `[image]`,
       `path = "${join(dir, "images")}"`,
       `[cvm]`,

@@ -45,6 +45,11 @@ export function kmsUrlFor(cfg: Pick<HostConfig, "kmsPort">): string {
   return cfg.kmsPort ? `https://${KMS_GUEST_HOST}:${cfg.kmsPort}` : "";
 }
 
+/** Where the VMM itself (on the host) reaches the KMS: the CVM's forwarded port; "" with --no-kms. */
+export function kmsHostUrlFor(cfg: Pick<HostConfig, "kmsPort">): string {
+  return cfg.kmsPort ? `https://127.0.0.1:${cfg.kmsPort}` : "";
+}
+
 export function clientUrlFor(cfg: Pick<HostConfig, "dashboardPort">): string {
   return `http://127.0.0.1:${cfg.dashboardPort}`;
 }

@@ -6,7 +6,7 @@
 
 import { DEFAULT_PORT_POLICY } from "../specs/ports.ts";
 import { NO_RUNTIME, simRuntimeToml } from "../specs/sim-runtime.ts";
-import { clientUrlFor, type HostConfig, kmsUrlFor } from "./host-config.ts";
+import { clientUrlFor, type HostConfig, kmsHostUrlFor, kmsUrlFor } from "./host-config.ts";
 import { renderToml } from "./toml.ts";
 
 export function vmmTomlObject(cfg: HostConfig): Record<string, unknown> {
@@ -21,7 +21,8 @@ export function vmmTomlObject(cfg: HostConfig): Record<string, unknown> {
     log_level: "info",
     address: `tcp:127.0.0.1:${cfg.dashboardPort}`,
     reuse: true,
-    kms_url: "",
+    // the VMM answers GetAppEnvEncryptPubKey only through this one (dstack/vmm/src/app.rs: "KMS is not configured")
+    kms_url: kmsHostUrlFor(cfg),
     event_buffer_size: 20,
     node_name: "",
     run_path: cfg.vmDir,

@@ -43,6 +43,7 @@ export const sampleCfg: HostConfig = {
 /** The parts of a parsed vmm.toml and kms.toml these tests look at. */
 interface VmmToml {
   address: string;
+  kms_url: string;
   run_path: string;
   cvm: Record<string, unknown>;
   auth: unknown;
@@ -74,6 +75,8 @@ describe("vmm.toml", () => {
     expect(t.address).toBe("tcp:127.0.0.1:9080");
     expect(t.run_path).toBe("/var/lib/dstack/vm");
     expect(t.cvm.kms_urls).toEqual(["https://10.0.2.2:12001"]);
+    // the VMM asks the KMS for env keys through kms_url alone: the CVM's port as the host reaches it
+    expect(t.kms_url).toBe("https://127.0.0.1:12001");
     expect(t.cvm.cid_start).toBe(1000);
     expect(t.cvm.port_mapping).toEqual({
       enabled: true,
@@ -96,6 +99,7 @@ describe("vmm.toml", () => {
     expect(snp.cvm.use_mrconfigid).toBe(true);
     expect(snp.cvm.host_share_mode).toBe("vhd");
     expect(snp.cvm.kms_urls).toEqual([]);
+    expect(snp.kms_url).toBe("");
     const simText = renderVmmToml({ ...sampleCfg, simulate: true, authPort: 18001 });
     await golden("vmm.simulate.toml", simText);
     type WithSim = { simulator: Record<string, unknown> };
