@@ -94,6 +94,7 @@ export async function runDeploy(args: DeployRunArgs, run: ClientRun, src: Deploy
       allowlist: ep.allowlist,
       localVmm,
       portPolicy: ep.portPolicy,
+      kmsSigner: ep.kmsSigner,
     };
     const res = await deploy(c, req, plan.built, pr.line);
     let booted: Awaited<ReturnType<typeof waitBoot>> | undefined;

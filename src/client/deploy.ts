@@ -8,7 +8,7 @@
  */
 
 import { type BuiltAppCompose, buildAppCompose } from "../core/compose/app-compose.ts";
-import { type EnvVar, encryptEnv } from "../core/env/envcrypt.ts";
+import type { EnvVar } from "../core/env/envcrypt.ts";
 import { UsageError } from "../core/errors.ts";
 import { checkPortPolicy, DEFAULT_PORT_POLICY, type PortPolicy, type PortSpec, portUrl, toPortMapping } from "../core/specs/ports.ts";
 import type { VmmClient } from "../core/vmm/client.ts";
@@ -17,6 +17,7 @@ import { resolveAutoPorts } from "../host/free-port.ts";
 import { bootDone } from "../host/kms/kms.ts";
 import type { AllowlistAccess } from "./allowlist-access.ts";
 import { claimName, nameTaken } from "./name-claim.ts";
+import { sealEnv } from "./seal-env.ts";
 
 export interface DeployRequest {
   name: string;
@@ -34,6 +35,8 @@ export interface DeployRequest {
   localVmm: boolean;
   /** The VMM's port-mapping policy when known (its vmm.toml is readable); else the VMM checks. */
   portPolicy?: PortPolicy | undefined;
+  /** the KMS signer env keys must be signed by (recorded at install, or pinned) */
+  kmsSigner?: string | undefined;
 }
 
 export interface DeployResult {
@@ -74,8 +77,7 @@ export async function deploy(c: VmmClient, r: DeployRequest, built: BuiltAppComp
   let encrypted = "";
   if (r.env.length) {
     if (!r.kms) throw new UsageError("encrypted env (-e KEY=VALUE / --env-file) needs the KMS: drop --no-kms or the env");
-    const pk = await c.getAppEnvEncryptPubKey(built.appId);
-    encrypted = encryptEnv(r.env, pk.public_key);
+    encrypted = await sealEnv(c, built.appId, r.env, r.kmsSigner);
   }
   // Created stopped: it runs only once the name is ours and its hash registered.
   const create = async () => {

@@ -2,12 +2,14 @@
  * Where the client finds the VMM, its token and the allowlist:
  * flags (--host, --token, --allowlist) → environment (DSTACK_HOST, DSTACK_TOKEN;
  * upstream's DSTACK_VMM_URL, DSTACK_VMM_TOKEN) → the install state file of the
- * layout (--prefix) → its token file.
+ * layout (--prefix) → its token file. The KMS signer that env keys must carry likewise:
+ * --kms-signer → DSTACK_KMS_SIGNER → the state's kms_signer (only when the VMM is the install's).
  */
 
 import { readFileSync } from "node:fs";
-import { DstackError, NotFoundError } from "../core/errors.ts";
+import { DstackError, NotFoundError, UsageError } from "../core/errors.ts";
 import type { Env } from "../core/io.ts";
+import { parseSigner } from "../core/keys/env-key-signature.ts";
 import { resolveLayout } from "../core/layout.ts";
 import { TomlParseError } from "../core/render/toml.ts";
 import type { PortPolicy } from "../core/specs/ports.ts";
@@ -23,6 +25,7 @@ export interface EndpointFlags {
   prefix?: string | undefined;
   allowlist?: string | undefined;
   "insecure-host-key"?: boolean | undefined;
+  "kms-signer"?: string | undefined;
 }
 
 export interface Endpoint {
@@ -39,6 +42,8 @@ export interface Endpoint {
   portPolicy?: PortPolicy;
   /** Why this host's vmm.toml gave no port policy although it is there (it does not parse). */
   portPolicyProblem?: string;
+  /** The KMS signer env keys must carry: --kms-signer → DSTACK_KMS_SIGNER → this install's state (its own VMM only). */
+  kmsSigner?: string;
 }
 
 export function resolveEndpoint(f: EndpointFlags, environ: Env): Endpoint {
@@ -75,6 +80,8 @@ export function resolveEndpoint(f: EndpointFlags, environ: Env): Endpoint {
   const allowlistPath = f.allowlist ?? st?.allowlistPath ?? layout.allowlistPath;
   const out: Endpoint = { host, token, source, allowlistPath, allowlist: fileAllowlist(allowlistPath), image: st?.image };
   if (tokenProblem) out.tokenProblem = tokenProblem;
+  const signer = kmsSignerOf(f["kms-signer"], env("DSTACK_KMS_SIGNER"), source === layout.stateFile ? st?.kmsSigner : undefined);
+  if (signer) out.kmsSigner = signer;
   if (source === layout.stateFile) {
     try {
       out.portPolicy = portPolicyFromVmmToml(readFileSync(layout.vmmConfig, "utf8"), layout.vmmConfig);
@@ -85,6 +92,18 @@ export function resolveEndpoint(f: EndpointFlags, environ: Env): Endpoint {
     }
   }
   return out;
+}
+
+function kmsSignerOf(flag: string | undefined, environ: string | undefined, recorded: string | undefined): string | undefined {
+  const [given, from] =
+    flag !== undefined ? [flag, "--kms-signer"] : environ !== undefined ? [environ, "DSTACK_KMS_SIGNER"] : [recorded, "the install state"];
+  if (given === undefined) return undefined;
+  const s = parseSigner(given);
+  if (!s)
+    throw new UsageError(`${from}: ${JSON.stringify(given)} is not a secp256k1 public key`, {
+      hint: "give the KMS's k256_pubkey in hex: 0x02… / 0x03… (33 bytes) or 0x04… (65 bytes)",
+    });
+  return s;
 }
 
 export async function connectEndpoint(

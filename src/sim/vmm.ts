@@ -9,11 +9,13 @@ import { join } from "node:path";
 import { appIdOf, composeHashOf } from "../core/compose/app-compose.ts";
 import { parseAppCompose } from "../core/compose/app-compose-parse.ts";
 import { versionAtLeast } from "../core/images/image-version.ts";
+import { signEnvKey } from "../core/keys/env-key-signature.ts";
 import type { UpdateVmRequest, VmConfiguration } from "../core/vmm/types.ts";
 import { defaultVmConfiguration } from "../core/vmm/types.ts";
 import { imageVersion, readImage } from "../host/images/images.ts";
 import { adoptVm, bootVm, envKeyFor } from "./boot.ts";
 import type { SimConfig } from "./config.ts";
+import { kmsRootKeys, loadOrCreateKeyRoot } from "./guest-agent/key-root.ts";
 import { AppRuntime } from "./runtime/app-runtime.ts";
 import { statusOf, type VmRecord, VmStore, vmInfo } from "./store.ts";
 import { checkComposeFile, checkComposeJson, checkGpus, checkImageName, checkName, checkPorts, freeCid } from "./validate.ts";
@@ -51,6 +53,8 @@ const VM_CONFIGURATION: MessageSchema = {
 export class Simulator {
   readonly store: VmStore;
   readonly seed: Uint8Array;
+  /** the simulated KMS root's secp256k1 key (.sim-kms-root, shared with the guest agents): it signs env keys */
+  readonly kmsSigningKey: Uint8Array;
   readonly apps: AppRuntime;
   private boots = new Set<Promise<void>>();
 
@@ -62,6 +66,7 @@ export class Simulator {
       writeFileSync(seedPath, randomBytes(32), { mode: 0o600 });
     }
     this.seed = new Uint8Array(readFileSync(seedPath));
+    this.kmsSigningKey = kmsRootKeys(loadOrCreateKeyRoot(join(cfg.runPath, ".sim-kms-root"))).k256;
     this.store.load();
     this.apps = new AppRuntime(cfg.runtime, this.store);
     this.track(this.apps.sweepOrphans(new Set(this.store.vms.keys())));
@@ -272,7 +277,8 @@ export class Simulator {
     if (!/^[0-9a-f]{40}$/.test(appId)) throw new RpcError("app_id must be 20 bytes");
     // the real VMM asks only its top-level kms_url (dstack/vmm/src/app.rs kms_client); cvm.kms_urls are for the guests
     if (!this.cfg.kmsUrl) throw new RpcError("KMS is not configured");
-    return { public_key: envKeyFor(this.seed, appId).publicKey, signature: "", timestamp: Math.floor(Date.now() / 1000), signature_v1: "" };
+    // signed by the simulated KMS root's k256 key, as the real KMS signs with its own (dstack/kms/src/main_service.rs)
+    return signEnvKey(this.kmsSigningKey, appId, envKeyFor(this.seed, appId).publicKey, Math.floor(Date.now() / 1000));
   }
 
   /**

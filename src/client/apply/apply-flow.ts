@@ -12,7 +12,6 @@ import { changedProperties, type RunDescription, readRunDescription } from "../.
 import { generateRunName } from "../../core/dstack-run/run-name.ts";
 import { planRun, type RunPlan } from "../../core/dstack-run/run-plan.ts";
 import { formatIssue } from "../../core/dstack-yml/yaml/issues.ts";
-import { encryptEnv } from "../../core/env/envcrypt.ts";
 import { DstackError, NotFoundError } from "../../core/errors.ts";
 import { out } from "../../core/io.ts";
 import { formatJson } from "../../core/output.ts";
@@ -24,6 +23,7 @@ import { deploy, waitBoot } from "../deploy.ts";
 import type { Endpoint, EndpointFlags } from "../endpoint.ts";
 import { stopVmNote } from "../graceful-stop.ts";
 import { progressLine } from "../progress-line.ts";
+import { sealEnv } from "../seal-env.ts";
 import { type ClientRun, openClient } from "../session.ts";
 import { confirm } from "./confirm.ts";
 import { followRun } from "./follow.ts";
@@ -188,7 +188,7 @@ export async function applyRun(f: ApplyFlags, run: ClientRun): Promise<number> {
       return 0;
     }
     if (!offers.length) throw new DstackError(`Failed to submit: ${NO_OFFERS}`, { hint: reasons.join("; ") || undefined });
-    if (change === "update") await updateInPlace(c, ex!.vm, plan, ep.allowlist, f, pr.line);
+    if (change === "update") await updateInPlace(c, ex!.vm, plan, ep.allowlist, ep.kmsSigner, f, pr.line);
     else {
       if (change === "recreate") {
         pr.line("Stopping run...");
@@ -238,6 +238,7 @@ async function submit(c: VmmClient, plan: RunPlan, host: Host, offer: Offer, ep:
       allowlist: ep.allowlist,
       localVmm,
       portPolicy: ep.portPolicy,
+      kmsSigner: ep.kmsSigner,
     },
     plan.built,
     progress,
@@ -251,13 +252,15 @@ async function updateInPlace(
   vm: VmInfo,
   plan: RunPlan,
   allowlist: AllowlistAccess,
+  kmsSigner: string | undefined,
   f: ApplyFlags,
   progress: (m: string) => void,
 ) {
   progress("Updating the run in place...");
   const oldHash = composeHashOf(vm.configuration?.compose_file ?? "");
+  // sealed first: a refused env key changes nothing
+  const encrypted = plan.env.length ? await sealEnv(c, vm.app_id, plan.env, kmsSigner) : "";
   await allowlist.register(vm.app_id, plan.built.composeHash);
-  const encrypted = plan.env.length ? encryptEnv(plan.env, (await c.getAppEnvEncryptPubKey(vm.app_id)).public_key) : "";
   await c.upgradeApp({ id: vm.id, compose_file: plan.built.composeFile, encrypted_env: encrypted });
   await stopVmNote(c, vm, { force: false, timeoutMs: 30_000, timeoutText: "30s" });
   await c.startVm(vm.id);

@@ -2,7 +2,7 @@ import { userInfo } from "node:os";
 import { applyRun } from "../../client/apply/apply-flow.ts";
 import { parseDuration } from "../../core/compose/deploy-plan.ts";
 import { UsageError } from "../../core/errors.ts";
-import { clientArgs, dryRunArgs, yesArgs } from "../shared/args.ts";
+import { clientArgs, dryRunArgs, kmsSignerArgs, yesArgs } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
 import { clientRun } from "../shared/log.ts";
 
@@ -35,6 +35,7 @@ export default defineCommand({
       valueHint: "PATH",
     },
     timeout: { type: "string", default: "300s", description: "How long to wait for the run's CVM to boot when attached" },
+    ...kmsSignerArgs,
     ...dryRunArgs,
     ...clientArgs,
   },

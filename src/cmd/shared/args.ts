@@ -57,6 +57,15 @@ export const stopArgs = {
   timeout: { type: "string", alias: "t", default: STOP_TIMEOUT, description: "How long a guest shutdown may take before the power is cut" },
 } as const satisfies ArgsDef;
 
+/** Verbs that seal env vars (run, deploy, apply). */
+export const kmsSignerArgs = {
+  "kms-signer": {
+    type: "string",
+    description: "The KMS signer env keys must be signed by (its k256_pubkey; env DSTACK_KMS_SIGNER; default: recorded at install)",
+    valueHint: "0x…",
+  },
+} as const satisfies ArgsDef;
+
 /** run and deploy. */
 export const deployArgs = {
   name: { type: "string", alias: "n", description: "VM name (run: derived from the image; deploy: app)" },
@@ -85,6 +94,7 @@ export const deployArgs = {
   allowlist: { type: "string", description: "Allowlist file to register the compose hash in (default: the install's)", valueHint: "PATH" },
   detach: { type: "boolean", alias: "d", description: "Return after CreateVm; do not wait for the boot" },
   timeout: { type: "string", default: DEFAULTS.timeout, description: "How long to wait for the boot" },
+  ...kmsSignerArgs,
   ...dryRunArgs,
   ...clientArgs,
 } as const satisfies ArgsDef;

@@ -206,6 +206,7 @@ export async function applyInstall(plan: InstallPlan, p: Progress, opts: { timeo
     image_pin: pin ?? null,
     dashboard_port: cfg.dashboardPort,
     kms_port: cfg.kmsPort,
+    kms_signer: plan.flags.noKms ? undefined : plan.prev?.kms_signer,
     host_api_port: cfg.hostApiPort,
     cid_start: cfg.cidStart,
     links: plan.links.map(([l]) => l),
@@ -248,6 +249,7 @@ export async function applyInstall(plan: InstallPlan, p: Progress, opts: { timeo
     if (!imageName) throw new DstackError("kms deploy needs a guest image (pass --image NAME, or --no-kms)");
     kms = await deployKms(plan, { clientUrl, token: cfg.token, image: imageName, timeoutMs: opts.timeoutMs }, p);
     state.kms_vm_id = kms.vmId;
+    if (kms.signer) state.kms_signer = kms.signer;
     if (kms.created) changed.push(`kms cvm ${kms.vmId}`);
     if (kms.updated?.length) changed.push(`kms cvm ${kms.vmId} (${kms.updated.join(", ")})`);
   }

@@ -37,6 +37,8 @@ export const InstallStateSchema = v.object({
   image_pin: nullableString,
   dashboard_port: v.optional(v.number()),
   kms_port: v.optional(v.number()),
+  /** The KMS's env-key signer (0x + compressed secp256k1 key) as it reported it at install; dstack checks env keys against it. */
+  kms_signer: v.optional(v.string()),
   host_api_port: v.optional(v.number()),
   cid_start: v.optional(v.number()),
   /** Symlinks to this binary that install created (removed by destroy --purge). */
@@ -62,6 +64,7 @@ export interface ClientState {
   allowlistPath?: string;
   image?: string;
   kmsUrl?: string;
+  kmsSigner?: string;
 }
 
 /** A state file that is there but cannot be read or is not a dstackup state. Exit 4: nothing is done on a guess. */
@@ -125,6 +128,7 @@ export function readClientState(path: string): ClientState | undefined {
   set("allowlistPath", s("allowlist_path"));
   set("image", s("image"));
   set("kmsUrl", s("kms_url"));
+  set("kmsSigner", s("kms_signer"));
   return out;
 }
 

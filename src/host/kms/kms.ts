@@ -12,6 +12,7 @@ import { connectVmm, type VmmClient } from "../../core/vmm/client.ts";
 import { systemRoleOf, systemUserConfig } from "../../core/vmm/system-vm.ts";
 import type { VmInfo } from "../../core/vmm/types.ts";
 import type { InstallPlan } from "../install/plan.ts";
+import { reportedKmsSigner } from "./kms-signer.ts";
 
 export interface KmsOutcome {
   vmId: string;
@@ -23,6 +24,8 @@ export interface KmsOutcome {
   reason?: string;
   /** What was probed beyond the VM's boot state, and the result. */
   probe: string;
+  /** The env-key signer the KMS reported (0x + compressed key); undefined when it did not answer. */
+  signer?: string;
 }
 
 export function bootDone(progress: string | undefined): boolean {
@@ -164,7 +167,16 @@ export async function deployKms(
       }
     }
     p.ok(`KMS CVM booted (vm ${id}); ${probe}`);
-    return { vmId: id, created, updated, boot: "booted", probe };
+    try {
+      const signer = await reportedKmsSigner(c);
+      p.ok(`KMS env-key signer ${signer} recorded (dstack seals secrets only to keys it signs)`);
+      return { vmId: id, created, updated, boot: "booted", probe, signer };
+    } catch (e) {
+      p.warn(
+        `the KMS did not report its env-key signer through the VMM (${e instanceof Error ? e.message : e}); \`dstack run -e\` refuses until it is recorded (re-run install) or pinned (--kms-signer)`,
+      );
+      return { vmId: id, created, updated, boot: "booted", probe };
+    }
   } finally {
     c.close();
   }

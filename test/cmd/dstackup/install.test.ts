@@ -7,6 +7,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { signerOfKey } from "../../../src/core/keys/env-key-signature.ts";
+import { kmsRootKeys } from "../../../src/sim/guest-agent/key-root.ts";
 import { runCli } from "../../helpers/cli.ts";
 import { DIST, runBin, spawnCapture } from "../../helpers/run.ts";
 import { treeHash, treeListing } from "../../helpers/tree.ts";
@@ -73,6 +75,10 @@ describe("dstackup install --simulate (detached daemons)", () => {
     expect(state.allowlist_path).toBe(join(s.prefix, "etc/dstack/auth-allowlist.json"));
     expect(state.kms_vm_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(state.kms_url).toBe(`https://10.0.2.2:${s.p.kms}`);
+    // the KMS's env-key signer, as the (simulated) KMS reported it: the simulated KMS root's key
+    const root = new Uint8Array(readFileSync(join(s.prefix, "var/lib/dstack/vm/.sim-kms-root")));
+    expect(state.kms_signer).toBe(signerOfKey(kmsRootKeys(root).k256));
+    expect(readFileSync(join(s.prefix, "etc/dstack/vmm.toml"), "utf8")).toContain(`\nkms_url = "https://127.0.0.1:${s.p.kms}"\n`);
     expect(state.service_manager).toBe("detached");
     expect(state.simulate).toBe(true);
     expect(statSync(join(s.prefix, "etc/dstack/vmm-auth-token")).mode & 0o777).toBe(0o600);
