@@ -6,9 +6,9 @@
 import { hostOffers, matchingGpus } from "../../core/dstack-run/offers.ts";
 import { keyValueTable, offersTable } from "../../core/dstack-run/plan-table.ts";
 import { formatChosen } from "../../core/dstack-run/sizing.ts";
+import { GrammarError } from "../../core/dstack-yml/forms/grammar-error.ts";
 import { parseCpu } from "../../core/dstack-yml/resources/cpu.ts";
 import { parseGpuSpec } from "../../core/dstack-yml/resources/gpu.ts";
-import { GrammarError } from "../../core/dstack-yml/forms/grammar-error.ts";
 import { parseMemoryRange } from "../../core/dstack-yml/resources/memory.ts";
 import { formatResources, type ResourcesSpec } from "../../core/dstack-yml/resources/resources.ts";
 import { UsageError } from "../../core/errors.ts";

@@ -5,12 +5,12 @@
  * Fleets, volumes, gateways and presets are not runs on a confidential host yet.
  */
 import { DEV_ENVIRONMENT_KEYS, type DevEnvironmentConfiguration, devEnvironmentDefaults } from "./dev-environment.ts";
-import { ConfigurationError, Issues, type LocatedIssue, locate } from "./yaml/issues.ts";
-import { applyKeys, type KeyTable } from "./yaml/key-table.ts";
 import { modelProbe } from "./forms/probes.ts";
 import type { RunConfigurationBase } from "./run-config.ts";
 import { SERVICE_KEYS, type ServiceConfiguration, serviceDefaults } from "./service.ts";
 import { TASK_KEYS, type TaskConfiguration, taskDefaults } from "./task.ts";
+import { ConfigurationError, Issues, type LocatedIssue, locate } from "./yaml/issues.ts";
+import { applyKeys, type KeyTable } from "./yaml/key-table.ts";
 import { isObj } from "./yaml/values.ts";
 import { loadYaml11, YamlSyntaxError } from "./yaml/yaml11.ts";
 

@@ -4,10 +4,10 @@
  * `entrypoint`) plus `ports`, `ide`, `version`, `init`, `inactivity_duration`.
  */
 import { parseDuration } from "./forms/duration.ts";
-import type { KeyTable } from "./yaml/key-table.ts";
 import { type AppPort, parsePorts } from "./forms/ports.ts";
 import { grammar } from "./resources/resources.ts";
 import { BASE_KEYS, baseDefaults, type RunConfigurationBase } from "./run-config.ts";
+import type { KeyTable } from "./yaml/key-table.ts";
 import { picklist, str, strList } from "./yaml/values.ts";
 
 export const IDES = ["vscode", "cursor", "windsurf", "zed"] as const;

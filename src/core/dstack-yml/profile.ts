@@ -7,8 +7,8 @@
  */
 import { parseDuration, parseOffDuration } from "./forms/duration.ts";
 import { GrammarError } from "./forms/grammar-error.ts";
-import type { KeyTable } from "./yaml/key-table.ts";
 import { grammar } from "./resources/resources.ts";
+import type { KeyTable } from "./yaml/key-table.ts";
 import { isObj } from "./yaml/values.ts";
 
 /** Keys that only place work in a cloud: accepted, named in one warning, without effect here. */

@@ -5,11 +5,11 @@
  */
 import { type EnvSpec, parseEnv } from "./forms/env.ts";
 import { type FileMapping, parseFileMapping, parseRepo, type RepoSpec } from "./forms/files.ts";
-import type { KeyTable } from "./yaml/key-table.ts";
+import { parseVolume, type VolumeSpec } from "./forms/volumes.ts";
 import { PROFILE_KEYS, type ProfileSettings } from "./profile.ts";
 import { defaultResources, grammar, parseResources, type ResourcesSpec } from "./resources/resources.ts";
+import type { KeyTable } from "./yaml/key-table.ts";
 import { bool, list, obj, str } from "./yaml/values.ts";
-import { parseVolume, type VolumeSpec } from "./forms/volumes.ts";
 
 export type RunType = "task" | "service" | "dev-environment";
 

@@ -3,12 +3,13 @@
  * keys plus `commands`, `port` (required), `model`, `probes`, and the keys that need what a single
  * host does not have (a gateway, a proxy, replicas), refused with why.
  */
-import type { KeyTable } from "./yaml/key-table.ts";
+
 import { type AppPort, parseServicePort } from "./forms/ports.ts";
 import { type Probe, parseProbes } from "./forms/probes.ts";
 import { grammar } from "./resources/resources.ts";
 import { BASE_KEYS, baseDefaults, type RunConfigurationBase } from "./run-config.ts";
 import { COMMANDS_KEY } from "./task.ts";
+import type { KeyTable } from "./yaml/key-table.ts";
 import { bool, isObj, str } from "./yaml/values.ts";
 
 export interface ServiceModel {

@@ -2,10 +2,11 @@
  * `type: task` (dstackai/dstack: src/dstack/_internal/core/models/configurations.py): the shared
  * keys plus `ports`, `commands`, `nodes`, `groups`.
  */
-import type { KeyTable } from "./yaml/key-table.ts";
+
 import { type AppPort, parsePorts } from "./forms/ports.ts";
 import { grammar } from "./resources/resources.ts";
 import { BASE_KEYS, baseDefaults, type RunConfigurationBase } from "./run-config.ts";
+import type { KeyTable } from "./yaml/key-table.ts";
 import { int, strList } from "./yaml/values.ts";
 
 export interface TaskConfiguration extends RunConfigurationBase {

@@ -5,8 +5,8 @@ import { keyValueTable, NO_OFFERS, offersTable } from "../../../src/core/dstack-
 import { appLine, appLines } from "../../../src/core/dstack-run/run-log.ts";
 import { exitFromLog, runState } from "../../../src/core/dstack-run/run-status.ts";
 import { chooseResources } from "../../../src/core/dstack-run/sizing.ts";
-import { Issues } from "../../../src/core/dstack-yml/yaml/issues.ts";
 import { defaultResources, parseResources } from "../../../src/core/dstack-yml/resources/resources.ts";
+import { Issues } from "../../../src/core/dstack-yml/yaml/issues.ts";
 
 const res = (v: Record<string, unknown>) => parseResources(v, ["resources"], new Issues())!;
 const meta = { max_cvm_number: 10, max_allocable_vcpu: 16, max_allocable_memory_in_mb: 65536 };

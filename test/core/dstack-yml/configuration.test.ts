@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { parseConfiguration } from "../../../src/core/dstack-yml/configuration.ts";
-import { ConfigurationError } from "../../../src/core/dstack-yml/yaml/issues.ts";
 import { formatResources } from "../../../src/core/dstack-yml/resources/resources.ts";
+import { ConfigurationError } from "../../../src/core/dstack-yml/yaml/issues.ts";
 
 function problems(text: string, file = "x.dstack.yml"): string[] {
   try {

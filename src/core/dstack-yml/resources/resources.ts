@@ -3,14 +3,15 @@
  * with dstackai's defaults `cpu 2..`, `memory 8GB..`, `disk 100GB..`, `gpu 0..`.
  * Printed in the requirements form: `cpu=2.. mem=8GB.. disk=100GB.. gpu=0..`.
  */
-import { type CpuSpec, formatCpu, parseCpu } from "./cpu.ts";
-import { formatGpu, type GpuSpec, parseGpuSpec } from "./gpu.ts";
+
 import { GrammarError } from "../forms/grammar-error.ts";
 import type { Issues } from "../yaml/issues.ts";
-import { formatMemory, formatMemoryRange, parseMemoryGB, parseMemoryRange } from "./memory.ts";
-import type { Range } from "./range.ts";
 import { isObj } from "../yaml/values.ts";
 import type { Path } from "../yaml/yaml11.ts";
+import { type CpuSpec, formatCpu, parseCpu } from "./cpu.ts";
+import { formatGpu, type GpuSpec, parseGpuSpec } from "./gpu.ts";
+import { formatMemory, formatMemoryRange, parseMemoryGB, parseMemoryRange } from "./memory.ts";
+import type { Range } from "./range.ts";
 
 export interface ResourcesSpec {
   cpu: CpuSpec;

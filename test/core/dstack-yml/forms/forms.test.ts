@@ -6,9 +6,9 @@ import { parseEnv, resolveEnv } from "../../../../src/core/dstack-yml/forms/env.
 import { looksLikeUrl, parseFileMapping, parseRepo } from "../../../../src/core/dstack-yml/forms/files.ts";
 import { GrammarError } from "../../../../src/core/dstack-yml/forms/grammar-error.ts";
 import { formatAppPort, parsePorts, parseServicePort } from "../../../../src/core/dstack-yml/forms/ports.ts";
-import { parseRetry } from "../../../../src/core/dstack-yml/profile.ts";
 import { shlexJoin, shlexSplit } from "../../../../src/core/dstack-yml/forms/shlex.ts";
 import { parseVolume } from "../../../../src/core/dstack-yml/forms/volumes.ts";
+import { parseRetry } from "../../../../src/core/dstack-yml/profile.ts";
 import { UsageError } from "../../../../src/core/errors.ts";
 
 function grammarError(fn: () => unknown): string {
