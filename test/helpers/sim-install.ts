@@ -19,14 +19,15 @@ export interface SimInstall {
   destroy(): Promise<void>;
 }
 
-export async function simInstall(name: string): Promise<SimInstall> {
+/** `runtime`: "none" (default: the tests deploy images of a registry) or "docker" for tests whose apps run. */
+export async function simInstall(name: string, o: { runtime?: "none" | "docker" } = {}): Promise<SimInstall> {
   const prefix = mkdtempSync(join(tmpdir(), `${name}-`));
   const base = 24000 + Math.floor(Math.random() * 6000);
   const installArgs = [
     "install",
     "--simulate",
     "--runtime",
-    "none", // the tests deploy images of a registry; test/sim/runtime.test.ts runs containers
+    o.runtime ?? "none",
     "--service-manager",
     "detached",
     "--prefix",

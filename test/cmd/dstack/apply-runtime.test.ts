@@ -13,13 +13,14 @@ import { join } from "node:path";
 import { runTool } from "../../../src/host/runner.ts";
 import { type TestEngine, testEngine } from "../../helpers/engine.ts";
 import { runBin } from "../../helpers/run.ts";
+import { type SimInstall, simInstall } from "../../helpers/sim-install.ts";
 
 const engine = await testEngine();
 const IMAGE = "local/busybox-all:dstack-test";
 
+let inst: SimInstall | undefined;
 let prefix = "";
 let work = "";
-const base = 23000 + Math.floor(Math.random() * 2000) * 2;
 const dstack = (args: string[], o: { stdin?: string } = {}) =>
   runBin("dstack", ["--prefix", prefix, ...args], { cwd: work, timeoutMs: 120_000, ...o });
 const write = (name: string, text: string) => writeFileSync(join(work, name), text);
@@ -67,30 +68,13 @@ function grepTree(dir: string, needle: string): string[] {
 describe.skipIf(!engine)(".dstack.yml runs in containers on a simulated host", () => {
   beforeAll(async () => {
     await ensureImage(engine!);
-    prefix = mkdtempSync(join(tmpdir(), "dstack-apply-rt-"));
+    inst = await simInstall("dstack-apply-rt", { runtime: "docker" });
+    prefix = inst.prefix;
     work = mkdtempSync(join(tmpdir(), "dstack-apply-rt-work-"));
-    const r = await runBin("dstackup", [
-      "install",
-      "--simulate",
-      "--runtime",
-      "docker",
-      "--service-manager",
-      "detached",
-      "--prefix",
-      prefix,
-      "--dashboard-port",
-      String(base),
-      "--auth-port",
-      String(base + 1),
-      "--kms-port",
-      String(11000 + Math.floor(Math.random() * 5000)),
-      "-q",
-    ]);
-    if (r.code !== 0) throw new Error(`install failed: ${r.stderr}`);
   }, 120_000);
 
   afterAll(async () => {
-    if (prefix) await runBin("dstackup", ["destroy", "--purge", "-y", "-q", "--prefix", prefix]);
+    await inst?.destroy();
   });
 
   test("a task that echoes and exits 0: apply attaches, prints its output, exits 0; ps says exited (0); logs has it", async () => {
