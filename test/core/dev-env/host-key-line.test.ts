@@ -1,0 +1,40 @@
+import { describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
+import { HOST_KEY_LINE_PREFIX, hostKeyReportData, parseHostKeyLine } from "../../../src/core/dev-env/host-key-line.ts";
+
+const KEY = "AAAAE2VjZHNhLXNoYTItbmlzdHAyNTY=";
+const answer = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64");
+const events = [{ imr: 3, event_type: 134217729, digest: "00", event: "app-id", event_payload: "ab" }];
+
+describe("the ssh-host-key line", () => {
+  test("report data is sha512 of the prefixed key line", () => {
+    const want = createHash("sha512").update(`dstack-ssh-host-key:ecdsa-sha2-nistp256 ${KEY}`).digest();
+    expect(Buffer.from(hostKeyReportData("ecdsa-sha2-nistp256", KEY)).equals(want)).toBe(true);
+    expect(hostKeyReportData("ecdsa-sha2-nistp256", KEY).length).toBe(64);
+    expect(Buffer.from(hostKeyReportData("ssh-ed25519", KEY)).equals(want)).toBe(false);
+  });
+
+  test("parses the key, the quote and the event log after a log prefix", () => {
+    const line = `2026-12-01T00:00:00Z app-1 | ${HOST_KEY_LINE_PREFIX}ecdsa-sha2-nistp256 ${KEY} ${answer({ quote: "0a0b", event_log: JSON.stringify(events), report_data: "cc" })}`;
+    const a = parseHostKeyLine(line);
+    expect(a?.keyType).toBe("ecdsa-sha2-nistp256");
+    expect(a?.keyBase64).toBe(KEY);
+    expect([...(a?.quote ?? [])]).toEqual([10, 11]);
+    expect(a?.eventLog).toEqual(events);
+    expect(a?.reportData).toBe("cc");
+  });
+
+  test("other lines are not announcements", () => {
+    expect(parseHostKeyLine("[dstack] exited (0)")).toBeUndefined();
+  });
+
+  test("malformed announcements are refused, saying what is wrong", () => {
+    expect(() => parseHostKeyLine(`${HOST_KEY_LINE_PREFIX}ecdsa-sha2-nistp256 ${KEY}`)).toThrow(/malformed/);
+    expect(() => parseHostKeyLine(`${HOST_KEY_LINE_PREFIX}ecdsa ${KEY} ${Buffer.from("nope").toString("base64")}`)).toThrow(
+      /not base64 JSON/,
+    );
+    expect(() => parseHostKeyLine(`${HOST_KEY_LINE_PREFIX}ecdsa ${KEY} ${answer({ quote: "zz", event_log: "[]" })}`)).toThrow(/no quote/);
+    expect(() => parseHostKeyLine(`${HOST_KEY_LINE_PREFIX}ecdsa ${KEY} ${answer({ quote: "00", event_log: "{" })}`)).toThrow(/not JSON/);
+    expect(() => parseHostKeyLine(`${HOST_KEY_LINE_PREFIX}ecdsa ${KEY} ${answer({ quote: "00", event_log: "{}" })}`)).toThrow(/not a list/);
+  });
+});
