@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
+import pkg from "../../package.json" with { type: "json" };
 import { buildAppCompose } from "../../src/core/compose/app-compose.ts";
 import { connectVmm } from "../../src/core/vmm/client.ts";
 import { runBin } from "../helpers/run.ts";
@@ -21,6 +22,22 @@ describe("dist/dstack-vmm-sim", () => {
     const r = await runBin("dstack-vmm-sim", ["-c", "/nonexistent/vmm.toml"]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("/nonexistent/vmm.toml");
+  });
+
+  test("one version: --version, the banner, the Version call and X-App-Version all say the toolchain's (issue 13)", async () => {
+    const v = await runBin("dstack-vmm-sim", ["--version"]);
+    expect(v.code).toBe(0);
+    const m = /^dstack-vmm-sim (\S+) \((\S+)\)\n$/.exec(v.stdout)!;
+    expect(m[1]).toBe(pkg.version);
+    const sim = await spawnSim();
+    try {
+      expect(sim.stderr()).toStartWith(`${v.stdout.trim()} (simulated, no TEE) listening on`);
+      const r = await fetch("http://localhost/prpc/Version?json", { method: "POST", body: "{}", unix: sim.host.slice(5) } as RequestInit);
+      expect(await r.json()).toEqual({ version: pkg.version, rev: `git:${m[2]} (dstack-vmm-sim: simulated, no TEE)` });
+      expect(r.headers.get("x-app-version")).toBe(`v${pkg.version} (git:${m[2]} (dstack-vmm-sim: simulated, no TEE))`);
+    } finally {
+      expect(await sim.stop()).toBe(0);
+    }
   });
 
   test("serves the API, stops cleanly on SIGTERM, and a restart keeps its VMs", async () => {

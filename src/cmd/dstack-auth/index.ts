@@ -1,5 +1,5 @@
+import { version } from "../../core/version.ts";
 import { defineCommand } from "../shared/command.ts";
-import { version } from "../shared/version.ts";
 
 export default defineCommand({
   meta: { name: "dstack-auth", version, description: "The KMS auth webhook: decides which apps get keys" },

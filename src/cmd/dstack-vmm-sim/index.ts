@@ -1,5 +1,5 @@
+import { version, versionString } from "../../core/version.ts";
 import { defineCommand } from "../shared/command.ts";
-import { version } from "../shared/version.ts";
 
 export default defineCommand({
   meta: { name: "dstack-vmm-sim", version, description: "A dstack-vmm stand-in with simulated CVMs (no TEE): same API, same vmm.toml" },
@@ -10,11 +10,10 @@ export default defineCommand({
     // loaded here, not at the top: `--version`/`--help` stay as fast as the other tools
     const { loadSimConfig } = await import("../../sim/config.ts");
     const { startSimulator } = await import("../../sim/server.ts");
-    const { SIM_VERSION } = await import("../../sim/version.ts");
     const cfg = loadSimConfig(String(args.config));
     const running = await startSimulator(cfg);
     io.stderr(
-      `dstack-vmm-sim ${SIM_VERSION.version} (simulated, no TEE) listening on ${running.url}; ${running.sim.store.vms.size} VM(s) loaded from ${cfg.runPath}${cfg.authEnabled ? "; [auth] on" : ""}${cfg.authUrl ? `; KMS webhook ${cfg.authUrl}` : "; no KMS webhook"}\n`,
+      `${versionString("dstack-vmm-sim")} (simulated, no TEE) listening on ${running.url}; ${running.sim.store.vms.size} VM(s) loaded from ${cfg.runPath}${cfg.authEnabled ? "; [auth] on" : ""}${cfg.authUrl ? `; KMS webhook ${cfg.authUrl}` : "; no KMS webhook"}\n`,
     );
     await new Promise<void>((resolve) => io.onSignal(["SIGTERM", "SIGINT"], resolve));
     await running.stop();

@@ -1,5 +1,5 @@
+import { version } from "../../core/version.ts";
 import { defineCommand } from "../shared/command.ts";
-import { version } from "../shared/version.ts";
 
 export default defineCommand({
   meta: { name: "dstackup", version, description: "Set up, check and tear down a dstack host (VMM, KMS, auth webhook)" },

@@ -7,9 +7,9 @@ import { flagTable, isFlagToken, lookupFlag, MissingArgumentError, parseArgv } f
 import { DstackError, ExitCode, UsageError } from "../../core/errors.ts";
 import type { Env, Io } from "../../core/io.ts";
 import { nearest } from "../../core/suggest.ts";
+import { versionString } from "../../core/version.ts";
 import { type AnyCommand, load } from "./command.ts";
 import { renderUsage } from "./usage.ts";
-import { versionString } from "./version.ts";
 
 export interface ToolOptions {
   io: Io;

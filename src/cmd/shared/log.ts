@@ -5,7 +5,7 @@
 import { type ConsolaInstance, createConsola } from "consola";
 import type { ClientRun } from "../../client/session.ts";
 import type { Env, Io } from "../../core/io.ts";
-import { version } from "./version.ts";
+import { version } from "../../core/version.ts";
 
 /** The logger of one command run; level from -q/-v. */
 export function createLogger(io: Io, opts: { quiet?: boolean | undefined; verbose?: boolean | undefined }): ConsolaInstance {

@@ -1,8 +1,8 @@
 /** `dstack system dial-stdio`: the host's side of `--host ssh://…` (src/client/dial-stdio.ts); an ssh exec channel runs it. */
 import { dialStdio } from "../../../client/dial-stdio.ts";
+import { version } from "../../../core/version.ts";
 import { prefixArgs } from "../../shared/args.ts";
 import { defineCommand } from "../../shared/command.ts";
-import { version } from "../../shared/version.ts";
 
 const dial = defineCommand({
   meta: {

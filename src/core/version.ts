@@ -1,4 +1,5 @@
-import pkg from "../../../package.json" with { type: "json" };
+/** The toolchain's one version (package.json) and commit: every tool, the simulator included, answers with these. */
+import pkg from "../../package.json" with { type: "json" };
 
 declare const __DSTACK_COMMIT__: string | undefined;
 
