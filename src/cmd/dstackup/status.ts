@@ -5,7 +5,7 @@ import { resolveLayout } from "../../core/layout.ts";
 import { formatJson } from "../../core/output.ts";
 import { parseToml } from "../../core/render/toml.ts";
 import { describeSimRuntime, NO_RUNTIME, type SimRuntime, simRuntimeFrom } from "../../core/specs/sim-runtime.ts";
-import { readInstallState } from "../../host/install/state.ts";
+import { installPlatform, readInstallState } from "../../host/install/state.ts";
 import { checkHealth } from "../../host/services/health.ts";
 import { outputArgs, prefixArgs } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
@@ -22,13 +22,14 @@ export default defineCommand({
       });
     }
     const h = await checkHealth(layout, st);
+    const platform = installPlatform(st) ?? "unknown";
     const runtime = st.simulate ? simRuntimeOf(layout.vmmConfig) : undefined;
     if (args.json) {
       out(
         io,
         formatJson({
           ...h,
-          platform: st.platform,
+          platform,
           simulate: st.simulate ?? false,
           clientUrl: st.client_url,
           kmsVmId: st.kms_vm_id ?? null,
@@ -37,7 +38,7 @@ export default defineCommand({
         }),
       );
     } else {
-      const lines = [`platform: ${st.platform}${st.simulate ? " (simulated, no TEE)" : ""}   image: ${st.image ?? "none"}`];
+      const lines = [`platform: ${platform}${st.simulate ? " (no TEE)" : ""}   image: ${st.image ?? "none"}`];
       if (runtime) lines.push(`runtime: ${describeSimRuntime(runtime)}`);
       for (const c of h.components) {
         lines.push(`${c.ok ? "ok  " : "FAIL"}  ${c.name.padEnd(22)} ${c.detail}`);

@@ -33,7 +33,7 @@ import type { ServiceAction } from "../services/services.ts";
 import { buildFromSource } from "./build-source.ts";
 import { purgeTargets } from "./destroy.ts";
 import type { InstallPlan } from "./plan.ts";
-import { type InstallState, writeInstallState } from "./state.ts";
+import { type InstallState, installPlatform, writeInstallState } from "./state.ts";
 
 export interface InstallResult {
   changed: string[];
@@ -190,7 +190,7 @@ export async function applyInstall(plan: InstallPlan, p: Progress, opts: { timeo
     cache_dir: layout.cacheDir,
     run_dir: layout.runDir,
     allowlist_path: layout.allowlistPath,
-    platform: cfg.platform,
+    platform: installPlatform(cfg),
     client_url: clientUrl,
     client_token_path: layout.tokenPath,
     auth_port: cfg.authPort,

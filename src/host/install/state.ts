@@ -19,6 +19,7 @@ export const InstallStateSchema = v.object({
   cache_dir: v.optional(v.string()),
   run_dir: v.optional(v.string()),
   allowlist_path: v.optional(v.string()),
+  /** `tdx` or `amd-sev-snp` (upstream's values), or ours: `simulated` for --simulate; read it with installPlatform() */
   platform: v.optional(v.string()),
   client_url: v.string(),
   client_token_path: v.optional(v.string()),
@@ -56,6 +57,11 @@ export const InstallStateSchema = v.object({
 });
 
 export type InstallState = v.InferOutput<typeof InstallStateSchema>;
+
+/** What the platform key says: the TEE, or `simulated` for --simulate (files written before said `tdx` there, and `simulate: true`). */
+export function installPlatform(st: Pick<InstallState, "platform" | "simulate">): string | undefined {
+  return st.simulate ? "simulated" : st.platform;
+}
 
 /** What the client needs, read loosely: empty strings count as absent. */
 export interface ClientState {

@@ -81,6 +81,7 @@ describe("dstackup install --simulate (detached daemons)", () => {
     expect(readFileSync(join(s.prefix, "etc/dstack/vmm.toml"), "utf8")).toContain(`\nkms_url = "https://127.0.0.1:${s.p.kms}"\n`);
     expect(state.service_manager).toBe("detached");
     expect(state.simulate).toBe(true);
+    expect(state.platform).toBe("simulated");
     expect(statSync(join(s.prefix, "etc/dstack/vmm-auth-token")).mode & 0o777).toBe(0o600);
     expect(statSync(join(s.prefix, "etc/dstack/vmm.toml")).mode & 0o777).toBe(0o600);
     const allow = JSON.parse(readFileSync(state.allowlist_path, "utf8"));
@@ -90,6 +91,21 @@ describe("dstackup install --simulate (detached daemons)", () => {
     const h = JSON.parse(st.stdout);
     expect(h.healthy).toBe(true);
     expect(h.components.map((c: { name: string }) => c.name)).toEqual(expect.arrayContaining(["vmm", "auth-webhook", "allowlist", "kms"]));
+    expect(h.platform).toBe("simulated");
+    const text = await runCli("dstackup", ["status", "--prefix", s.prefix]);
+    expect(text.stdout).toStartWith("platform: simulated (no TEE)   image: ");
+    // a state file written before (`"platform": "tdx"` for --simulate) reads as simulated too
+    const stateFile = join(s.prefix, "var/lib/dstack/dstackup-state.json");
+    const bytes = readFileSync(stateFile, "utf8");
+    writeFileSync(stateFile, bytes.replace('"platform": "simulated"', '"platform": "tdx"'));
+    try {
+      const old = await runCli("dstackup", ["status", "--json", "--prefix", s.prefix]);
+      expect(old.code).toBe(0);
+      expect(JSON.parse(old.stdout).platform).toBe("simulated");
+      expect((await runCli("dstackup", ["status", "--prefix", s.prefix])).stdout).toStartWith("platform: simulated (no TEE)");
+    } finally {
+      writeFileSync(stateFile, bytes);
+    }
   }, 120_000);
 
   test("the same command again changes nothing and restarts nothing", async () => {

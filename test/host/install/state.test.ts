@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DamagedStateError, readClientState, readInstallState } from "../../../src/host/install/state.ts";
+import { DamagedStateError, installPlatform, readClientState, readInstallState } from "../../../src/host/install/state.ts";
 
 function stateFile(text?: string): string {
   const p = join(mkdtempSync(join(tmpdir(), "state-")), "dstackup-state.json");
@@ -45,5 +45,14 @@ describe("reading the install state", () => {
     const p = stateFile("{}");
     chmodSync(p, 0);
     expect(() => readInstallState(p)).toThrow(/cannot read it \(EACCES\)/);
+  });
+
+  test("the platform: simulated for --simulate, also from a file that recorded it as tdx; a real host's TEE as written", () => {
+    const base = { prefix: "/var/lib/dstack", client_url: "http://127.0.0.1:9080", auth_port: 8001 };
+    const read = (o: object) => installPlatform(readInstallState(stateFile(JSON.stringify({ ...base, ...o })))!);
+    expect(read({ platform: "simulated", simulate: true })).toBe("simulated");
+    expect(read({ platform: "tdx", simulate: true })).toBe("simulated"); // written before the fix
+    expect(read({ platform: "tdx", simulate: false })).toBe("tdx");
+    expect(read({ platform: "amd-sev-snp" })).toBe("amd-sev-snp"); // upstream's file: no simulate key
   });
 });
