@@ -3,7 +3,7 @@
  * RESOURCES, INSTANCE TYPE, PRICE, STATUS, PROBES, SUBMITTED, ERROR), one merged
  * row per run (a run is one CVM, one job).
  */
-import { type Column, formatTable } from "../output.ts";
+import { type Column, formatTable, type TableOptions } from "../output.ts";
 import type { VmInfo } from "../vmm/types.ts";
 import type { RunState } from "./run-status.ts";
 import { formatChosen } from "./sizing.ts";
@@ -27,18 +27,21 @@ const ERRORS: Record<string, string> = {
   max_duration_exceeded: "max duration exceeded",
 };
 
+/** The widest cell of a truncated table (a terminal, as docker; `--no-trunc` shows them whole). */
+const MAX = 30;
+
 export const RUN_COLUMNS: Column<RunRow>[] = [
-  { header: "NAME", get: (r) => r.vm.name },
+  { header: "NAME", get: (r) => r.vm.name, max: MAX },
   { header: "BACKEND", get: (r) => r.backend },
   { header: "RESOURCES", get: (r) => resources(r.vm) },
-  { header: "INSTANCE TYPE", get: (r) => r.vm.configuration?.image ?? "-" },
+  { header: "INSTANCE TYPE", get: (r) => r.vm.configuration?.image ?? "-", max: MAX },
   { header: "PRICE", get: () => "-" },
-  { header: "STATUS", get: (r) => r.state.message },
+  { header: "STATUS", get: (r) => r.state.message, max: MAX },
   { header: "PROBES", get: () => "-" },
   { header: "SUBMITTED", get: (r) => (r.vm.status === "running" && r.vm.uptime ? `${r.vm.uptime} ago` : "-") },
-  { header: "ERROR", get: (r) => (r.state.terminationReason ? (ERRORS[r.state.terminationReason] ?? "") : "") },
+  { header: "ERROR", get: (r) => (r.state.terminationReason ? (ERRORS[r.state.terminationReason] ?? "") : ""), max: MAX },
 ];
 
-export function formatRuns(rows: RunRow[]): string {
-  return formatTable(rows, RUN_COLUMNS);
+export function formatRuns(rows: RunRow[], o: TableOptions = {}): string {
+  return formatTable(rows, RUN_COLUMNS, o);
 }

@@ -36,20 +36,37 @@ export function imageOf(v: VmInfo): string {
   return images.length ? [...new Set(images)].join(",") : guest;
 }
 
-export const PS_COLUMNS: Column<VmInfo>[] = [
-  { header: "NAME", get: (v) => (systemRole(v) ? `${v.name} (system)` : v.name) },
-  { header: "ID", get: (v) => v.id.slice(0, 8) },
-  { header: "APP ID", get: (v) => v.app_id.slice(0, 12) },
-  { header: "STATUS", get: statusText },
-  { header: "PORTS", get: portsText },
-  { header: "UPTIME", get: (v) => (v.status === "running" ? v.uptime : "-") },
-  { header: "IMAGE", get: imageOf },
-];
+/** How `ps` shortens: `trunc` cuts long cells with `…` and drops image digests (a terminal, as docker); `fullIds` shows whole ids (`--no-trunc`). */
+export interface PsOptions {
+  trunc?: boolean;
+  fullIds?: boolean;
+}
+
+/** The widest NAME, STATUS and IMAGE cells of a truncated table. */
+const CELL_MAX = { name: 30, status: 30, image: 40 } as const;
+
+/** docker's truncated IMAGE: the registry digest dropped, the tag kept. */
+function withoutDigests(images: string): string {
+  return images.replace(/@sha256:[0-9a-f]{64}/g, "");
+}
+
+export function psColumns(o: PsOptions = {}): Column<VmInfo>[] {
+  return [
+    { header: "NAME", get: (v) => (systemRole(v) ? `${v.name} (system)` : v.name), max: CELL_MAX.name },
+    { header: "ID", get: (v) => (o.fullIds ? v.id : v.id.slice(0, 8)) },
+    { header: "APP ID", get: (v) => (o.fullIds ? v.app_id : v.app_id.slice(0, 12)) },
+    { header: "STATUS", get: statusText, max: CELL_MAX.status },
+    { header: "PORTS", get: portsText },
+    { header: "UPTIME", get: (v) => (v.status === "running" ? v.uptime : "-") },
+    { header: "IMAGE", get: (v) => (o.trunc ? withoutDigests(imageOf(v)) : imageOf(v)), max: CELL_MAX.image },
+  ];
+}
 
 /** `statusOf` gives a VM another STATUS (a declarative run's, in dstackai's words). */
-export function formatPs(vms: VmInfo[], statusOf: (v: VmInfo) => string | undefined = () => undefined): string {
+export function formatPs(vms: VmInfo[], statusOf: (v: VmInfo) => string | undefined = () => undefined, o: PsOptions = {}): string {
   return formatTable(
     vms,
-    PS_COLUMNS.map((c) => (c.header === "STATUS" ? { ...c, get: (v: VmInfo) => statusOf(v) ?? statusText(v) } : c)),
+    psColumns(o).map((c) => (c.header === "STATUS" ? { ...c, get: (v: VmInfo) => statusOf(v) ?? statusText(v) } : c)),
+    { trunc: o.trunc === true },
   );
 }

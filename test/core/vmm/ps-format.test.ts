@@ -91,4 +91,24 @@ describe("formatPs", () => {
   test("control characters from remote data never reach the terminal", () => {
     expect(formatPs([vm({ name: "evil\x1b[2Jname" })])).not.toContain("\x1b");
   });
+  test("a terminal's table cuts long names, statuses and images with … (digests dropped); ids stay short", () => {
+    const digest = `sha256:${"ab".repeat(32)}`;
+    const long = vm({ name: "n".repeat(300), dockerImage: `ghcr.io/org/a-long-image-name-here/app:1.2@${digest}` });
+    const status = () => `exited (${"x".repeat(40)})`;
+    const pinned = vm({ name: "web", dockerImage: `nginx:1.27@${digest}` });
+    const [, row, short] = formatPs([long, pinned], status, { trunc: true }).trimEnd().split("\n");
+    expect(row).toStartWith(`${"n".repeat(29)}…   01234567   92e49f6c0123   exited (xxxxxxxxxxxxxxxxxxxxx…   `);
+    expect(row).toEndWith("   ghcr.io/org/a-long-image-name-here/app:…");
+    expect(row!.length).toBe(30 + 8 + 12 + 30 + "PORTS".length + "UPTIME".length + 40 + 6 * 3); // bounded whatever the data
+    expect(short).toEndWith("   nginx:1.27");
+  });
+  test("untruncated (not a terminal, or --no-trunc): every cell whole; fullIds: whole VM and app ids", () => {
+    const digest = `sha256:${"ab".repeat(32)}`;
+    const long = vm({ name: "n".repeat(300), dockerImage: `nginx@${digest}` });
+    const [, row] = formatPs([long]).trimEnd().split("\n");
+    expect(row).toStartWith(`${"n".repeat(300)}   01234567   92e49f6c0123   running`);
+    expect(row).toEndWith(`   nginx@${digest}`);
+    const [, whole] = formatPs([long], undefined, { fullIds: true }).trimEnd().split("\n");
+    expect(whole).toContain("   0123456789abcdef-0000-4000-8000-000000000000   92e49f6c0123456789abcdef0123456789abcdef   ");
+  });
 });
