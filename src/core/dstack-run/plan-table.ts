@@ -38,7 +38,7 @@ export interface PlanContext {
 export function planRows(p: RunPlan, ctx: PlanContext): [string, string][] {
   const c = p.config;
   const maxDuration = typeof c.maxDuration === "number" ? formatDuration(c.maxDuration) : "off";
-  return [
+  const rows: [string, string][] = [
     ["Host", ctx.host],
     ["User", ctx.user],
     ["Configuration", p.configPath],
@@ -49,11 +49,17 @@ export function planRows(p: RunPlan, ctx: PlanContext): [string, string][] {
     ["Retry policy", formatRetry(c.retry)],
     ["Idle duration", "-"],
     ["Max duration", maxDuration],
+  ];
+  if (c.type === "dev-environment") {
+    rows.push(["Inactivity duration", c.inactivityDuration === undefined ? "off" : formatDuration(c.inactivityDuration)]);
+  }
+  rows.push(
     ["Guest image", ctx.guestImage],
     ["Ports", ctx.ports.join(", ") || "-"],
     ["Compose hash", p.built.composeHash],
     ["App id", p.built.appId],
-  ];
+  );
+  return rows;
 }
 
 /** dstackai's offers table; rows after the first dimmed on a terminal (`dim: false` for `dstack offer`). */

@@ -33,6 +33,8 @@ export interface RunComposeInput {
   literalEnv: [string, string][];
   /** sealed: only `${NAME}` appears */
   sealedEnv: string[];
+  /** bind mounts `GUEST_PATH:CONTAINER_PATH` of the CVM's own files, e.g. the guest agent's socket */
+  binds: string[];
   /** named volumes (on the CVM's encrypted disk) → container path */
   volumes: { name: string; path: string }[];
   gpus: number;
@@ -80,6 +82,7 @@ export function runCompose(i: RunComposeInput): string {
   if (env.length) l.push("    environment:", ...env);
   const mounts = [
     ...(i.filesBase64 ? [`${COMPOSE_ON_CVM}:${COMPOSE_IN_CONTAINER}:ro`] : []),
+    ...i.binds,
     ...i.volumes.map((v) => `${v.name}:${v.path}`),
   ];
   if (mounts.length) {

@@ -46,6 +46,12 @@ export function describeRun(
   };
   if (c.type !== "dev-environment") conf.commands = c.commands;
   if (c.type === "task" || c.type === "dev-environment") conf.ports = c.ports.map(formatAppPort);
+  if (c.type === "dev-environment") {
+    conf.ide = c.ide ?? null;
+    conf.version = c.version ?? null;
+    conf.init = c.init;
+    conf.inactivity_duration = c.inactivityDuration ?? null;
+  }
   if (c.type === "service") {
     conf.port = c.port.containerPort;
     conf.model = c.model ?? null;

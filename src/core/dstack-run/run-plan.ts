@@ -7,6 +7,7 @@
  * `${{ secrets.X }}` in env values and registry_auth.
  */
 import { type BuiltAppCompose, buildAppCompose } from "../compose/app-compose.ts";
+import { devRun } from "../dev-env/dev-run.ts";
 import { containerCommand } from "../dstack-yml/command-line.ts";
 import type { RunConfiguration } from "../dstack-yml/configuration.ts";
 import { defaultImage } from "../dstack-yml/default-image.ts";
@@ -45,6 +46,8 @@ export interface RunPlanInput {
   /** positional arguments after `--`, for `${{ run.args }}` */
   runArgs: string[];
   files: ResolvedFiles[];
+  /** the OpenSSH public keys allowed to log in, one a line: required for a dev environment, sealed into it */
+  sshAuthorizedKeys?: string;
 }
 
 export interface RunPlan {
@@ -92,9 +95,6 @@ function volumeName(instancePath: string): string {
 
 export function planRun(i: RunPlanInput): RunPlan {
   const c = i.config;
-  if (c.type === "dev-environment") {
-    throw new UsageError("type: dev-environment is parsed but not run yet: `dstack apply` runs tasks and services on this host");
-  }
   const secrets = prefixed("secrets", i.secrets);
   const env: EnvVar[] = [];
   for (const [k, v] of i.env) env.push({ key: k, value: interp(v, secrets, `env.${k}`) });
@@ -108,14 +108,24 @@ export function planRun(i: RunPlanInput): RunPlan {
     );
   }
   const args = { "run.args": shlexJoin(i.runArgs) };
-  const commands = c.commands.map((x, n) => interp(x, args, `commands[${n}]`, ["secrets", "groups"]));
+  const dev =
+    c.type === "dev-environment"
+      ? devRun(c, {
+          init: c.init.map((x, n) => interp(x, args, `init[${n}]`, ["secrets", "groups"])),
+          shell: c.shell ?? (c.image === undefined ? "/bin/bash" : "/bin/sh"),
+          authorizedKeys: i.sshAuthorizedKeys,
+        })
+      : undefined;
+  if (dev && i.env.has(dev.sealed.key)) throw new UsageError(`env: ${dev.sealed.key} is the dev environment's own (its SSH keys)`);
+  if (dev) env.push(dev.sealed);
+  const commands = c.type === "dev-environment" ? [] : c.commands.map((x, n) => interp(x, args, `commands[${n}]`, ["secrets", "groups"]));
   const cmd = containerCommand({
     commands,
     ...(c.entrypoint !== undefined ? { entrypoint: c.entrypoint } : {}),
     ...(c.shell ? { shell: c.shell } : {}),
     ...(c.image ? { image: c.image } : {}),
   });
-  const argv = cmd.entrypoint ? [...cmd.entrypoint, ...(cmd.command ?? [])] : undefined;
+  const argv = dev?.argv ?? (cmd.entrypoint ? [...cmd.entrypoint, ...(cmd.command ?? [])] : undefined);
   const workingDir = c.workingDir?.replace(/^~(?=\/|$)/, "/root") ?? (c.image === undefined ? DEFAULT_WORKING_DIR : undefined);
   const archive = buildFilesArchive(i.files, workingDir);
   const repo = c.repos[0];
@@ -131,9 +141,11 @@ export function planRun(i: RunPlanInput): RunPlan {
   }
   const chosen = chooseResources(c.resources);
   const ports =
-    c.type === "task"
-      ? c.ports.map((p) => ({ localPort: p.localPort, vmPort: p.containerPort }))
-      : [{ localPort: c.port.localPort === 80 ? null : c.port.localPort, vmPort: c.port.containerPort }];
+    c.type === "dev-environment"
+      ? dev!.ports
+      : c.type === "task"
+        ? c.ports.map((p) => ({ localPort: p.localPort, vmPort: p.containerPort }))
+        : [{ localPort: c.port.localPort === 80 ? null : c.port.localPort, vmPort: c.port.containerPort }];
   const literalEnv: [string, string][] = [
     ["DSTACK_RUN_NAME", i.name],
     ["DSTACK_NODES_NUM", "1"],
@@ -154,6 +166,7 @@ export function planRun(i: RunPlanInput): RunPlan {
     ports: ports.map((p) => p.vmPort),
     literalEnv,
     sealedEnv: env.map((e) => e.key),
+    binds: dev?.binds ?? [],
     volumes: c.volumes.flatMap((v) => (v.kind === "instance" ? [{ name: volumeName(v.instancePath), path: v.path }] : [])),
     gpus: chosen.gpus,
     ...(c.resources.shmSize !== undefined ? { shmBytes: Math.round(c.resources.shmSize * 1024 ** 3) } : {}),

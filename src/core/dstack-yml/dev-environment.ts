@@ -1,7 +1,7 @@
 /**
  * `type: dev-environment` (dstackai/dstack: src/dstack/_internal/core/models/configurations.py):
- * parsed for the dev-environment work; `dstack apply` does not run one yet. The shared keys (no
- * `entrypoint`) plus `ports`, `ide`, `version`, `init`, `inactivity_duration`.
+ * the shared keys (no `entrypoint`) plus `ports`, `ide`, `version`, `init`, `inactivity_duration`
+ * (what the CVM does with them: src/core/dev-env/).
  */
 import { parseDuration } from "./forms/duration.ts";
 import { type AppPort, parsePorts } from "./forms/ports.ts";
@@ -49,6 +49,7 @@ export const DEV_ENVIRONMENT_KEYS: KeyTable<DevEnvironmentConfiguration> = {
   inactivity_duration(v, path, issues, c) {
     if (v === false || v === true || v === "off" || v === null) return;
     const s = grammar(v, path, issues, parseDuration);
-    if (s !== undefined) c.inactivityDuration = s;
+    if (s !== undefined && s <= 0) issues.error(path, "inactivity_duration must be positive (or off)");
+    else if (s !== undefined) c.inactivityDuration = s;
   },
 };

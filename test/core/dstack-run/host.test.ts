@@ -103,8 +103,19 @@ describe("tables", () => {
 describe("the run's status from the CVM and its exit line", () => {
   const vm = (status: string, boot_progress = "done") => ({ status, boot_progress, boot_error: "" });
   test("exit lines", () => {
-    expect(exitFromLog("app-1  | hi\napp-1  | [dstack] exited (3)\n")).toEqual({ code: 3, maxDuration: false });
-    expect(exitFromLog("app-1 | [dstack] max_duration exceeded\napp-1 | [dstack] exited (143)")).toEqual({ code: 143, maxDuration: true });
+    expect(exitFromLog("app-1  | hi\napp-1  | [dstack] exited (3)\n")).toEqual({ code: 3, maxDuration: false, inactivity: false });
+    expect(exitFromLog("app-1 | [dstack] max_duration exceeded\napp-1 | [dstack] exited (143)")).toEqual({
+      code: 143,
+      maxDuration: true,
+      inactivity: false,
+    });
+    expect(
+      exitFromLog("app-1 | [dstack] no SSH session for 5s\napp-1 | [dstack] inactivity_duration exceeded\napp-1 | [dstack] exited (0)"),
+    ).toEqual({
+      code: 0,
+      maxDuration: false,
+      inactivity: true,
+    });
     expect(exitFromLog("boot\n")).toBeUndefined();
   });
   test("dstackai's words", () => {
@@ -113,6 +124,12 @@ describe("the run's status from the CVM and its exit line", () => {
     expect(runState(vm("running", "booting"), "")).toMatchObject({ status: "provisioning", finished: false });
     expect(runState(vm("running"), "")).toMatchObject({ status: "running", finished: false });
     expect(runState(vm("stopped"), "")).toMatchObject({ status: "terminated", message: "stopped" });
+    expect(runState(vm("running"), "app-1 | [dstack] inactivity_duration exceeded\napp-1 | [dstack] exited (0)")).toMatchObject({
+      status: "terminated",
+      message: "terminated",
+      finished: true,
+      terminationReason: "inactivity_duration_exceeded",
+    });
     expect(runState({ status: "running", boot_progress: "", boot_error: "denied" }, "")).toMatchObject({
       status: "failed",
       message: "error",

@@ -196,9 +196,6 @@ describe("refusals", () => {
     expect(p.dockerCompose).toContain("git clone --quiet 'https://github.com/org/repo'");
     expect(p.dockerCompose).toContain("checkout --quiet --detach '0123abc'");
   });
-  test("dev environments are parsed, not run yet", () => {
-    expect(() => plan("type: dev-environment\nide: vscode\n")).toThrow("dev-environment is parsed but not run yet");
-  });
 });
 
 test("changed properties", () => {
