@@ -15,7 +15,7 @@ import { formatIssue } from "../../core/dstack-yml/yaml/issues.ts";
 import { DstackError, NotFoundError } from "../../core/errors.ts";
 import { out } from "../../core/io.ts";
 import { formatJson } from "../../core/output.ts";
-import { DEFAULT_HOST_ADDRESS, type PortSpec } from "../../core/specs/ports.ts";
+import { canonicalAddress, DEFAULT_HOST_ADDRESS, type PortSpec } from "../../core/specs/ports.ts";
 import type { VmmClient } from "../../core/vmm/client.ts";
 import type { VmInfo } from "../../core/vmm/types.ts";
 import type { AllowlistAccess } from "../allowlist-access.ts";
@@ -43,6 +43,10 @@ export interface ApplyFlags extends EndpointFlags {
   quiet: boolean;
   name?: string | undefined;
   env: string[];
+  /** `-p MAPPING …`: over the configuration's ports, by container port */
+  ports: string[];
+  /** `--host ADDR`: where the run's ports are published (an IP address; default 127.0.0.1) */
+  bindAddress: string;
   runArgs: string[];
   cwd: string;
   user: string;
@@ -51,18 +55,24 @@ export interface ApplyFlags extends EndpointFlags {
   interrupted: Promise<void>;
 }
 
-function portSpecs(p: RunPlan): PortSpec[] {
+function portSpecs(p: RunPlan, bind: string): PortSpec[] {
   return p.ports.map((x) => ({
     spec: `${x.localPort ?? "*"}:${x.vmPort}`,
     protocol: "tcp",
-    hostAddress: DEFAULT_HOST_ADDRESS,
+    hostAddress: bind,
     hostPort: x.localPort ?? "auto",
     vmPort: x.vmPort,
   }));
 }
 
-function portsText(p: RunPlan): string[] {
-  return p.ports.map((x) => `${x.localPort === null ? "auto" : `localhost:${x.localPort}`} -> ${x.vmPort}`);
+function portsText(p: RunPlan, bind: string): string[] {
+  const addr = bind === DEFAULT_HOST_ADDRESS ? "localhost" : bind.includes(":") ? `[${bind}]` : bind;
+  return p.ports.map((x) => `${x.localPort === null ? "auto" : `${addr}:${x.localPort}`} -> ${x.vmPort}`);
+}
+
+/** Whether the run's VM publishes its ports on another address than `bind` (a change --host asks for). */
+function rebinds(vm: VmInfo, bind: string): boolean {
+  return (vm.configuration?.ports ?? []).some((p) => canonicalAddress(p.host_address || DEFAULT_HOST_ADDRESS) !== canonicalAddress(bind));
 }
 
 interface Existing {
@@ -75,21 +85,34 @@ function sameNameCase(
   name: string,
   ex: Existing,
   plan: RunPlan,
-  force: boolean,
+  o: { force: boolean; bind: string },
 ): { message: string; prompt: string; change: "none" | "update" | "recreate" } {
   const oldHash = composeHashOf(ex.vm.configuration?.compose_file ?? "");
   const after = readRunDescription(plan.dockerCompose)!;
   const changed = ex.description ? changedProperties(ex.description, after) : [];
-  if (oldHash === plan.built.composeHash) {
+  const rebind = rebinds(ex.vm, o.bind);
+  if (oldHash === plan.built.composeHash && !rebind) {
     return {
       message: `Active run ${name} already exists. Detected no changes.`,
       prompt: "Stop and override the run?",
-      change: force ? "recreate" : "none",
+      change: o.force ? "recreate" : "none",
     };
   }
   if (!ex.description || ex.description.type !== plan.type) {
     return {
       message: `Active run ${name} already exists. Detected changes that cannot be updated in-place:\n- Configuration type`,
+      prompt: "Stop and override the run?",
+      change: "recreate",
+    };
+  }
+  // The VM's port mappings are made at CreateVm: other ports, or another --host, need a new VM (dstackai: ports are not updatable in place).
+  if (changed.includes("ports") || rebind) {
+    const list = [
+      ...(changed.length ? [`- Configuration properties:\n${changed.map((k) => `  - ${k}`).join("\n")}`] : []),
+      ...(rebind ? ["- Bind address (--host)"] : []),
+    ];
+    return {
+      message: `Active run ${name} already exists. Detected changes that cannot be updated in-place:\n${list.join("\n")}`,
       prompt: "Stop and override the run?",
       change: "recreate",
     };
@@ -102,7 +125,7 @@ function sameNameCase(
   };
 }
 
-function planJson(plan: RunPlan, host: Host, offers: Offer[], ep: { host: string }) {
+function planJson(plan: RunPlan, host: Host, offers: Offer[], ep: { host: string }, bind: string) {
   return {
     host: ep.host,
     name: plan.name,
@@ -113,6 +136,7 @@ function planJson(plan: RunPlan, host: Host, offers: Offer[], ep: { host: string
     image: plan.image,
     guest_image: host.guestImage ?? null,
     ports: plan.ports,
+    bind_address: bind,
     env: plan.env.map((e) => e.key),
     files: plan.files,
     compose_hash: plan.built.composeHash,
@@ -124,7 +148,7 @@ function planJson(plan: RunPlan, host: Host, offers: Offer[], ep: { host: string
 
 export async function applyRun(f: ApplyFlags, run: ClientRun): Promise<number> {
   const { io } = run;
-  const loaded = await loadConfiguration({ file: f.file, yes: f.yes, envOverrides: f.env, cwd: f.cwd }, io, run.env);
+  const loaded = await loadConfiguration({ file: f.file, yes: f.yes, envOverrides: f.env, cwd: f.cwd, ports: f.ports }, io, run.env);
   for (const w of loaded.warnings) run.warn(formatIssue(w));
   const { c, ep } = await openClient(f, run);
   const pr = progressLine(io, f.quiet || f.json);
@@ -150,12 +174,12 @@ export async function applyRun(f: ApplyFlags, run: ClientRun): Promise<number> {
     const offers = hostOffers(host, loaded.config.resources, "least", 1).filter((o) => o.available);
     const reasons = hostOffers(host, loaded.config.resources, "least", 1).flatMap((o) => (o.reason ? [o.reason] : []));
     pr.done();
-    if (f.json) out(io, formatJson(planJson(plan, host, offers, ep)));
+    if (f.json) out(io, formatJson(planJson(plan, host, offers, ep, f.bindAddress)));
     else {
       out(
         io,
         keyValueTable(
-          planRows(plan, { host: ep.host, user: f.user, guestImage: host.guestImage ?? "-", ports: portsText(plan) }),
+          planRows(plan, { host: ep.host, user: f.user, guestImage: host.guestImage ?? "-", ports: portsText(plan, f.bindAddress) }),
           io.color,
         ),
       );
@@ -174,7 +198,7 @@ export async function applyRun(f: ApplyFlags, run: ClientRun): Promise<number> {
     let change: "new" | "update" | "recreate" = "new";
     let question = `Submit the run ${name}?`;
     if (ex && !["stopped", "exited"].includes(ex.vm.status)) {
-      const s = sameNameCase(name, ex, plan, f.force);
+      const s = sameNameCase(name, ex, plan, { force: f.force, bind: f.bindAddress });
       io.stderr(`${s.message}\n`);
       if (s.change === "none" && f.yes) {
         io.stderr("Use --force to apply anyway.\n");
@@ -197,7 +221,7 @@ export async function applyRun(f: ApplyFlags, run: ClientRun): Promise<number> {
         await waitGone(c, ex!.vm.id);
       }
       pr.line("Applying plan...");
-      await submit(c, plan, host, offers[0]!, ep, pr.line);
+      await submit(c, plan, host, offers[0]!, ep, f.bindAddress, pr.line);
     }
     pr.done();
     if (f.detach) {
@@ -220,7 +244,7 @@ async function waitGone(c: VmmClient, id: string): Promise<void> {
   throw new DstackError("the old run's VM was not removed within a minute");
 }
 
-async function submit(c: VmmClient, plan: RunPlan, host: Host, offer: Offer, ep: Endpoint, progress: (m: string) => void) {
+async function submit(c: VmmClient, plan: RunPlan, host: Host, offer: Offer, ep: Endpoint, bind: string, progress: (m: string) => void) {
   const localVmm = ep.host.startsWith("unix:") || /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(ep.host);
   const res = await deploy(
     c,
@@ -231,7 +255,7 @@ async function submit(c: VmmClient, plan: RunPlan, host: Host, offer: Offer, ep:
       vcpu: plan.chosen.vcpu,
       memoryMiB: plan.chosen.memoryMiB,
       diskGiB: plan.chosen.diskGiB,
-      ports: portSpecs(plan),
+      ports: portSpecs(plan, bind),
       env: plan.env,
       kms: true,
       gpus: offer.gpuSlots.length ? { gpus: offer.gpuSlots.map((slot) => ({ slot })), attach_mode: "listed" } : null,

@@ -1,14 +1,15 @@
 /**
  * The first half of `dstack apply` / `delete`: find the configuration (discovery),
- * read it (file or stdin), parse it, and resolve its env with `-e` and the
- * caller's environment.
+ * read it (file or stdin), parse it, lay `-p` over its ports, and resolve its env
+ * with `-e` and the caller's environment.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
-import { type ParsedConfiguration, parseConfiguration } from "../../core/dstack-yml/configuration.ts";
+import { type ParsedConfiguration, parseConfiguration, type RunConfiguration } from "../../core/dstack-yml/configuration.ts";
 import { discoverConfiguration, displayPath } from "../../core/dstack-yml/discovery.ts";
 import { resolveEnv } from "../../core/dstack-yml/forms/env.ts";
 import { GrammarError } from "../../core/dstack-yml/forms/grammar-error.ts";
+import { mergePorts, parsePortMapping } from "../../core/dstack-yml/forms/ports.ts";
 import { UsageError } from "../../core/errors.ts";
 import type { Env, Io } from "../../core/io.ts";
 
@@ -19,8 +20,29 @@ export interface LoadedConfiguration extends ParsedConfiguration {
   env: Map<string, string>;
 }
 
+/** `-p MAPPING …` over the configuration's `ports:` (tasks and dev environments, as dstackai's RunWithPortsConfigurator). */
+function withPortOverrides(config: RunConfiguration, specs: readonly string[]): RunConfiguration {
+  if (!specs.length) return config;
+  if (config.type === "service") {
+    throw new UsageError("-p/--port is for tasks and dev environments, as in dstackai: a service publishes its port:", {
+      hint: "change port: in the configuration",
+    });
+  }
+  const grammar = <T>(what: string, f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof GrammarError)
+        throw new UsageError(`${what}: ${e.message}`, { hint: "-p PORT, -p LOCAL:CONTAINER or -p *:CONTAINER" });
+      throw e;
+    }
+  };
+  const overrides = specs.map((s) => grammar(`-p/--port ${JSON.stringify(s)}`, () => parsePortMapping(s)));
+  return { ...config, ports: grammar("-p/--port", () => mergePorts(config.ports, overrides)) };
+}
+
 export async function loadConfiguration(
-  o: { file?: string | undefined; yes: boolean; envOverrides: string[]; cwd: string; resolveEnv?: boolean },
+  o: { file?: string | undefined; yes: boolean; envOverrides: string[]; cwd: string; resolveEnv?: boolean; ports?: readonly string[] },
   io: Io,
   environ: Env,
 ): Promise<LoadedConfiguration> {
@@ -39,6 +61,7 @@ export async function loadConfiguration(
     }
   }
   const parsed = parseConfiguration(text, path);
+  parsed.config = withPortOverrides(parsed.config, o.ports ?? []);
   let env = new Map<string, string>();
   try {
     if (o.resolveEnv !== false) env = resolveEnv(parsed.config.env, o.envOverrides, environ);

@@ -96,6 +96,17 @@ function parseAddr(text: string, spec: string, flag: string): string {
   throw bad(spec, `${JSON.stringify(text)} is not an IP address`, flag);
 }
 
+/**
+ * `dstack apply --host HOST` (dstackai's local bind address, default localhost): where the run's
+ * ports are published. `localhost` is 127.0.0.1 (the VMM takes IP addresses only); an IPv6
+ * address may come in brackets. Undefined when `text` is not one (an endpoint, a host name).
+ */
+export function parseBindAddress(text: string): string | undefined {
+  if (text === "localhost") return DEFAULT_HOST_ADDRESS;
+  const a = text.replace(/^\[(.*)\]$/, "$1");
+  return isIP(a) === 0 ? undefined : a.toLowerCase();
+}
+
 /** Parse one port spec. Pure: an auto host port stays "auto". Throws UsageError. */
 export function parsePortSpec(spec: string, flag = "--port"): PortSpec {
   const text = spec.trim();

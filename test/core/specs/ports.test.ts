@@ -6,6 +6,7 @@ import {
   DEFAULT_PORT_POLICY,
   formatPortSpec,
   mappingsOverlap,
+  parseBindAddress,
   parsePortSpec,
   parsePortSpecs,
   portPolicyProblems,
@@ -143,5 +144,17 @@ describe("port policy (VMM rules, upstream dstack/vmm/src/main_service.rs)", () 
     expect(
       mappingsOverlap({ protocol: "tcp", host_address: "", host_port: 1 }, { protocol: "tcp", host_address: "127.0.0.1", host_port: 1 }),
     ).toBe(true);
+  });
+});
+
+describe("parseBindAddress (apply --host ADDR)", () => {
+  test("localhost is 127.0.0.1; IPv4 and IPv6 (brackets optional, lower case); anything else is not one", () => {
+    expect(parseBindAddress("localhost")).toBe("127.0.0.1");
+    expect(parseBindAddress("0.0.0.0")).toBe("0.0.0.0");
+    expect(parseBindAddress("10.1.2.3")).toBe("10.1.2.3");
+    expect(parseBindAddress("::")).toBe("::");
+    expect(parseBindAddress("[FE80::1]")).toBe("fe80::1");
+    for (const no of ["example.com", "ssh://h", "unix:/x.sock", "", "[]", "1.2.3", "[0.0.0.0]x"])
+      expect(parseBindAddress(no)).toBeUndefined();
   });
 });

@@ -72,3 +72,24 @@ export function formatAppPort(p: AppPort): string {
   if (p.localPort === p.containerPort) return String(p.containerPort);
   return `${p.localPort ?? "*"}:${p.containerPort}`;
 }
+
+/**
+ * `dstack apply -p MAPPING …` over a configuration's `ports:` (dstackai's `_merge_ports`): a
+ * mapping replaces the configuration's for its container port, in place, or is added after them.
+ * A container port given twice with -p, or two ports bound to one local port, is an error.
+ */
+export function mergePorts(conf: readonly AppPort[], overrides: readonly AppPort[]): AppPort[] {
+  const unique = (ports: number[]) => {
+    const seen = new Set<number>();
+    for (const p of ports) {
+      if (seen.has(p)) throw new GrammarError(`Port ${p} is already in use`);
+      seen.add(p);
+    }
+  };
+  unique(overrides.map((p) => p.containerPort));
+  const merged = new Map(conf.map((p) => [p.containerPort, p]));
+  for (const p of overrides) merged.set(p.containerPort, p);
+  const out = [...merged.values()];
+  unique(out.flatMap((p) => (p.localPort === null ? [] : [p.localPort])));
+  return out;
+}

@@ -5,7 +5,7 @@ import { formatDuration, parseDuration, parseOffDuration } from "../../../../src
 import { parseEnv, resolveEnv } from "../../../../src/core/dstack-yml/forms/env.ts";
 import { looksLikeUrl, parseFileMapping, parseRepo } from "../../../../src/core/dstack-yml/forms/files.ts";
 import { GrammarError } from "../../../../src/core/dstack-yml/forms/grammar-error.ts";
-import { formatAppPort, parsePorts, parseServicePort } from "../../../../src/core/dstack-yml/forms/ports.ts";
+import { formatAppPort, mergePorts, parsePorts, parseServicePort } from "../../../../src/core/dstack-yml/forms/ports.ts";
 import { shlexJoin, shlexSplit } from "../../../../src/core/dstack-yml/forms/shlex.ts";
 import { parseVolume } from "../../../../src/core/dstack-yml/forms/volumes.ts";
 import { parseRetry } from "../../../../src/core/dstack-yml/profile.ts";
@@ -77,6 +77,25 @@ describe("ports", () => {
     expect(parseServicePort(8000)).toEqual({ localPort: 80, containerPort: 8000 });
     expect(parseServicePort("8080:8000")).toEqual({ localPort: 8080, containerPort: 8000 });
     expect(parseServicePort({ container_port: 8000, local_port: 8001 })).toEqual({ localPort: 8001, containerPort: 8000 });
+  });
+  test("-p over ports: (dstackai's _merge_ports): replaced in place by container port, new ones after", () => {
+    const conf = parsePorts([8080, "9000:9001", "*:7000"]);
+    expect(mergePorts(conf, parsePorts(["81:9001", 5000, "*:8080"])).map(formatAppPort)).toEqual(["*:8080", "81:9001", "*:7000", "5000"]);
+    expect(mergePorts(conf, [])).toEqual(conf);
+    expect(mergePorts([], parsePorts(["*:1", "*:2"])).map(formatAppPort)).toEqual(["*:1", "*:2"]); // any number of free-port picks
+  });
+  test("-p: a container port twice, or a local port bound twice after the merge, is dstackai's error", () => {
+    const conf = parsePorts([8080, "9000:9001"]);
+    expect(
+      grammarError(() =>
+        mergePorts(conf, [
+          { localPort: 1, containerPort: 80 },
+          { localPort: 2, containerPort: 80 },
+        ]),
+      ),
+    ).toBe("Port 80 is already in use");
+    expect(grammarError(() => mergePorts(conf, parsePorts(["9000:8080"])))).toBe("Port 9000 is already in use");
+    expect(mergePorts(conf, parsePorts(["9000:8080", "9001"])).map(formatAppPort)).toEqual(["9000:8080", "9001"]); // moved, not clashing
   });
 });
 
