@@ -10,11 +10,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { registerAppHash } from "../auth/allowlist-file.ts";
 import type { Env } from "../core/io.ts";
 import { transportFor } from "../core/vmm/client.ts";
 import { connectEndpoint, resolveEndpoint } from "./endpoint.ts";
-import { type WithdrawScope, withdrawUnused } from "./registration.ts";
+import { answer } from "./host-call.ts";
+import type { WithdrawScope } from "./registration.ts";
 
 /** What `Dstack.HostInfo` answers: the facts a client would otherwise read from this host's files. */
 export interface HostInfo {
@@ -23,6 +23,8 @@ export interface HostInfo {
   allowlistPath: string;
   portPolicy: import("../core/specs/ports.ts").PortPolicy | null;
   portPolicyProblem: string | null;
+  /** The KMS signer recorded at install (kms_signer), which env keys must carry. */
+  kmsSigner: string | null;
 }
 
 export interface DialStdio {
@@ -45,11 +47,15 @@ export async function dialStdio(o: DialStdio): Promise<void> {
     allowlistPath: ep.allowlistPath,
     portPolicy: ep.portPolicy ?? null,
     portPolicyProblem: ep.portPolicyProblem ?? ep.tokenProblem ?? null,
+    kmsSigner: ep.kmsSigner ?? null,
   };
+  const al = ep.allowlist;
   const own: Record<string, (body: Record<string, unknown>) => Promise<unknown>> = {
     "Dstack.HostInfo": async () => info,
-    "Dstack.RegisterApp": (b) => registerAppHash(ep.allowlistPath, String(b.appId), String(b.hash), { requireApp: b.requireApp === true }),
-    "Dstack.WithdrawUnused": async (b) => ({ withdrawn: await withdrawUnused(vmm, ep.allowlistPath, b as WithdrawScope) }),
+    "Dstack.ReadAllowlist": () => al.read(),
+    "Dstack.RegisterApp": (b) => al.register(String(b.appId), String(b.hash), { requireApp: b.requireApp === true }),
+    "Dstack.RevokeApp": (b) => al.revoke(String(b.appId), typeof b.hash === "string" ? b.hash : undefined),
+    "Dstack.WithdrawUnused": async (b) => ({ withdrawn: await al.withdrawUnused(vmm, b as WithdrawScope) }),
   };
   const dir = mkdtempSync(join(tmpdir(), "dstack-dial-"));
   const sock = join(dir, "http.sock");
@@ -62,7 +68,7 @@ export async function dialStdio(o: DialStdio): Promise<void> {
       try {
         if (handler) {
           const text = await req.text();
-          return json((await handler(text.trim() ? JSON.parse(text) : {})) ?? null);
+          return json(await answer(() => handler(text.trim() ? JSON.parse(text) : {})));
         }
         const headers: Record<string, string> = { "content-type": req.headers.get("content-type") ?? "application/json" };
         if (ep.token) headers.authorization = `Bearer ${ep.token}`;

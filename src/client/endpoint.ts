@@ -63,10 +63,24 @@ export function resolveEndpoint(f: EndpointFlags, environ: Env): Endpoint {
   }
   if (isDialHost(host)) {
     // Everything of the host's is the host's dstack's to know: openClient asks it (Dstack.HostInfo).
+    if (f.allowlist !== undefined)
+      throw new UsageError(`--allowlist names a file on this machine; the allowlist of ${host} is the host's install's`, {
+        hint: "leave --allowlist out: the host's dstack works on its own allowlist, under its lock",
+      });
     const where = `the allowlist on ${host}`;
     const unopened = () => Promise.reject(new DstackError(`${where} is reached through the host's dstack: open the client first`));
-    const allowlist: AllowlistAccess = { where, register: unopened, withdrawUnused: unopened };
-    return { host, token: undefined, source, allowlistPath: where, allowlist, image: undefined };
+    const allowlist: AllowlistAccess = {
+      path: where,
+      where,
+      read: unopened,
+      register: unopened,
+      revoke: unopened,
+      withdrawUnused: unopened,
+    };
+    const out: Endpoint = { host, token: undefined, source, allowlistPath: where, allowlist, image: undefined };
+    const pinned = kmsSignerOf(f["kms-signer"], env("DSTACK_KMS_SIGNER"), undefined);
+    if (pinned) out.kmsSigner = pinned;
+    return out;
   }
   let token = f.token ?? env("DSTACK_TOKEN") ?? env("DSTACK_VMM_TOKEN");
   let tokenProblem: string | undefined;
@@ -94,9 +108,15 @@ export function resolveEndpoint(f: EndpointFlags, environ: Env): Endpoint {
   return out;
 }
 
-function kmsSignerOf(flag: string | undefined, environ: string | undefined, recorded: string | undefined): string | undefined {
+/** The signer pinned by flag, else by the environment, else `recorded` (an install's kms_signer); checked to be a k256 key. */
+export function kmsSignerOf(
+  flag: string | undefined,
+  environ: string | undefined,
+  recorded: string | undefined,
+  recordedFrom = "the install state",
+): string | undefined {
   const [given, from] =
-    flag !== undefined ? [flag, "--kms-signer"] : environ !== undefined ? [environ, "DSTACK_KMS_SIGNER"] : [recorded, "the install state"];
+    flag !== undefined ? [flag, "--kms-signer"] : environ !== undefined ? [environ, "DSTACK_KMS_SIGNER"] : [recorded, recordedFrom];
   if (given === undefined) return undefined;
   const s = parseSigner(given);
   if (!s)

@@ -61,6 +61,28 @@ export class RefusedError extends DstackError {
   }
 }
 
+/** The error class whose exit code is `code` (one that crossed a process boundary: an ssh:// host's answer). */
+export function errorForExitCode(message: string, code: number, opts: ErrorOptions = {}): DstackError {
+  if (code === ExitCode.usage) return new UsageError(message, opts);
+  if (code === ExitCode.notFound) return new NotFoundError(message, opts);
+  if (code === ExitCode.refused) return new RefusedError(message, opts);
+  return code === ExitCode.failure ? new DstackError(message, opts) : new ExitCodeError(message, code, opts);
+}
+
+/** A DstackError with the exit code another process gave it (a lock timeout on the host: 75). */
+class ExitCodeError extends DstackError {
+  constructor(
+    message: string,
+    private readonly code: number,
+    opts: ErrorOptions,
+  ) {
+    super(message, opts);
+  }
+  override get exitCode(): number {
+    return this.code;
+  }
+}
+
 /** Could not take a lock in time. Exit 75 (EX_TEMPFAIL). */
 export class LockTimeoutError extends DstackError {
   readonly lockPath: string;

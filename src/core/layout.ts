@@ -2,9 +2,11 @@
  * The install layout (Dstack-TEE/dstack: dstack/crates/dstack-cli-core/src/layout.rs): system paths by default,
  * everything relocated under `--prefix P`. Pure path arithmetic, no I/O.
  */
+import { homedir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { UsageError } from "./errors.ts";
 import { fnv1a32 } from "./hash.ts";
+import type { Env } from "./io.ts";
 
 export interface Layout {
   /** The --prefix given, or undefined for the system layout. */
@@ -60,6 +62,15 @@ export function checkDir(label: string, p: string): string {
     throw new UsageError(`${label} must not contain . or .. segments: ${JSON.stringify(p)}`);
   }
   return trimmed;
+}
+
+/**
+ * The client's own configuration directory — secrets, contexts, dev-environment SSH config —
+ * never dstackai's `~/.dstack`: `$XDG_CONFIG_HOME/dstack-tee`, else `~/.config/dstack-tee`.
+ */
+export function userConfigDir(env: Env): string {
+  const base = env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME !== "" ? env.XDG_CONFIG_HOME : join(env.HOME || homedir(), ".config");
+  return join(base, "dstack-tee");
 }
 
 /** The instance suffix upstream derives from a prefix: `<slug>-<fnv1a32(prefix)>`. */

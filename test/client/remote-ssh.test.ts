@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { signerOfKey } from "../../src/core/keys/env-key-signature.ts";
 import { runCli } from "../helpers/cli.ts";
 import { type SimInstall, simInstall } from "../helpers/sim-install.ts";
 import { type Sshd, startSshd } from "../helpers/sshd.ts";
@@ -88,6 +89,57 @@ describe("dstack --host ssh://user@host?prefix=…", () => {
       writeFileSync(kh, good);
     }
   });
+
+  test("run -e through ssh://: the secret sealed to a key checked against the host's recorded KMS signer, no --kms-signer", async () => {
+    const r = await laptop(["run", "alpine", "-n", "sealed", "-e", "API_KEY=s3cret", "--detach", "--json"]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(JSON.parse(r.stdout).encryptedEnv).toEqual(["API_KEY"]);
+    // a signer pinned on the laptop wins over the host's record
+    const other = signerOfKey(new Uint8Array(32).fill(5));
+    const pinned = await laptop(["run", "alpine", "-n", "sealed2", "-e", "API_KEY=s3cret", "--detach", "--kms-signer", other]);
+    expect(pinned.code).toBe(4);
+    expect(pinned.stderr).toContain(`not by the trusted KMS signer ${other}`);
+    expect((await laptop(["rm", "-f", "sealed"])).code).toBe(0);
+  }, 60_000);
+
+  test("allowlist ls / revoke / prune work on the host's allowlist; --allowlist is refused", async () => {
+    const a = JSON.parse((await laptop(["run", "nginx:1.27", "-n", "al", "--json"])).stdout);
+    const ls = await laptop(["allowlist", "ls"]);
+    expect(ls.code).toBe(0);
+    expect(ls.stdout).toContain(`${inst.allowlistPath} on ${url}`);
+    expect(ls.stdout).toMatch(new RegExp(`${a.appId}\\s+${a.composeHash}\\s+al`));
+    const lsj = JSON.parse((await laptop(["allowlist", "ls", "--json"])).stdout);
+    expect(lsj).toMatchObject({ path: inst.allowlistPath, host: url, vms: { [a.appId]: ["al"] } });
+    const local = await laptop(["allowlist", "ls", "--allowlist", join(sshd.home, "x.json")]);
+    expect(local.code).toBe(2);
+    expect(local.stderr).toContain("--allowlist names a file on this machine");
+    // revoke by VM name: gone from the host's file; the VM's next boot is denied keys
+    const rv = await laptop(["allowlist", "revoke", "al"]);
+    expect({ code: rv.code, stdout: rv.stdout }).toEqual({
+      code: 0,
+      stdout: `revoked app ${a.appId} (VM al) in ${inst.allowlistPath} on ${url}; running instances keep their keys until they restart\n`,
+    });
+    expect(inst.allowlist().apps[a.appId]).toBeUndefined();
+    const again = await laptop(["allowlist", "revoke", a.appId]);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toContain(`is not in ${inst.allowlistPath} on ${url}`);
+    const restart = await laptop(["restart", "al"]);
+    expect(restart.code).not.toBe(0);
+    expect(restart.stdout + restart.stderr).toMatch(/denied|not allowed|boot failed/i);
+    // prune: a registration no VM uses, put straight into the host's file, is withdrawn there
+    await inst.dstack(["run", "busybox", "-n", "gone", "--json"]);
+    const before = Object.keys(inst.allowlist().apps);
+    await inst.vmm("RemoveVm", { id: JSON.parse((await inst.dstack(["inspect", "gone"])).stdout).id });
+    const dry = JSON.parse((await laptop(["allowlist", "prune", "--dry-run", "--json"])).stdout);
+    expect(dry).toMatchObject({ path: inst.allowlistPath, host: url, dryRun: true });
+    expect(dry.withdrawn.length).toBeGreaterThan(0);
+    expect(Object.keys(inst.allowlist().apps)).toEqual(before);
+    const pr = await laptop(["allowlist", "prune", "-y"]);
+    expect(pr.code).toBe(0);
+    expect(pr.stdout).toContain(`withdrew from ${inst.allowlistPath} on ${url}`);
+    expect(Object.keys(inst.allowlist().apps).length).toBeLessThan(before.length);
+    expect((await laptop(["rm", "-f", "al"])).code).toBe(0);
+  }, 90_000);
 
   test("a prefix with no install on the host: the host's dstack says so, with its next step", async () => {
     const r = await laptop(["ps"], `ssh://${sshd.user}@127.0.0.1:${sshd.port}?prefix=/nonexistent-prefix`);

@@ -4,17 +4,16 @@
  * its lock; values leave it only sealed into a run's encrypted env.
  * `$XDG_CONFIG_HOME/dstack-tee/secrets.json`, else `~/.config/dstack-tee/secrets.json`.
  */
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { DstackError, UsageError } from "../../core/errors.ts";
 import { readTextIfExists, withLock, writeAtomic } from "../../core/fsutil.ts";
 import type { Env } from "../../core/io.ts";
+import { userConfigDir } from "../../core/layout.ts";
 
 const NAME_RE = /^[A-Za-z0-9_-]{1,200}$/;
 
 export function secretsPath(env: Env): string {
-  const base = env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME !== "" ? env.XDG_CONFIG_HOME : join(env.HOME ?? homedir(), ".config");
-  return join(base, "dstack-tee", "secrets.json");
+  return join(userConfigDir(env), "secrets.json");
 }
 
 export function checkSecretName(name: string): void {

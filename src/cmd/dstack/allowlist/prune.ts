@@ -1,8 +1,6 @@
 /** `dstack allowlist prune`: withdraw every registration no VM of the VMM would boot (src/client/registration.ts). */
 import type { Withdrawal } from "../../../auth/unused.ts";
-import { resolveEndpoint } from "../../../client/endpoint.ts";
-import { withdrawUnused } from "../../../client/registration.ts";
-import { openClient } from "../../../client/session.ts";
+import { openAllowlist } from "../../../client/allowlist-vms.ts";
 import { UsageError } from "../../../core/errors.ts";
 import { out } from "../../../core/io.ts";
 import { formatJson, formatTable } from "../../../core/output.ts";
@@ -33,14 +31,15 @@ export default defineCommand({
     ...clientArgs,
   },
   async run({ args, io, env }) {
-    const path = resolveEndpoint(args, env).allowlistPath;
-    const { c } = await openClient(args, clientRun({ io, env, args }));
+    const s = await openAllowlist(args, clientRun({ io, env, args }));
     try {
-      const plan = await withdrawUnused(c, path, { dryRun: true });
+      const { path, where } = s.allowlist;
+      const c = await s.vmm();
+      const plan = await s.allowlist.withdrawUnused(c, { dryRun: true });
       const report = (ws: Withdrawal[], done: boolean) => {
-        if (args.json) out(io, formatJson({ path, dryRun: !done, withdrawn: ws }));
-        else if (ws.length === 0) out(io, `${path}: every registration is used by a VM; nothing to prune`);
-        else out(io, `${done ? "withdrew" : "would withdraw"} from ${path}:\n${table(ws)}`);
+        if (args.json) out(io, formatJson({ path, ...(s.host ? { host: s.host } : {}), dryRun: !done, withdrawn: ws }));
+        else if (ws.length === 0) out(io, `${where}: every registration is used by a VM; nothing to prune`);
+        else out(io, `${done ? "withdrew" : "would withdraw"} from ${where}:\n${table(ws)}`);
       };
       if (args["dry-run"] || plan.length === 0) {
         report(plan, false);
@@ -52,17 +51,17 @@ export default defineCommand({
             "prune withdraws registrations (their apps are denied keys at the next boot); pass -y to confirm without a terminal, or --dry-run to see them",
           );
         io.stderr(`${table(plan)}\n`);
-        const answer = (await io.prompt(`Withdraw these from ${path}? Their next boot is denied keys. [y/N] `)).trim().toLowerCase();
+        const answer = (await io.prompt(`Withdraw these from ${where}? Their next boot is denied keys. [y/N] `)).trim().toLowerCase();
         if (answer !== "y" && answer !== "yes") {
           io.stderr("aborted; nothing was changed\n");
           return 1;
         }
       }
       // Asked again under the lock: a VM created meanwhile keeps what it uses.
-      report(await withdrawUnused(c, path), true);
+      report(await s.allowlist.withdrawUnused(c), true);
       return 0;
     } finally {
-      c.close();
+      s.close();
     }
   },
 });
