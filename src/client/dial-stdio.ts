@@ -38,7 +38,7 @@ export interface DialStdio {
 const json = (v: unknown, status = 200) => new Response(JSON.stringify(v), { status, headers: { "content-type": "application/json" } });
 
 export async function dialStdio(o: DialStdio): Promise<void> {
-  const ep = resolveEndpoint({ prefix: o.prefix }, o.env);
+  const ep = resolveEndpoint({ prefix: o.prefix }, o.env, { installOnly: true });
   const vmm = await connectEndpoint(ep, {}, undefined, undefined, o.env);
   const t = await transportFor({ host: ep.host });
   const info: HostInfo = {

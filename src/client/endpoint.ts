@@ -1,12 +1,13 @@
 /**
  * Where the client finds the VMM, its token and the allowlist:
- * flags (--host, --token, --allowlist) → environment (DSTACK_HOST, DSTACK_TOKEN;
- * upstream's DSTACK_VMM_URL, DSTACK_VMM_TOKEN) → the install state file of the
- * layout (--prefix) → its token file. The KMS signer that env keys must carry likewise:
+ * flags (--host or --context, --token, --allowlist) → environment (DSTACK_HOST, DSTACK_TOKEN;
+ * upstream's DSTACK_VMM_URL, DSTACK_VMM_TOKEN; DSTACK_CONTEXT) → the current context
+ * (`dstack context use`) → the install state file of the layout (--prefix) → its token file. The KMS signer that env keys must carry likewise:
  * --kms-signer → DSTACK_KMS_SIGNER → the state's kms_signer (only when the VMM is the install's).
  */
 
 import { readFileSync } from "node:fs";
+import { chooseContext } from "../core/context/choose.ts";
 import { DstackError, NotFoundError, UsageError } from "../core/errors.ts";
 import type { Env } from "../core/io.ts";
 import { parseSigner } from "../core/keys/env-key-signature.ts";
@@ -18,9 +19,11 @@ import { connectVmm, type VmmClient } from "../core/vmm/client.ts";
 import { isDialHost } from "../core/vmm/transport-ssh.ts";
 import { readClientState } from "../host/install/state.ts";
 import { type AllowlistAccess, fileAllowlist } from "./allowlist-access.ts";
+import { contextsPath, readContexts } from "./context/store.ts";
 
 export interface EndpointFlags {
   host?: string | undefined;
+  context?: string | undefined;
   token?: string | undefined;
   prefix?: string | undefined;
   allowlist?: string | undefined;
@@ -33,6 +36,8 @@ export interface Endpoint {
   token: string | undefined;
   /** where the host came from, for messages */
   source: string;
+  /** The context whose host this is (`dstack context`), when one is in use. */
+  context?: string;
   allowlistPath: string;
   /** Where registrations go: allowlistPath here, or the host's file through its dstack (ssh://, session.ts). */
   allowlist: AllowlistAccess;
@@ -46,12 +51,26 @@ export interface Endpoint {
   kmsSigner?: string;
 }
 
-export function resolveEndpoint(f: EndpointFlags, environ: Env): Endpoint {
-  const env = (k: string) => (environ[k] && environ[k] !== "" ? environ[k] : undefined);
+/**
+ * `installOnly`: the install's own VMM, whatever the flags, environment and contexts say (the
+ * host's side of an ssh:// endpoint, dial-stdio.ts).
+ */
+export function resolveEndpoint(f: EndpointFlags, environ: Env, opts: { installOnly?: boolean } = {}): Endpoint {
+  const env = (k: string) => (!opts.installOnly && environ[k] && environ[k] !== "" ? environ[k] : undefined);
   const layout = resolveLayout({ prefix: f.prefix });
   const st = readClientState(layout.stateFile);
-  let host = f.host;
+  let host = opts.installOnly ? undefined : f.host;
   let source = "--host";
+  const ctx = opts.installOnly ? undefined : chooseContext(f, environ, () => readContexts(contextsPath(environ)).current);
+  let context: string | undefined;
+  if (ctx) {
+    const stored = readContexts(contextsPath(environ)).contexts[ctx.name];
+    if (!stored)
+      throw new NotFoundError(`context "${ctx.name}" (${ctx.from}) does not exist`, {
+        hint: "see `dstack context ls`; create it with `dstack context create NAME --host URL`",
+      });
+    [host, source, context] = [stored.host, `context ${ctx.name}`, ctx.name];
+  }
   if (!host && env("DSTACK_HOST")) [host, source] = [env("DSTACK_HOST"), "DSTACK_HOST"];
   if (!host && env("DSTACK_VMM_URL")) [host, source] = [env("DSTACK_VMM_URL"), "DSTACK_VMM_URL"];
   if (!host && st?.clientUrl) [host, source] = [st.clientUrl, layout.stateFile];
@@ -78,6 +97,7 @@ export function resolveEndpoint(f: EndpointFlags, environ: Env): Endpoint {
       withdrawUnused: unopened,
     };
     const out: Endpoint = { host, token: undefined, source, allowlistPath: where, allowlist, image: undefined };
+    if (context) out.context = context;
     const pinned = kmsSignerOf(f["kms-signer"], env("DSTACK_KMS_SIGNER"), undefined);
     if (pinned) out.kmsSigner = pinned;
     return out;
@@ -93,6 +113,7 @@ export function resolveEndpoint(f: EndpointFlags, environ: Env): Endpoint {
   }
   const allowlistPath = f.allowlist ?? st?.allowlistPath ?? layout.allowlistPath;
   const out: Endpoint = { host, token, source, allowlistPath, allowlist: fileAllowlist(allowlistPath), image: st?.image };
+  if (context) out.context = context;
   if (tokenProblem) out.tokenProblem = tokenProblem;
   const signer = kmsSignerOf(f["kms-signer"], env("DSTACK_KMS_SIGNER"), source === layout.stateFile ? st?.kmsSigner : undefined);
   if (signer) out.kmsSigner = signer;

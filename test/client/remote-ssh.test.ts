@@ -141,6 +141,25 @@ describe("dstack --host ssh://user@host?prefix=…", () => {
     expect((await laptop(["rm", "-f", "al"])).code).toBe(0);
   }, 90_000);
 
+  test("a context for the host: context create --host ssh://…, use; then ps names it and needs no --host", async () => {
+    const env = { HOME: sshd.home, SSH_AUTH_SOCK: "", DSTACK_HOST: "", DSTACK_TOKEN: "", DSTACK_CONTEXT: "", XDG_CONFIG_HOME: "" };
+    const dstack = (args: string[]) => runCli("dstack", args, { env });
+    expect((await dstack(["context", "create", "box", "--host", url, "--description", "sim behind sshd"])).code).toBe(0);
+    expect((await dstack(["context", "use", "box"])).code).toBe(0);
+    try {
+      const ps = await dstack(["ps", "-a"]);
+      expect({ code: ps.code, stderr: ps.stderr }).toEqual({ code: 0, stderr: "" });
+      expect(ps.stdout.split("\n")[0]).toBe(`context: box (${url})`);
+      expect(ps.stdout).toMatch(/^dstack-kms \(system\)\s/m);
+      // the store is the toolchain's own (~/.config/dstack-tee), never dstackai's ~/.dstack
+      expect(readdirSync(sshd.home).sort()).toEqual([".config", ".ssh"]);
+      expect(readdirSync(join(sshd.home, ".config", "dstack-tee")).sort()).toEqual(["contexts.json", "contexts.json.lock"]);
+    } finally {
+      await dstack(["context", "rm", "-f", "box"]);
+      require("node:fs").rmSync(join(sshd.home, ".config"), { recursive: true });
+    }
+  }, 30_000);
+
   test("a prefix with no install on the host: the host's dstack says so, with its next step", async () => {
     const r = await laptop(["ps"], `ssh://${sshd.user}@127.0.0.1:${sshd.port}?prefix=/nonexistent-prefix`);
     expect(r.code).not.toBe(0);

@@ -4,7 +4,7 @@
  * and a laptop-side HOME whose ~/.ssh holds the client key and known_hosts. Runs as this user
  * (root in .ci/run): it logs in as that user.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
@@ -41,7 +41,9 @@ export async function startSshd(): Promise<Sshd> {
   mkdirSync("/run/sshd", { recursive: true }); // sshd's privilege separation directory
   keygen(join(dir, "host_ed25519"));
   keygen(join(home, ".ssh", "id_ed25519"));
-  writeFileSync(join(dir, "authorized_keys"), readFileSync(join(home, ".ssh", "id_ed25519.pub")));
+  // sshd reads authorized_keys as the user logging in: readable by any (test/client/remote-sudo.test.ts logs in as another)
+  chmodSync(dir, 0o755);
+  writeFileSync(join(dir, "authorized_keys"), readFileSync(join(home, ".ssh", "id_ed25519.pub")), { mode: 0o644 });
   const port = await freePort();
   writeFileSync(
     join(dir, "sshd_config"),

@@ -20,6 +20,7 @@ export default defineCommand({
     inspect: () => import("./inspect.ts").then((m) => m.default),
     upgrade: () => import("./upgrade.ts").then((m) => m.default),
     allowlist: () => import("./allowlist/index.ts").then((m) => m.default),
+    context: () => import("./context/index.ts").then((m) => m.default),
     system: () => import("./system/index.ts").then((m) => m.default),
   },
 });

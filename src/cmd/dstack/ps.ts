@@ -47,6 +47,8 @@ export default defineCommand({
     const noTrunc = args["no-trunc"] === true;
     const trunc = io.isTTY.stdout && !noTrunc;
     const { c, ep } = await openClient(args, clientRun({ io, env, args }));
+    // a context in use heads the table: which host these VMs are on
+    const head = ep.context ? `context: ${ep.context} (${ep.host})\n` : "";
     const listed = (vms: VmInfo[]) =>
       last !== undefined ? vms.slice(-last) : vms.filter((v) => args.all || v.status === "running" || v.status === "stopping");
     const render = async (): Promise<string> => {
@@ -70,12 +72,15 @@ export default defineCommand({
       }
       if (args.verbose) {
         const backend = backendName(ep);
-        return formatRuns(
-          vms.filter((v) => states.has(v.id)).map((vm) => ({ vm, state: states.get(vm.id)!, backend })),
-          { trunc },
+        return (
+          head +
+          formatRuns(
+            vms.filter((v) => states.has(v.id)).map((vm) => ({ vm, state: states.get(vm.id)!, backend })),
+            { trunc },
+          )
         );
       }
-      return formatPs(vms, (v) => states.get(v.id)?.message, { trunc, fullIds: noTrunc });
+      return head + formatPs(vms, (v) => states.get(v.id)?.message, { trunc, fullIds: noTrunc });
     };
     try {
       if (args.watch) await watchTable(io, render, WATCH_INTERVAL_MS);

@@ -23,6 +23,11 @@ export const endpointArgs = {
     description: "VMM endpoint: unix:PATH, http(s)://HOST:PORT or ssh://USER@HOST[:PORT] (env DSTACK_HOST)",
     valueHint: "URL",
   },
+  context: {
+    type: "string",
+    description: "Use the endpoint of this context (`dstack context ls`; env DSTACK_CONTEXT; default: the current one)",
+    valueHint: "NAME",
+  },
   token: { type: "string", description: "VMM API token (env DSTACK_TOKEN; default: the install's token file)" },
   ...prefixArgs,
 } as const satisfies ArgsDef;

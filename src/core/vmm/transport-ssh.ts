@@ -274,15 +274,14 @@ export async function sshTransport(url: string, o: ConnectOptions): Promise<Tran
         return await inner.fetch(path, init);
       } catch (e) {
         if (!remoteProblem) throw e;
-        // 127: the shell found no dstack; else the host's dstack said why (its own next step included)
-        throw new DstackError(
-          `${name}: the host's dstack could not serve: ${remoteProblem.said}`,
+        // 127: the shell found no dstack; sudo's own words: the login may not run it as root; else the host's dstack said why
+        const hint =
           remoteProblem.code === 127
-            ? {
-                hint: "install dstack on the host (`curl -fsSL <release-url>/install.sh | sh`, see docs/install.md), at this client's version",
-              }
-            : {},
-        );
+            ? "install dstack on the host (`curl -fsSL <release-url>/install.sh | sh`, see docs/install.md), at this client's version"
+            : /^sudo:/m.test(remoteProblem.said)
+              ? `the install is root's: give ${t.user} passwordless sudo for \`dstack system dial-stdio${t.prefix ? ` --prefix ${t.prefix}` : ""}\` on the host (see docs/remote.md), or log in as root`
+              : undefined;
+        throw new DstackError(`${name}: the host's dstack could not serve: ${remoteProblem.said}`, hint ? { hint } : {});
       }
     },
     close() {
