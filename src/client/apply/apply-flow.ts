@@ -8,9 +8,11 @@
 import { composeHashOf } from "../../core/compose/app-compose.ts";
 import { hostOffers, type Offer } from "../../core/dstack-run/offers.ts";
 import { keyValueTable, NO_OFFERS, offersTable, planRows } from "../../core/dstack-run/plan-table.ts";
-import { changedProperties, type RunDescription, readRunDescription } from "../../core/dstack-run/run-description.ts";
+import { changedProperties, type RunDescription, readRunDescription, retriesOnError } from "../../core/dstack-run/run-description.ts";
+import { appLines } from "../../core/dstack-run/run-log.ts";
 import { generateRunName } from "../../core/dstack-run/run-name.ts";
 import { planRun, type RunPlan } from "../../core/dstack-run/run-plan.ts";
+import { currentBoot, runState } from "../../core/dstack-run/run-status.ts";
 import { formatIssue } from "../../core/dstack-yml/yaml/issues.ts";
 import { DstackError, NotFoundError } from "../../core/errors.ts";
 import { out } from "../../core/io.ts";
@@ -30,6 +32,7 @@ import { followRun } from "./follow.ts";
 import { type Host, hostFacts } from "./host-facts.ts";
 import { loadConfiguration } from "./load.ts";
 import { localRepos, readLocalFiles } from "./local-files.ts";
+import { serialTail } from "./run-states.ts";
 import { describeVm } from "./runs.ts";
 import { readSecrets, secretsPath } from "./secrets.ts";
 
@@ -197,7 +200,9 @@ export async function applyRun(f: ApplyFlags, run: ClientRun): Promise<number> {
     }
     let change: "new" | "update" | "recreate" = "new";
     let question = `Submit the run ${name}?`;
-    if (ex && !["stopped", "exited"].includes(ex.vm.status)) {
+    // a run that has ended is not active: applying it again submits it anew (its CVM is replaced)
+    const ended = ex && runState(ex.vm, await serialTail(c, ex.vm.id)).finished;
+    if (ex && !ended && !["stopped", "exited"].includes(ex.vm.status)) {
       const s = sameNameCase(name, ex, plan, { force: f.force, bind: f.bindAddress });
       io.stderr(`${s.message}\n`);
       if (s.change === "none" && f.yes) {
@@ -294,6 +299,19 @@ async function updateInPlace(
   await allowlist.withdrawUnused(c, { appId: vm.app_id, hashes: [oldHash] });
 }
 
+/**
+ * The run's command has ended: shut its CVM down (waited for) so its resources are freed, as
+ * dstackai terminates a finished run; its exit line and logs stay readable while the VM exists.
+ * A run that retries on errors keeps its CVM after a failure (compose starts the command again).
+ */
+async function endRun(c: VmmClient, vm: VmInfo): Promise<void> {
+  const d = describeVm(vm);
+  const now = (await c.status({ ids: [vm.id], brief: true })).vms[0];
+  if (!d || !now || now.status !== "running") return;
+  if (retriesOnError(d) && runState(now, await serialTail(c, vm.id)).status === "failed") return;
+  await stopVmNote(c, now, { force: false, timeoutMs: 30_000, timeoutText: "30s" });
+}
+
 /** Wait for the run to be running, print its URLs, stream its lines; the exit code is the run's. */
 export interface AttachTarget {
   type: string;
@@ -308,8 +326,17 @@ export async function attach(
   run: ClientRun,
 ): Promise<number> {
   const { io } = run;
-  const vm = (await c.status({ brief: true })).vms.find((v) => v.name === name && v.status !== "removing");
+  const vm = (await c.status({ brief: false })).vms.find((v) => v.name === name && v.status !== "removing");
   if (!vm) throw new NotFoundError(`Run ${name} does not exist`);
+  const log = await serialTail(c, vm.id, 100000);
+  const before = runState(vm, log);
+  if (before.finished) {
+    // ended (its CVM shut down, or about to be): its lines of this boot, its outcome
+    if (f.logs) io.stdout(appLines(currentBoot(log)));
+    if (before.exitCode !== null) await endRun(c, vm);
+    io.stderr(`Run ${name} is ${before.status === "done" ? "done" : `${before.status} (${before.message})`}\n`);
+    return before.status === "done" ? 0 : before.exitCode || 1;
+  }
   const pr = progressLine(io, f.quiet);
   pr.line(`Launching ${name}...`);
   const booted = await waitBoot(c, vm.id, f.bootTimeoutMs, () => {});
@@ -337,6 +364,7 @@ export async function attach(
     return 0;
   }
   const end = await followRun(c, vm.id, io, f.interrupted);
+  if (end.kind === "exited") await endRun(c, vm);
   if (end.kind === "detached") {
     io.stderr(`\nDetached. The run goes on; reattach with \`dstack attach ${name} --logs\`, stop it with \`dstack stop ${name}\`.\n`);
     return 0;
@@ -347,6 +375,10 @@ export async function attach(
   }
   if (end.maxDuration) {
     io.stderr(`\nRun ${name} terminated (max_duration exceeded)\n`);
+    return 1;
+  }
+  if (end.stopped) {
+    io.stderr(`\nRun ${name} is stopped\n`);
     return 1;
   }
   if (end.code === 0) {

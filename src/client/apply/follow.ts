@@ -1,62 +1,79 @@
 /**
- * Attached to a run: wait until its CVM runs, then stream its own lines from
- * the serial console until the exit line (its exit code is the result) or until
- * the caller detaches (Ctrl-C). A finished run's lines are printed at once.
+ * Attached to a run: wait until its CVM runs, then stream its own lines of this boot from
+ * the serial console (earlier boots — before an update, a restart — are skipped) until the
+ * exit line (its exit code is the result) or until the caller detaches (Ctrl-C).
  */
+import { INACTIVITY_LINE } from "../../core/dev-env/cvm/dev-script.ts";
 import { appLine } from "../../core/dstack-run/run-log.ts";
-import { exitFromLog } from "../../core/dstack-run/run-status.ts";
-import { MAX_DURATION_LINE } from "../../core/dstack-run/start-script.ts";
+import { bootCount, exitFromLog, isBootLine, type RunExit } from "../../core/dstack-run/run-status.ts";
+import { MAX_DURATION_LINE, STOPPED_LINE } from "../../core/dstack-run/start-script.ts";
 import type { Io } from "../../core/io.ts";
 import type { VmmClient } from "../../core/vmm/client.ts";
+import { serialTail } from "./run-states.ts";
 
 const POLL_MS = 1000;
+const ALL_LINES = 100000;
 
-export type FollowEnd = { kind: "exited"; code: number; maxDuration: boolean } | { kind: "detached" } | { kind: "vm-down"; status: string };
+export type FollowEnd = ({ kind: "exited" } & RunExit) | { kind: "detached" } | { kind: "vm-down"; status: string };
 
 /**
  * Stream the run's lines to stdout. Resolves when its exit line is seen, when
  * `detach` resolves, or when the VM stops without one.
  */
 export async function followRun(c: VmmClient, id: string, io: Io, detach: Promise<void>): Promise<FollowEnd> {
+  // the stream starts at the same line as this read: skip its boots but the last
+  const skipBoots = Math.max(0, bootCount(await serialTail(c, id, ALL_LINES)) - 1);
+  let boots = 0;
   let buf = "";
   let maxDuration = false;
   let stopped = false;
+  let inactivity = false;
+  let done = false;
+  // A VM that stops without an exit line (power cut, stop) ends the stream too; its exit line may be in the log by then.
+  const down = async (): Promise<FollowEnd> => {
+    const vm = (await c.status({ ids: [id], brief: true })).vms[0];
+    const exit = exitFromLog(await serialTail(c, id));
+    if (exit) return { kind: "exited", ...exit };
+    return { kind: "vm-down", status: vm?.status ?? "removed" };
+  };
   const lines = (async (): Promise<FollowEnd> => {
-    for await (const chunk of c.logs(id, { follow: true, lines: 100000 })) {
-      if (stopped) break;
+    for await (const chunk of c.logs(id, { follow: true, lines: ALL_LINES })) {
+      if (done) break;
       buf += chunk;
       let i = buf.indexOf("\n");
       while (i >= 0) {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
-        const a = appLine(line);
-        if (a !== undefined) {
-          const exit = exitFromLog(a);
-          if (exit) return { kind: "exited", code: exit.code, maxDuration };
-          if (a.endsWith(MAX_DURATION_LINE)) maxDuration = true;
-          else io.stdout(`${a}\n`);
-        }
         i = buf.indexOf("\n");
+        if (isBootLine(line)) boots++;
+        const a = boots > skipBoots ? appLine(line) : undefined;
+        if (a === undefined) continue;
+        const exit = exitFromLog(a);
+        if (exit) return { kind: "exited", code: exit.code, maxDuration, stopped, inactivity };
+        if (a.endsWith(MAX_DURATION_LINE)) maxDuration = true;
+        else if (a.endsWith(STOPPED_LINE)) stopped = true;
+        else {
+          if (a.endsWith(INACTIVITY_LINE)) inactivity = true;
+          io.stdout(`${a}\n`);
+        }
       }
     }
-    const vm = (await c.status({ ids: [id], brief: true })).vms[0];
-    return { kind: "vm-down", status: vm?.status ?? "removed" };
+    return await down();
   })();
-  // A VM that stops without an exit line (power cut, stop) ends the stream too.
-  const down = (async (): Promise<FollowEnd> => {
+  const watch = (async (): Promise<FollowEnd> => {
     for (;;) {
       await Bun.sleep(POLL_MS);
-      if (stopped) return { kind: "detached" };
+      if (done) return { kind: "detached" };
       const vm = (await c.status({ ids: [id], brief: true })).vms[0];
       if (!vm || (vm.status !== "running" && vm.status !== "starting")) {
         await Bun.sleep(POLL_MS); // the last lines may still be on their way
-        return { kind: "vm-down", status: vm?.status ?? "removed" };
+        return await down();
       }
     }
   })();
   try {
-    return await Promise.race([lines, down, detach.then((): FollowEnd => ({ kind: "detached" }))]);
+    return await Promise.race([lines, watch, detach.then((): FollowEnd => ({ kind: "detached" }))]);
   } finally {
-    stopped = true;
+    done = true;
   }
 }

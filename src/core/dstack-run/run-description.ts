@@ -86,3 +86,9 @@ export function readRunDescription(dockerCompose: string): RunDescription | unde
     return undefined;
   }
 }
+
+/** Whether the run's CVM starts its command again after a failure (retry on `error` events: compose's restart: on-failure). */
+export function retriesOnError(d: RunDescription): boolean {
+  const r = d.configuration.retry as { onEvents?: unknown } | null | undefined;
+  return Array.isArray(r?.onEvents) && r.onEvents.includes("error");
+}

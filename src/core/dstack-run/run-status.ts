@@ -6,7 +6,7 @@
 
 import { INACTIVITY_LINE } from "../dev-env/cvm/dev-script.ts";
 import type { VmInfo } from "../vmm/types.ts";
-import { EXIT_LINE, MAX_DURATION_LINE } from "./start-script.ts";
+import { EXIT_LINE, MAX_DURATION_LINE, STOPPED_LINE } from "./start-script.ts";
 
 export type RunStatusWord = "submitted" | "provisioning" | "running" | "terminating" | "terminated" | "failed" | "done";
 
@@ -19,18 +19,46 @@ export interface RunState {
   terminationReason: string | null;
 }
 
-/** The run's outcome from its serial log: the last exit line, and whether max_duration or a dev environment's inactivity_duration stopped it. */
-export function exitFromLog(log: string): { code: number; maxDuration: boolean; inactivity: boolean } | undefined {
+/** The line the VMM appends to the serial log at every start of the VM (`===== boot @ … =====`). */
+const BOOT_LINE = /^===== boot @ \S+ =====\s*$/;
+export const isBootLine = (line: string): boolean => BOOT_LINE.test(line);
+
+/** The serial log since the VM's last start: an exit line of an earlier boot says nothing of this one. */
+export function currentBoot(log: string): string {
+  const lines = log.split("\n");
+  for (let i = lines.length - 1; i >= 0; i--) if (isBootLine(lines[i]!)) return lines.slice(i + 1).join("\n");
+  return log;
+}
+
+/** How many boots the log shows (its boot lines). */
+export function bootCount(log: string): number {
+  return log.split("\n").filter(isBootLine).length;
+}
+
+export interface RunExit {
+  code: number;
+  /** max_duration stopped it */
+  maxDuration: boolean;
+  /** a stop (a guest shutdown: dstack stop, an update) ended it */
+  stopped: boolean;
+  /** a dev environment's inactivity_duration ended it */
+  inactivity: boolean;
+}
+
+/** The run's outcome in this boot of its CVM, from its serial log: the last exit line, and what ended the command (max_duration, a stop, a dev environment's inactivity_duration). */
+export function exitFromLog(log: string): RunExit | undefined {
   let code: number | undefined;
   let maxDuration = false;
+  let stopped = false;
   let inactivity = false;
-  for (const line of log.split("\n")) {
+  for (const line of currentBoot(log).split("\n")) {
     const m = EXIT_LINE.exec(line);
     if (m) code = Number(m[1]);
     else if (line.endsWith(MAX_DURATION_LINE)) maxDuration = true;
+    else if (line.endsWith(STOPPED_LINE)) stopped = true;
     else if (line.endsWith(INACTIVITY_LINE)) inactivity = true;
   }
-  return code === undefined ? undefined : { code, maxDuration, inactivity };
+  return code === undefined ? undefined : { code, maxDuration, stopped, inactivity };
 }
 
 const done = (status: RunStatusWord, message: string, exitCode: number | null, reason: string | null): RunState => ({
@@ -46,6 +74,7 @@ export function runState(vm: Pick<VmInfo, "status" | "boot_progress" | "boot_err
   if (exit) {
     if (exit.maxDuration) return done("terminated", "terminated", exit.code, "max_duration_exceeded");
     if (exit.inactivity) return done("terminated", "terminated", exit.code, "inactivity_duration_exceeded");
+    if (exit.stopped) return done("terminated", "stopped", exit.code, "stopped_by_user");
     if (exit.code === 0) return done("done", "exited (0)", 0, "all_jobs_done");
     return done("failed", `exited (${exit.code})`, exit.code, "container_exited_with_error");
   }
@@ -66,4 +95,15 @@ export function runState(vm: Pick<VmInfo, "status" | "boot_progress" | "boot_err
     default:
       return { status: "provisioning", message: "provisioning", exitCode: null, finished: false, terminationReason: null };
   }
+}
+
+/**
+ * The run's command has ended for good while its CVM still runs: the client shuts the CVM
+ * down (as dstackai's server terminates a finished run) so its resources are freed; the
+ * exit line, the status and the logs stay readable while the VM exists. A failure of a run
+ * that retries on errors is not the end (compose's restart: on-failure starts it again).
+ */
+export function endedButRunning(vm: Pick<VmInfo, "status">, state: RunState, retriesOnError: boolean): boolean {
+  if (vm.status !== "running" || !state.finished || state.exitCode === null) return false;
+  return !(retriesOnError && state.status === "failed");
 }

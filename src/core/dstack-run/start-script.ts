@@ -4,7 +4,8 @@
  * CVM keeps at /dstack/docker-compose.yaml), runs the command line (dstackai's
  * `shell -i -c "c1 && c2"`) as a child so a stop reaches it, enforces
  * `max_duration`, and ends with the exit line the client reads from the CVM's
- * serial console: `[dstack] exited (N)`. Its arguments: the max duration in
+ * serial console: `[dstack] exited (N)`, after `[dstack] stopped` when a stop
+ * ended the command (dstackai's `stopped`, not `exited (143)`). Its arguments: the max duration in
  * seconds (or ""), then the command line.
  */
 
@@ -15,6 +16,8 @@ export const COMPOSE_ON_CVM = "/dstack/docker-compose.yaml";
 export const FILES_KEY = "x-dstack-files";
 export const EXIT_LINE = /\[dstack\] exited \((\d+)\)\s*$/;
 export const MAX_DURATION_LINE = "[dstack] max_duration exceeded";
+/** Printed before the exit line when a stop (SIGTERM/SIGINT to the script: a guest shutdown) ended the command. */
+export const STOPPED_LINE = "[dstack] stopped";
 
 export interface StartRepo {
   url: string;
@@ -64,6 +67,7 @@ export function startScript(o: { files: boolean; repo?: StartRepo }): string {
     // A trap interrupts `wait`; wait again for the child's own status.
     'while :; do n=$stops; wait "$pid"; rc=$?; [ "$n" = "$stops" ] && break; done',
     'if [ -n "$w" ]; then kill "$w" 2>/dev/null; fi',
+    `if [ "$stops" -gt 0 ]; then echo "${STOPPED_LINE}"; fi`,
     'echo "[dstack] exited ($rc)"',
     'exit "$rc"',
   );

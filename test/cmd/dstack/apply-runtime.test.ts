@@ -2,7 +2,8 @@
  * `.dstack.yml` runs that really run (compiled binaries, a temp --prefix, the engine of
  * test/helpers/engine.ts, an image of busybox with every applet, imported without a
  * registry): a task that echoes and exits 0 is `done` and `apply` exits 0 with its output;
- * exit 3 → `exited (3)` and apply exits 3; a service whose commands start an HTTP server
+ * exit 3 → `exited (3)` and apply exits 3; an ended task's CVM is shut down (by the attached
+ * apply, or by the first ps after a detached one) and its status, exit code and logs stay; a service whose commands start an HTTP server
  * serves the measured `files` on its URL; a `-e` secret reaches the container and nothing
  * under the layout.
  */
@@ -84,12 +85,26 @@ describe.skipIf(!engine)(".dstack.yml runs in containers on a simulated host", (
     // stdout and stderr (busybox sh -i prints its banner there) interleave: the lines, in order
     expect(r.stdout).toMatch(/hello from the task\n[\s\S]*second line\n/);
     expect(r.code).toBe(0);
-    const ps = JSON.parse((await dstack(["ps", "--json"])).stdout) as { name: string; run?: { status: string; status_message: string } }[];
-    expect(ps.find((v) => v.name === "ok-task")!.run).toMatchObject({ status: "done", status_message: "exited (0)" });
+    // the task has ended: its CVM is shut down (its resources freed), its status, exit code and logs stay
+    const ps = JSON.parse((await dstack(["ps", "-a", "--json"])).stdout) as {
+      id: string;
+      name: string;
+      status: string;
+      run?: { status: string; status_message: string; exit_code: number };
+    }[];
+    const row = ps.find((v) => v.name === "ok-task")!;
+    expect(row.status).toBe("stopped");
+    expect(row.run).toMatchObject({ status: "done", status_message: "exited (0)", exit_code: 0 });
+    expect((await dstack(["ps"])).stdout).not.toContain("ok-task");
+    expect(await engine!.docker("ps", "-q", "--filter", `label=io.dstack-sim.vm=${row.id}`)).toMatchObject({ stdout: "" });
     const logs = await dstack(["logs", "ok-task"]);
     expect(logs.stdout).toMatch(/hello from the task\n[\s\S]*second line\n/);
     expect(logs.stdout).not.toContain("boot progress");
     expect((await dstack(["logs", "ok-task", "--diagnose"])).stdout).toContain("boot progress");
+    const again = await dstack(["attach", "ok-task", "--logs"]);
+    expect(again.stdout).toMatch(/hello from the task\n[\s\S]*second line\n/);
+    expect(again.stderr).toContain("Run ok-task is done");
+    expect(again.code).toBe(0);
   }, 120_000);
 
   test("exit 3: apply exits 3 and ps says exited (3)", async () => {
@@ -98,8 +113,29 @@ describe.skipIf(!engine)(".dstack.yml runs in containers on a simulated host", (
     expect(r.stdout).toContain("failing\n");
     expect(r.stderr).toContain("Exited (3)");
     expect(r.code).toBe(3);
-    const v = await dstack(["ps", "-v"]);
+    const v = await dstack(["ps", "-a", "-v"]);
     expect(v.stdout).toMatch(/\nfail-task .* exited \(3\) /);
+    const again = await dstack(["attach", "fail-task", "--logs"]);
+    expect(again.stderr).toContain("Run fail-task is failed (exited (3))");
+    expect(again.code).toBe(3);
+  }, 120_000);
+
+  test("detached: the first ps that sees the task's exit line shuts its CVM down", async () => {
+    write("bg.dstack.yml", `type: task\nname: bg-task\nimage: ${IMAGE}\ncommands:\n  - echo in the background\n`);
+    expect((await dstack(["apply", "-f", "bg.dstack.yml", "-y", "-d"])).code).toBe(0);
+    type Row = { name: string; status: string; run?: { status: string } };
+    const row = async () => (JSON.parse((await dstack(["ps", "-a", "--json"])).stdout) as Row[]).find((v) => v.name === "bg-task")!;
+    let r = await row();
+    for (let i = 0; i < 100 && r.run?.status !== "done"; i++) {
+      await Bun.sleep(200);
+      r = await row();
+    }
+    expect(r.run?.status).toBe("done");
+    for (let i = 0; i < 100 && r.status !== "stopped"; i++) {
+      await Bun.sleep(100);
+      r = await row();
+    }
+    expect(r).toMatchObject({ status: "stopped", run: { status: "done" } });
   }, 120_000);
 
   test("a service serves its measured files on the printed URL; a -e secret reaches the container and nothing else", async () => {

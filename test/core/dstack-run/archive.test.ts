@@ -68,7 +68,7 @@ describe("the start script (run with the system sh)", () => {
     expect(performance.now() - t0).toBeLessThan(10_000);
     expect(r.stdout.toString()).toBe("[dstack] max_duration exceeded\n[dstack] exited (143)\n");
   });
-  test("a stop (SIGTERM) reaches the command, which may exit its own way", async () => {
+  test("a stop (SIGTERM) reaches the command, which may exit its own way; the script says it was stopped", async () => {
     const cmd = "trap 'echo bye; exit 7' TERM; echo ready; sleep 20 >/dev/null & wait";
     const p = Bun.spawn(["sh", "-c", startScript({ files: false }), "dstack-run", "", "sh", "-c", cmd], { stdout: "pipe" });
     const reader = p.stdout.getReader();
@@ -85,6 +85,6 @@ describe("the start script (run with the system sh)", () => {
       if (done) break;
       out += new TextDecoder().decode(value);
     }
-    expect({ code, out }).toEqual({ code: 7, out: "ready\nbye\n[dstack] exited (7)\n" });
+    expect({ code, out }).toEqual({ code: 7, out: "ready\nbye\n[dstack] stopped\n[dstack] exited (7)\n" });
   });
 });

@@ -3,7 +3,7 @@ import { ignored, parseIgnore } from "../../../src/core/dstack-run/ignore.ts";
 import { hostOffers, matchingGpus } from "../../../src/core/dstack-run/offers.ts";
 import { keyValueTable, NO_OFFERS, offersTable } from "../../../src/core/dstack-run/plan-table.ts";
 import { appLine, appLines } from "../../../src/core/dstack-run/run-log.ts";
-import { exitFromLog, runState } from "../../../src/core/dstack-run/run-status.ts";
+import { bootCount, currentBoot, endedButRunning, exitFromLog, runState } from "../../../src/core/dstack-run/run-status.ts";
 import { chooseResources } from "../../../src/core/dstack-run/sizing.ts";
 import { defaultResources, parseResources } from "../../../src/core/dstack-yml/resources/resources.ts";
 import { Issues } from "../../../src/core/dstack-yml/yaml/issues.ts";
@@ -103,10 +103,16 @@ describe("tables", () => {
 describe("the run's status from the CVM and its exit line", () => {
   const vm = (status: string, boot_progress = "done") => ({ status, boot_progress, boot_error: "" });
   test("exit lines", () => {
-    expect(exitFromLog("app-1  | hi\napp-1  | [dstack] exited (3)\n")).toEqual({ code: 3, maxDuration: false, inactivity: false });
+    expect(exitFromLog("app-1  | hi\napp-1  | [dstack] exited (3)\n")).toEqual({
+      code: 3,
+      maxDuration: false,
+      stopped: false,
+      inactivity: false,
+    });
     expect(exitFromLog("app-1 | [dstack] max_duration exceeded\napp-1 | [dstack] exited (143)")).toEqual({
       code: 143,
       maxDuration: true,
+      stopped: false,
       inactivity: false,
     });
     expect(
@@ -114,6 +120,7 @@ describe("the run's status from the CVM and its exit line", () => {
     ).toEqual({
       code: 0,
       maxDuration: false,
+      stopped: false,
       inactivity: true,
     });
     expect(exitFromLog("boot\n")).toBeUndefined();
@@ -134,6 +141,36 @@ describe("the run's status from the CVM and its exit line", () => {
       status: "failed",
       message: "error",
     });
+  });
+  test("only this boot counts: an exit line before the VM's last start says nothing of the run now", () => {
+    const earlier = "\n===== boot @ 2026-12-01T12:00:00Z =====\napp-1 | [dstack] stopped\napp-1 | [dstack] exited (143)\n";
+    const now = "\n===== boot @ 2026-12-01T12:05:00Z =====\napp-1 | v2\n";
+    expect(exitFromLog(earlier)).toEqual({ code: 143, maxDuration: false, stopped: true, inactivity: false });
+    expect(exitFromLog(earlier + now)).toBeUndefined();
+    expect(currentBoot(earlier + now)).toBe("app-1 | v2\n");
+    expect(bootCount(earlier + now)).toBe(2);
+    expect(runState(vm("running"), earlier + now)).toMatchObject({ status: "running", finished: false });
+    expect(runState(vm("running"), `${earlier + now}app-1 | [dstack] exited (0)\n`)).toMatchObject({ status: "done" });
+  });
+  test("a stop that ended the command is dstackai's stopped, not exited (143)", () => {
+    expect(runState(vm("stopped"), "app-1 | [dstack] stopped\napp-1 | [dstack] exited (143)")).toMatchObject({
+      status: "terminated",
+      message: "stopped",
+      exitCode: 143,
+      terminationReason: "stopped_by_user",
+    });
+  });
+  test("an ended run whose CVM still runs is shut down, unless it retries a failure", () => {
+    const ended = runState(vm("running"), "app-1 | [dstack] exited (0)");
+    const failed = runState(vm("running"), "app-1 | [dstack] exited (3)");
+    expect(endedButRunning(vm("running"), ended, false)).toBe(true);
+    expect(endedButRunning(vm("stopped"), ended, false)).toBe(false);
+    expect(endedButRunning(vm("running"), runState(vm("running"), ""), false)).toBe(false);
+    expect(endedButRunning(vm("running"), failed, false)).toBe(true);
+    expect(endedButRunning(vm("running"), failed, true)).toBe(false);
+    expect(endedButRunning(vm("running"), ended, true)).toBe(true);
+    // no exit line: stopped by a power cut, nothing to shut down
+    expect(endedButRunning(vm("running"), runState({ status: "running", boot_progress: "", boot_error: "denied" }, ""), false)).toBe(false);
   });
   test("the run's own lines, prefixes removed", () => {
     expect(appLine("app-1  | hello")).toBe("hello");

@@ -33,7 +33,7 @@ describe("the generated docker-compose", () => {
         "    entrypoint:",
         '      - "/bin/sh"',
         '      - "-c"',
-        `      - "max=\\"$$1\\"; shift\\npid=\\"\\"; stops=0\\ntrap 'stops=$$((stops+1)); [ -n \\"$$pid\\" ] && kill -TERM \\"$$pid\\" 2>/dev/null' TERM INT\\n\\"$$@\\" &\\npid=$$!\\nif [ \\"$$stops\\" -gt 0 ]; then kill -TERM \\"$$pid\\" 2>/dev/null; fi\\nw=\\"\\"\\nif [ -n \\"$$max\\" ]; then (sleep \\"$$max\\" </dev/null >/dev/null 2>&1; echo \\"[dstack] max_duration exceeded\\"; kill -TERM \\"$$pid\\" 2>/dev/null) & w=$$!; fi\\nwhile :; do n=$$stops; wait \\"$$pid\\"; rc=$$?; [ \\"$$n\\" = \\"$$stops\\" ] && break; done\\nif [ -n \\"$$w\\" ]; then kill \\"$$w\\" 2>/dev/null; fi\\necho \\"[dstack] exited ($$rc)\\"\\nexit \\"$$rc\\"\\n"`,
+        `      - "max=\\"$$1\\"; shift\\npid=\\"\\"; stops=0\\ntrap 'stops=$$((stops+1)); [ -n \\"$$pid\\" ] && kill -TERM \\"$$pid\\" 2>/dev/null' TERM INT\\n\\"$$@\\" &\\npid=$$!\\nif [ \\"$$stops\\" -gt 0 ]; then kill -TERM \\"$$pid\\" 2>/dev/null; fi\\nw=\\"\\"\\nif [ -n \\"$$max\\" ]; then (sleep \\"$$max\\" </dev/null >/dev/null 2>&1; echo \\"[dstack] max_duration exceeded\\"; kill -TERM \\"$$pid\\" 2>/dev/null) & w=$$!; fi\\nwhile :; do n=$$stops; wait \\"$$pid\\"; rc=$$?; [ \\"$$n\\" = \\"$$stops\\" ] && break; done\\nif [ -n \\"$$w\\" ]; then kill \\"$$w\\" 2>/dev/null; fi\\nif [ \\"$$stops\\" -gt 0 ]; then echo \\"[dstack] stopped\\"; fi\\necho \\"[dstack] exited ($$rc)\\"\\nexit \\"$$rc\\"\\n"`,
         '      - "dstack-run"',
         '      - ""',
         '      - "/bin/sh"',
