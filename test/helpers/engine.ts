@@ -14,6 +14,7 @@ import { detectRuntime, engineEnv } from "../../src/sim/runtime/engine.ts";
 
 export const HTTPD_IMAGE = "local/httpd:test";
 export const INDEX_HTML = "hello from the httpd container\n";
+export const BUSYBOX_ALL_IMAGE = "local/busybox-all:dstack-test";
 
 export interface TestEngine {
   rt: SimRuntime;
@@ -66,6 +67,28 @@ export async function ensureHttpdImage(e: TestEngine): Promise<void> {
       tar,
       HTTPD_IMAGE,
     );
+    if (r.code !== 0) throw new Error(`docker import: ${r.stderr}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `local/busybox-all`: busybox with a link for every applet (a run's start script uses sh, sed, base64, tar, cp, mktemp), built once per engine. */
+export async function ensureBusyboxAllImage(e: TestEngine): Promise<void> {
+  if ((await e.docker("image", "inspect", BUSYBOX_ALL_IMAGE)).code === 0) return;
+  const busybox = Bun.which("busybox", { PATH: "/usr/bin:/bin" });
+  if (!busybox) throw new Error("busybox-static is not installed (apt-get install busybox-static)");
+  const dir = mkdtempSync(join(tmpdir(), "busybox-rootfs-"));
+  try {
+    const root = join(dir, "rootfs");
+    for (const d of ["bin", "tmp", "root"]) await runTool(["mkdir", "-p", join(root, d)]);
+    await runTool(["cp", busybox, join(root, "bin", "busybox")]);
+    const list = (await runTool([busybox, "--list"])).stdout.trim().split("\n");
+    for (const a of list) if (a !== "busybox") await runTool(["ln", "-sf", "busybox", join(root, "bin", a)]);
+    const tar = join(dir, "rootfs.tar");
+    const t = await runTool(["tar", "-C", root, "-cf", tar, "."]);
+    if (t.code !== 0) throw new Error(`tar: ${t.stderr}`);
+    const r = await e.docker("import", "--change", 'CMD ["/bin/sh"]', "--change", "ENV PATH=/bin HOME=/root", tar, BUSYBOX_ALL_IMAGE);
     if (r.code !== 0) throw new Error(`docker import: ${r.stderr}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

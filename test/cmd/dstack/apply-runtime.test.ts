@@ -8,16 +8,14 @@
  * under the layout.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runTool } from "../../../src/host/runner.ts";
-import { type TestEngine, testEngine } from "../../helpers/engine.ts";
+import { ensureBusyboxAllImage, BUSYBOX_ALL_IMAGE as IMAGE, testEngine } from "../../helpers/engine.ts";
 import { runBin } from "../../helpers/run.ts";
 import { type SimInstall, simInstall } from "../../helpers/sim-install.ts";
 
 const engine = await testEngine();
-const IMAGE = "local/busybox-all:dstack-test";
 
 let inst: SimInstall | undefined;
 let prefix = "";
@@ -25,28 +23,6 @@ let work = "";
 const dstack = (args: string[], o: { stdin?: string } = {}) =>
   runBin("dstack", ["--prefix", prefix, ...args], { cwd: work, timeoutMs: 120_000, ...o });
 const write = (name: string, text: string) => writeFileSync(join(work, name), text);
-
-/** busybox with a link for every applet (the start script uses sh, sed, base64, tar, cp, mktemp). */
-async function ensureImage(e: TestEngine): Promise<void> {
-  if ((await e.docker("image", "inspect", IMAGE)).code === 0) return;
-  const busybox = Bun.which("busybox", { PATH: "/usr/bin:/bin" });
-  if (!busybox) throw new Error("busybox-static is not installed (apt-get install busybox-static)");
-  const dir = mkdtempSync(join(tmpdir(), "busybox-rootfs-"));
-  try {
-    const root = join(dir, "rootfs");
-    for (const d of ["bin", "tmp", "root"]) await runTool(["mkdir", "-p", join(root, d)]);
-    await runTool(["cp", busybox, join(root, "bin", "busybox")]);
-    const list = (await runTool([busybox, "--list"])).stdout.trim().split("\n");
-    for (const a of list) if (a !== "busybox") await runTool(["ln", "-sf", "busybox", join(root, "bin", a)]);
-    const tar = join(dir, "rootfs.tar");
-    const t = await runTool(["tar", "-C", root, "-cf", tar, "."]);
-    if (t.code !== 0) throw new Error(`tar: ${t.stderr}`);
-    const r = await e.docker("import", "--change", 'CMD ["/bin/sh"]', "--change", "ENV PATH=/bin HOME=/root", tar, IMAGE);
-    if (r.code !== 0) throw new Error(`docker import: ${r.stderr}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** The first 12 hex of an md5: the container checks the secret without the test writing it into the configuration. (The service uses entrypoint: busybox's sh -i, which dstackai's commands run in, loses output and pipelines without a TTY.) */
 const md5 = (s: string) => new Bun.CryptoHasher("md5").update(s).digest("hex").slice(0, 12);
@@ -68,7 +44,7 @@ function grepTree(dir: string, needle: string): string[] {
 
 describe.skipIf(!engine)(".dstack.yml runs in containers on a simulated host", () => {
   beforeAll(async () => {
-    await ensureImage(engine!);
+    await ensureBusyboxAllImage(engine!);
     inst = await simInstall("dstack-apply-rt", { runtime: "docker" });
     prefix = inst.prefix;
     work = mkdtempSync(join(tmpdir(), "dstack-apply-rt-work-"));
