@@ -3,8 +3,13 @@
  * dstack-auth throughput and latency vs a bare Bun.serve constant-200 ceiling,
  * same run, same load generator (wrk, 50 connections, 10 s each), ROUNDS times (default 3):
  * allowlist of 1,000 apps × 3 hashes, every request takes the allowed path.
+ *
+ * LOG_FILES=1 adds, in the same rounds, dstack-auth logging every decision to a file: stderr
+ * appended to it (as a detached install ran it before --log-file: unbounded) against --log-file
+ * with its default cap (10 MiB × 3 generations, rotating every few seconds at these rates) and
+ * against --log-file with a 1 MiB cap (rotating several times a second).
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -85,12 +90,41 @@ const auth = Bun.spawn([join(DIST, "dstack-auth"), "--config", join(dir, "allow.
   stdout: "ignore",
   stderr: "ignore",
 });
+// LOG_FILES=1: the same server logging to files (see the header)
+const logFiles = process.env.LOG_FILES === "1";
+const logged = (port: number, name: string, args: string[]) => {
+  const fd = openSync(join(dir, `${name}.log`), "a", 0o640);
+  const p = Bun.spawn([join(DIST, "dstack-auth"), "--config", join(dir, "allow.json"), "--port", String(port), ...args], {
+    stdout: fd,
+    stderr: fd,
+  });
+  closeSync(fd);
+  return p;
+};
+const withLogs = logFiles
+  ? [
+      { name: "stderr", label: "dstack-auth, stderr appended to a file (before):", port: ours + 3, args: [] as string[] },
+      {
+        name: "capped",
+        label: "dstack-auth --log-file (10 MiB × 3, after):    ",
+        port: ours + 4,
+        args: ["--log-file", join(dir, "capped.log")],
+      },
+      {
+        name: "small",
+        label: "dstack-auth --log-file --log-max-size 1M:     ",
+        port: ours + 5,
+        args: ["--log-file", join(dir, "small.log"), "--log-max-size", "1M"],
+      },
+    ].map((l) => ({ ...l, proc: logged(l.port, l.name, l.args), rps: [] as number[], p99: [] as number[] }))
+  : [];
 const bare = Bun.spawn([process.execPath, join(dir, "ceiling.ts"), String(ceil)], { stdout: "ignore", stderr: "ignore" });
 const bodyOnly = Bun.spawn([process.execPath, join(dir, "body.ts"), String(bodyPort)], { stdout: "ignore", stderr: "ignore" });
 try {
   await waitUp(ours);
   await waitUp(ceil);
   await waitUp(bodyPort);
+  for (const l of withLogs) await waitUp(l.port);
   const check = (await (
     await fetch(`http://127.0.0.1:${ours}/bootAuth/app`, { method: "POST", headers: { "content-type": "application/json" }, body })
   ).json()) as { isAllowed: boolean };
@@ -116,12 +150,26 @@ try {
       `  bare Bun.serve reading the body (context):       ${c.rps.toFixed(0)} req/s, p50 ${f(c.p50)} ms, p99 ${f(c.p99)} ms (${((c.rps / b.rps) * 100).toFixed(1)}% of the ceiling)`,
     );
     console.log(`  ratio: ${((a.rps / b.rps) * 100).toFixed(1)}% of the ceiling`);
+    for (const l of withLogs) {
+      const r = await load(l.port, "/bootAuth/app");
+      l.rps.push(r.rps);
+      l.p99.push(r.p99);
+      console.log(
+        `  ${l.label} ${r.rps.toFixed(0)} req/s, p50 ${f(r.p50)} ms, p99 ${f(r.p99)} ms${r.non2xx ? `, ${r.non2xx} non-2xx!` : ""}`,
+      );
+    }
   }
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
   console.log(
     `median ratio over ${rounds} round(s): ${(median(ratios) * 100).toFixed(1)}% of the ceiling (target ≥ 60%); median p99 ${f(median(p99s))} ms (target < 5 ms)`,
   );
+  for (const l of withLogs) {
+    const files = readdirSync(dir).filter((n) => n.startsWith(`${l.name}.log`));
+    const sizes = files.map((n) => `${n} ${(statSync(join(dir, n)).size / 2 ** 20).toFixed(1)} MiB`).join(", ");
+    console.log(`${l.label} median ${median(l.rps).toFixed(0)} req/s, median p99 ${f(median(l.p99))} ms; files: ${sizes}`);
+  }
 } finally {
+  for (const l of withLogs) l.proc.kill();
   auth.kill();
   bare.kill();
   bodyOnly.kill();

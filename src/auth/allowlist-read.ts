@@ -8,6 +8,7 @@
  * cap while it is read is refused too: reading stops one byte past the cap.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+import { O_CLOEXEC } from "../core/fsutil.ts";
 
 /** 4 MiB: some 30,000 apps with two hashes each. */
 export const MAX_ALLOWLIST_BYTES = 4 * 1024 * 1024;
@@ -24,7 +25,6 @@ export class AllowlistReadError extends Error {
 }
 
 const O_NONBLOCK: number = constants.O_NONBLOCK ?? 0o4000;
-const O_CLOEXEC: number = (constants as Record<string, number>).O_CLOEXEC ?? 0o2000000;
 
 function kindOf(s: ReturnType<typeof fstatSync>): string {
   if (s.isDirectory()) return "a directory";

@@ -33,7 +33,7 @@ import { basename, dirname, join } from "node:path";
 import { LockTimeoutError } from "./errors.ts";
 
 /** Linux O_CLOEXEC; Node's typings omit it. */
-const O_CLOEXEC: number = (constants as Record<string, number>).O_CLOEXEC ?? 0o2000000;
+export const O_CLOEXEC: number = (constants as Record<string, number>).O_CLOEXEC ?? 0o2000000;
 
 export interface WriteAtomicOptions {
   /** Mode for a new file (default 0o644). An existing target keeps its own mode unless `forceMode`. */

@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { DIST } from "../helpers/run.ts";
 
-/** The compiled dstack-auth serving `path` on a free port, once it answers GET /. */
-export async function serveBinary(path: string, opts: { args?: string[]; stderr?: "pipe" | "ignore" } = {}) {
+/** The compiled dstack-auth serving `path` on a free port, once it answers GET /; `stderr` may be a file descriptor. */
+export async function serveBinary(path: string, opts: { args?: string[]; stderr?: "pipe" | "ignore" | number } = {}) {
   const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
   const port = probe.port!;
   probe.stop(true);

@@ -471,7 +471,7 @@ describe("compiled binary", () => {
     expect(late.status).toBe(200);
     expect(await late.json()).toEqual({ isAllowed: true, gatewayAppId: "", reason: "ok" });
     expect(await p.exited).toBe(0);
-    const lines = (await new Response(p.stderr).text())
+    const lines = (await new Response(p.stderr as ReadableStream).text())
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l));

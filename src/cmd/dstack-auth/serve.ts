@@ -1,5 +1,7 @@
 import { type DecisionLog, makeWebhook } from "../../auth/server.ts";
 import { DstackError, UsageError } from "../../core/errors.ts";
+import { parseSize } from "../../core/specs/resources.ts";
+import { LogFile } from "../../host/services/log-file.ts";
 import { defineCommand } from "../shared/command.ts";
 import { allowlistPath, configArgs } from "./paths.ts";
 
@@ -10,6 +12,17 @@ export default defineCommand({
     address: { type: "string", default: "127.0.0.1", description: "Listen address (keep it on loopback)" },
     port: { type: "string", default: "8001", description: "Listen port" },
     "log-format": { type: "string", default: "text", description: "text | json (one line per decision, on stderr)" },
+    "log-file": {
+      type: "string",
+      description: "Write the log to FILE instead of stderr, capped and rotated (FILE.1 … FILE.<keep>)",
+      valueHint: "FILE",
+    },
+    "log-max-size": {
+      type: "string",
+      default: "10M",
+      description: "With --log-file: the most one file holds (512K, 10M, 1G; at least 4K)",
+    },
+    "log-keep": { type: "string", default: "3", description: "With --log-file: how many rotated files to keep (1-100)" },
   },
   async run({ args, io }) {
     const path = allowlistPath(args);
@@ -17,13 +30,15 @@ export default defineCommand({
     if (!/^\d+$/.test(String(args.port)) || port > 65535) throw new UsageError(`--port must be between 0 and 65535 (got ${args.port})`);
     const fmt = String(args["log-format"]);
     if (fmt !== "text" && fmt !== "json") throw new UsageError(`--log-format must be text or json (got ${fmt})`);
+    const log = args["log-file"] === undefined ? undefined : openLog(String(args["log-file"]), args, fmt);
+    const sink = log ? (s: string) => log.write(s) : io.stderr;
     // Decision lines are batched into one write per event-loop turn: one syscall for many
     // requests. The lines of one batch were decided in the same turn (well under a
     // millisecond apart) and share its timestamp, taken once.
     let pending = "";
     let stamp = "";
     const flush = () => {
-      if (pending) io.stderr(pending);
+      if (pending) sink(pending);
       pending = "";
     };
     const begin = () => {
@@ -101,9 +116,33 @@ export default defineCommand({
     await server.stop(false); // finish in-flight requests
     line({ event: "stopped" }, "dstack-auth stopped");
     flush();
+    await log?.close();
     return 0;
   },
 });
+
+/** --log-file with its cap; a notice of lost lines in the log's own format. */
+function openLog(path: string, args: { "log-max-size"?: string; "log-keep"?: string }, fmt: string): LogFile {
+  const maxBytes = parseSize(String(args["log-max-size"]), 1, "--log-max-size", "bytes or a size with a unit: 512K, 10M, 1G");
+  if (maxBytes < 4096) throw new UsageError(`--log-max-size must be at least 4K (got ${args["log-max-size"]})`);
+  const keep = String(args["log-keep"]);
+  if (!/^\d+$/.test(keep) || Number(keep) < 1 || Number(keep) > 100)
+    throw new UsageError(`--log-keep must be between 1 and 100 (got ${keep})`);
+  const notice = (lines: number, why: string) => {
+    const time = new Date().toISOString();
+    return fmt === "json"
+      ? `${JSON.stringify({ time, event: "log-lines-lost", lines, error: why })}\n`
+      : `${time} ${lines} log line(s) lost: cannot write ${path} (${why})\n`;
+  };
+  try {
+    return new LogFile(path, { maxBytes, keep: Number(keep) }, notice);
+  } catch (e) {
+    throw new DstackError(`cannot open the log file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+      hint: "--log-file must name a file in a directory that exists and this user may write to",
+      cause: e,
+    });
+  }
+}
 
 /** 127.0.0.0/8, ::1 and localhost. */
 function isLoopback(address: string): boolean {

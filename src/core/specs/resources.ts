@@ -41,7 +41,7 @@ const UNITS: Record<string, number> = {
 };
 
 /** Parse `<number>[unit]` into bytes; `defaultUnit` applies to a bare number. */
-function parseSize(value: string, defaultUnit: number, flag: string, forms: string): number {
+export function parseSize(value: string, defaultUnit: number, flag: string, forms: string): number {
   const m = /^([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*([a-zA-Z]*)$/.exec(value.trim());
   if (!m) throw usage(flag, value, "not a size", forms);
   const unit = m[2]!.toLowerCase();

@@ -6,6 +6,7 @@ import { realpathSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Layout } from "../../core/layout.ts";
 import { renderAuthUnit, renderVmmUnit } from "../../core/render/units.ts";
+import { logFileOf } from "../services/daemons.ts";
 import type { ServiceSpec } from "../services/services.ts";
 
 /** How to run this same program under another tool name. */
@@ -27,7 +28,21 @@ export function serviceSpecs(
   vmmArgv0: string[],
   authPort: number,
 ): { auth: ServiceSpec; vmm: ServiceSpec } {
-  const authArgv = [...authArgv0, "serve", "--config", layout.allowlistPath, "--address", "127.0.0.1", "--port", String(authPort)];
+  // Detached, dstack-auth writes its decision log to the file its stderr goes to, capped and rotated
+  // there (--log-file); under systemd (the unit's own ExecStart) it is stderr, which journald caps.
+  const authLog = logFileOf(layout.runDir, layout.authUnit);
+  const authArgv = [
+    ...authArgv0,
+    "serve",
+    "--config",
+    layout.allowlistPath,
+    "--address",
+    "127.0.0.1",
+    "--port",
+    String(authPort),
+    "--log-file",
+    authLog,
+  ];
   const vmmArgv = [...vmmArgv0, "-c", layout.vmmConfig];
   return {
     auth: {

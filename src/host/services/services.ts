@@ -7,6 +7,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { writeAtomic } from "../../core/fsutil.ts";
 import { daemonArgv, daemonPid, daemonStartedAt, logFileOf, startDaemon, stopDaemon } from "./daemons.ts";
+import { rotatedOf } from "./log-file.ts";
 import { activeSince, isActive, systemctl, unitDir } from "./systemd.ts";
 
 export type ManagerKind = "systemd" | "detached";
@@ -116,7 +117,8 @@ export class Services {
       return had;
     }
     const was = await stopDaemon(this.runDir, name);
-    rmSync(logFileOf(this.runDir, name), { force: true });
+    const log = logFileOf(this.runDir, name);
+    for (const f of [log, ...rotatedOf(log)]) rmSync(f, { force: true });
     return was;
   }
 }

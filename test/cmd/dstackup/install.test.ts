@@ -82,6 +82,11 @@ describe("dstackup install --simulate (detached daemons)", () => {
     expect(state.service_manager).toBe("detached");
     expect(state.simulate).toBe(true);
     expect(state.platform).toBe("simulated");
+    // detached, dstack-auth caps and rotates its decision log itself: the file its stderr goes to
+    const authLog = join(s.prefix, "run/dstack", `${state.auth_unit}.log`);
+    const authPid = JSON.parse(readFileSync(join(s.prefix, "run/dstack", `${state.auth_unit}.pid`), "utf8"));
+    expect(authPid.argv.slice(-2)).toEqual(["--log-file", authLog]);
+    expect(readFileSync(authLog, "utf8")).toContain("dstack-auth listening on");
     expect(statSync(join(s.prefix, "etc/dstack/vmm-auth-token")).mode & 0o777).toBe(0o600);
     expect(statSync(join(s.prefix, "etc/dstack/vmm.toml")).mode & 0o777).toBe(0o600);
     const allow = JSON.parse(readFileSync(state.allowlist_path, "utf8"));
