@@ -5,6 +5,11 @@ export function sha256Hex(data: string | Uint8Array): string {
   return new Bun.CryptoHasher("sha256").update(data).digest("hex");
 }
 
+/** sha256 of a text's UTF-8 bytes (or of bytes), as the 32 bytes. */
+export function sha256Bytes(data: string | Uint8Array): Uint8Array {
+  return new Bun.CryptoHasher("sha256").update(data).digest();
+}
+
 /** FNV-1a 32-bit over the UTF-8 bytes of `s` (unsigned). */
 export function fnv1a32(s: string): number {
   let h = 0x811c9dc5;

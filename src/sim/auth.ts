@@ -2,11 +2,12 @@
  * The VMM's [auth] fairing (Dstack-TEE/dstack: dstack/crates/api-auth/src/lib.rs): X-Admin-Token,
  * Bearer, Basic (token as password, or as user with an empty password), GET ?token=.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
+import { sha256Bytes } from "../core/hash.ts";
 import type { SimConfig } from "./config.ts";
 
 function tokenOk(cfg: SimConfig, presented: string): boolean {
-  const h = (s: string) => createHash("sha256").update(s.trim()).digest();
+  const h = (s: string) => sha256Bytes(s.trim());
   return cfg.tokens.some((t) => timingSafeEqual(h(t), h(presented)));
 }
 

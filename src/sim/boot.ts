@@ -13,15 +13,14 @@ import type { BootInfo } from "../auth/decide.ts";
 import { composeHashOf } from "../core/compose/app-compose.ts";
 import { parseAppCompose } from "../core/compose/app-compose-parse.ts";
 import { decryptEnv, deriveEnvKeyPair, guestEnvFilter } from "../core/env/envcrypt.ts";
+import { sha256Hex } from "../core/hash.ts";
 import type { SimConfig } from "./config.ts";
 import type { GuestVmInfo } from "./guest-agent/index.ts";
 import type { AppRuntime } from "./runtime/app-runtime.ts";
 import type { VmRecord, VmStore } from "./store.ts";
 
-export const SIM_DEVICE_ID = new Bun.CryptoHasher("sha256").update("dstack-vmm-sim simulated device").digest("hex");
+export const SIM_DEVICE_ID = sha256Hex("dstack-vmm-sim simulated device");
 export const SIM_MARK = "simulated, no TEE";
-
-const sha = (s: string) => new Bun.CryptoHasher("sha256").update(s).digest("hex");
 
 export function osImageHashOf(cfg: SimConfig, image: string): string {
   try {
@@ -36,9 +35,9 @@ export function bootInfoFor(cfg: SimConfig, vm: VmRecord): BootInfo {
   const composeHash = composeHashOf(vm.config.compose_file);
   return {
     teeVariant: "dstack-tdx",
-    mrAggregated: sha(`sim-mr-aggregated:${osImageHash}:${composeHash}`),
+    mrAggregated: sha256Hex(`sim-mr-aggregated:${osImageHash}:${composeHash}`),
     osImageHash,
-    mrSystem: sha(`sim-mr-system:${osImageHash}`),
+    mrSystem: sha256Hex(`sim-mr-system:${osImageHash}`),
     appId: vm.appId,
     composeHash,
     instanceId: vm.instanceId ?? "",

@@ -6,6 +6,7 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeAtomic } from "../core/fsutil.ts";
+import { sha256Bytes } from "../core/hash.ts";
 import type { GuestEvent, VmConfiguration, VmInfo } from "../core/vmm/types.ts";
 
 export interface VmRecord {
@@ -192,7 +193,7 @@ export function vmInfo(vm: VmRecord, brief: boolean): VmInfo {
 }
 
 function macFor(id: string): string {
-  const h = new Bun.CryptoHasher("sha256").update(id).digest();
+  const h = sha256Bytes(id);
   const b = [(h[0]! & 0xfe) | 0x02, h[1]!, h[2]!, h[3]!, h[4]!, h[5]!];
   return b.map((x) => x.toString(16).padStart(2, "0")).join(":");
 }

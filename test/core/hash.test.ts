@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { fnv1a32, seededRandom, sha256Hex } from "../../src/core/hash.ts";
+import { fnv1a32, seededRandom, sha256Bytes, sha256Hex } from "../../src/core/hash.ts";
 import { resolveLayout } from "../../src/core/layout.ts";
 
 describe("fnv1a32", () => {
@@ -37,5 +37,15 @@ describe("sha256Hex", () => {
         .digest("hex"),
     );
     expect(sha256Hex("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  });
+});
+
+describe("sha256Bytes", () => {
+  test("the same digest as sha256Hex, as its 32 bytes", () => {
+    for (const s of ["", "abc", "日本語 😀", new Uint8Array([0, 255])]) {
+      const b = sha256Bytes(s);
+      expect(b).toHaveLength(32);
+      expect(Buffer.from(b).toString("hex")).toBe(sha256Hex(s));
+    }
   });
 });

@@ -5,14 +5,9 @@
  *
  * Upstream: Dstack-TEE/dstack: dstack/dstack-attest/src/attestation.rs (decode_mr_tdx_from_quote).
  */
-import { createHash } from "node:crypto";
-import type { TdReport } from "./quote.ts";
 
-const sha256 = (parts: string[]) => {
-  const h = createHash("sha256");
-  for (const p of parts) h.update(Buffer.from(p, "hex"));
-  return h.digest("hex");
-};
+import { sha256Hex } from "../hash.ts";
+import type { TdReport } from "./quote.ts";
 
 type Mrs = Pick<TdReport, "mrTd" | "rtmr0" | "rtmr1" | "rtmr2" | "rtmr3"> &
   Partial<Pick<TdReport, "mrConfigId" | "mrOwner" | "mrOwnerConfig">>;
@@ -21,5 +16,5 @@ export function mrAggregatedOf(r: Mrs): string {
   const parts = [r.mrTd, r.rtmr0, r.rtmr1, r.rtmr2, r.rtmr3];
   const extra = [r.mrConfigId, r.mrOwner, r.mrOwnerConfig].map((v) => v ?? "0".repeat(96));
   if (extra.some((v) => /[^0]/.test(v))) parts.push(...extra);
-  return sha256(parts);
+  return sha256Hex(Buffer.from(parts.join(""), "hex"));
 }

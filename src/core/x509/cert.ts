@@ -6,6 +6,7 @@
  */
 import { createECDH, createHash } from "node:crypto";
 import { p256 } from "@noble/curves/p256";
+import { sha256Bytes } from "../hash.ts";
 import { bitString, bool, explicit, implicit, octets, oid, pem, seq, set, smallInt, time, uint, utf8 } from "./der.ts";
 
 const OID_EC_PUBLIC_KEY = "1.2.840.10045.2.1";
@@ -87,7 +88,7 @@ export function issueCertificate(c: CertSpec): Uint8Array {
     spki(c.publicKey),
     explicit(3, seq(...extensions(c))),
   );
-  const sig = p256.sign(createHash("sha256").update(tbs).digest(), c.issuerKey).toDERRawBytes();
+  const sig = p256.sign(sha256Bytes(tbs), c.issuerKey).toDERRawBytes();
   return new Uint8Array(seq(tbs, alg, bitString(sig)));
 }
 

@@ -9,6 +9,7 @@
  * Upstream: Dstack-TEE/dstack: dstack/dstack-util/src/system_setup.rs.
  */
 import { createHash } from "node:crypto";
+import { sha256Bytes } from "../../core/hash.ts";
 import { runtimeEvent, type TdxEvent } from "../../core/tdx/eventlog.ts";
 import type { GuestVmInfo } from "./types.ts";
 
@@ -24,8 +25,7 @@ export interface MeasuredBoot {
   keyProviderInfo: string;
 }
 
-const sha384 = (s: string) => createHash("sha384").update(s).digest("hex");
-const sha256 = (s: string) => createHash("sha256").update(s).digest();
+const sha384 = (s: string | Uint8Array) => createHash("sha384").update(s).digest("hex");
 const bytes = (hex: string) => Buffer.from(hex, "hex");
 
 function bootEvent(imr: number, what: string, osImageHash: string): TdxEvent {
@@ -33,7 +33,7 @@ function bootEvent(imr: number, what: string, osImageHash: string): TdxEvent {
   return {
     imr,
     event_type: EV_EVENT_TAG,
-    digest: createHash("sha384").update(payload).digest("hex"),
+    digest: sha384(payload),
     event: what,
     event_payload: payload.toString("hex"),
   };
@@ -56,7 +56,7 @@ export function measuredBoot(vm: GuestVmInfo, kmsRootCaSpki: string): MeasuredBo
     ["system-preparing", new Uint8Array()],
     ["app-id", bytes(vm.appId)],
     ["compose-hash", bytes(vm.composeHash)],
-    ...(flags.initScript !== undefined ? [["init-script-hash", sha256(flags.initScript)] as [string, Uint8Array]] : []),
+    ...(flags.initScript !== undefined ? [["init-script-hash", sha256Bytes(flags.initScript)] as [string, Uint8Array]] : []),
     ["instance-id", bytes(vm.instanceId)],
     ["boot-mr-done", new Uint8Array()],
     ...(flags.kms ? [["os-image-hash", bytes(vm.osImageHash)] as [string, Uint8Array]] : []),

@@ -6,15 +6,13 @@
  *
  * Upstream: Dstack-TEE/dstack: dstack/guest-agent/src/rpc_service.rs (sign, verify).
  */
-import { createHash } from "node:crypto";
 import { ed25519 } from "@noble/curves/ed25519";
 import { secp256k1 } from "@noble/curves/secp256k1";
+import { sha256Bytes } from "../../core/hash.ts";
 import { hexOf } from "../../core/keys/hex.ts";
 import { deriveAppPathKey, keyAlgorithmOf, publicKeyOf } from "../../core/keys/key-chain.ts";
 import { RpcError } from "./rpc.ts";
 import type { GuestState } from "./state.ts";
-
-const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest();
 
 function canonical(algorithm: string): "ed25519" | "secp256k1" | "secp256k1_prehashed" {
   if (algorithm === "secp256k1_prehashed") return algorithm;
@@ -35,7 +33,7 @@ export function sign(s: GuestState, algorithm: string, data: Uint8Array) {
   const signature =
     alg === "ed25519"
       ? ed25519.sign(data, k.key)
-      : secp256k1.sign(alg === "secp256k1" ? sha256(data) : prehashed(data), k.key).toCompactRawBytes();
+      : secp256k1.sign(alg === "secp256k1" ? sha256Bytes(data) : prehashed(data), k.key).toCompactRawBytes();
   return {
     signature: hexOf(signature),
     signature_chain: [signature, ...k.signatureChain].map(hexOf),
@@ -52,7 +50,7 @@ export function verify(algorithm: string, data: Uint8Array, signature: Uint8Arra
     }
     if (signature.length !== 64) throw new Error("signature error");
     secp256k1.ProjectivePoint.fromHex(publicKey); // a bad key is an error, not "invalid"
-    return { valid: secp256k1.verify(signature, alg === "secp256k1" ? sha256(data) : data, publicKey) };
+    return { valid: secp256k1.verify(signature, alg === "secp256k1" ? sha256Bytes(data) : data, publicKey) };
   } catch (e) {
     throw new RpcError((e as Error).message);
   }

@@ -10,6 +10,7 @@
  * Upstream: Dstack-TEE/dstack: dstack/ra-tls/src/cert.rs, dstack/ra-tls/src/oids.rs, dstack/cert-client/src/lib.rs.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { sha256Bytes } from "../../core/hash.ts";
 import { certificatePem, issueCertificate, type Name, p256PrivateKeyPem, p256PublicKey, RATLS_OID, spki } from "../../core/x509/cert.ts";
 import type { GuestState } from "./state.ts";
 
@@ -38,7 +39,7 @@ function rootCaPem(caKey: Uint8Array): string {
     issuer: CA_NAME,
     publicKey,
     issuerKey: caKey,
-    serial: createHash("sha256").update(publicKey).digest().subarray(0, 16),
+    serial: sha256Bytes(publicKey).subarray(0, 16),
     notBefore: DEFAULT_NOT_BEFORE,
     notAfter: DEFAULT_NOT_AFTER,
     ca: true,

@@ -7,6 +7,7 @@
 import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sha256Hex } from "../../core/hash.ts";
 import { GUEST_AGENT_SOCKET, GUEST_LEGACY_SOCKET, hostPathOf } from "./guest-fs.ts";
 
 const MAX_SOCKET_PATH = 100;
@@ -16,7 +17,7 @@ function place(guestRoot: string, guestSocket: string): string {
   if (Buffer.byteLength(inGuest) <= MAX_SOCKET_PATH) return inGuest;
   const dir = join(tmpdir(), `dstack-sim-${process.getuid?.() ?? 0}`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const short = join(dir, `${new Bun.CryptoHasher("sha256").update(inGuest).digest("hex").slice(0, 24)}.sock`);
+  const short = join(dir, `${sha256Hex(inGuest).slice(0, 24)}.sock`);
   if (existsSync(inGuest) || lstatSync(inGuest, { throwIfNoEntry: false })) rmSync(inGuest, { force: true });
   symlinkSync(short, inGuest);
   return short;

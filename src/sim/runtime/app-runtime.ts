@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AppCompose } from "../../core/compose/app-compose.ts";
 import { KMS_VM_NAME } from "../../core/compose/kms-compose.ts";
+import { sha256Hex } from "../../core/hash.ts";
 import { NO_ENGINE_EVENT, NO_ENGINE_HINT, type SimRuntime } from "../../core/specs/sim-runtime.ts";
 import { type GuestAgent, type GuestVmInfo, startGuestAgent } from "../guest-agent/index.ts";
 import type { VmRecord, VmStore } from "../store.ts";
@@ -33,7 +34,7 @@ interface Running {
 
 /** The label value naming one simulator (its run_path) in the engine. */
 export function ownerOf(runPath: string): string {
-  return new Bun.CryptoHasher("sha256").update(`dstack-vmm-sim owner:${runPath}`).digest("hex").slice(0, 16);
+  return sha256Hex(`dstack-vmm-sim owner:${runPath}`).slice(0, 16);
 }
 
 export class AppRuntime {

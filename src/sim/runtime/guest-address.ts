@@ -5,7 +5,9 @@
  * The compose's published ports bind there; the VMM's port mappings forward to it.
  * 127.0.x.x is left out, so 127.0.0.1 is never a guest.
  */
+import { sha256Bytes } from "../../core/hash.ts";
+
 export function guestAddressOf(vmId: string): string {
-  const h = new Bun.CryptoHasher("sha256").update(`dstack-vmm-sim guest address:${vmId}`).digest();
+  const h = sha256Bytes(`dstack-vmm-sim guest address:${vmId}`);
   return `127.${1 + (h[0]! % 254)}.${h[1]!}.${1 + (h[2]! % 254)}`;
 }
