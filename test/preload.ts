@@ -2,9 +2,14 @@
  * Test preload: makes sure dist/ holds a binary built from the current sources,
  * so `bun test` alone is enough (tests run the compiled binary).
  * Set DSTACK_SKIP_BUILD=1 to use dist/ as it is.
+ * Once the run's tests are done, it stops what the helpers started and no test stopped (cleanup.ts).
  */
+import { afterAll } from "bun:test";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { stopAllTracked } from "./helpers/cleanup.ts";
+
+afterAll(stopAllTracked);
 
 const root = join(import.meta.dir, "..");
 const bin = join(root, "dist", "dstack");

@@ -2,6 +2,7 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { daemonsUnder, track } from "./cleanup.ts";
 import { runBin } from "./run.ts";
 
 export interface SimInstall {
@@ -40,8 +41,16 @@ export async function simInstall(name: string, o: { runtime?: "none" | "docker" 
     String(11000 + Math.floor(Math.random() * 5000)),
     "-q",
   ];
+  // destroyed at the end of the run if the test does not (cleanup.ts); a failed install at once
+  const destroy = track({
+    stop: () => runBin("dstackup", ["destroy", "--purge", "-y", "-q", "--prefix", prefix]),
+    processes: () => daemonsUnder(prefix),
+  });
   const r = await runBin("dstackup", installArgs);
-  if (r.code !== 0) throw new Error(`install failed: ${r.stderr}`);
+  if (r.code !== 0) {
+    await destroy();
+    throw new Error(`install failed: ${r.stderr}`);
+  }
   const st = JSON.parse(readFileSync(join(prefix, "var/lib/dstack/dstackup-state.json"), "utf8"));
   const token = st.client_token_path ? readFileSync(st.client_token_path, "utf8").trim() : "";
   const allowlistPath = join(prefix, "etc/dstack/auth-allowlist.json");
@@ -61,8 +70,6 @@ export async function simInstall(name: string, o: { runtime?: "none" | "docker" 
       return r.json();
     },
     reinstall: () => runBin("dstackup", installArgs),
-    destroy: async () => {
-      await runBin("dstackup", ["destroy", "--purge", "-y", "-q", "--prefix", prefix]);
-    },
+    destroy,
   };
 }

@@ -1,10 +1,14 @@
-/** Start a dstack-vmm-sim in-process (fast) with a generated vmm.toml and guest image. */
+/**
+ * Start a dstack-vmm-sim in-process (fast) with a generated vmm.toml and guest image, or as its own
+ * process. Either is stopped at the end of the run if the test that started it did not (cleanup.ts).
+ */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSimulatedImage } from "../../src/host/images/images.ts";
 import { loadSimConfig } from "../../src/sim/config.ts";
 import { type RunningSim, serveSimulator } from "../../src/sim/server.ts";
+import { track } from "./cleanup.ts";
 
 export interface SimOptions {
   token?: string;
@@ -62,7 +66,8 @@ export function writeSimConfig(o: SimOptions = {}): { dir: string; vmmToml: stri
 export function startSim(o: SimOptions = {}): TestSim {
   const { dir, vmmToml } = writeSimConfig(o);
   const r = serveSimulator(loadSimConfig(vmmToml));
-  return { ...r, dir, vmmToml, host: r.url, token: o.token };
+  const stop = track({ stop: () => r.stop(), processes: () => [] });
+  return { ...r, stop, dir, vmmToml, host: r.url, token: o.token };
 }
 
 export interface SimProcess {
@@ -89,6 +94,13 @@ export async function spawnSim(o: SimOptions & { source?: boolean } = {}): Promi
     ? [process.execPath, join(root, "src/main.ts"), "dstack-vmm-sim", "-c", vmmToml]
     : [join(root, "dist", "dstack-vmm-sim"), "-c", vmmToml];
   const proc = Bun.spawn(cmd, { cwd: dir, stdin: "ignore", stdout: "ignore", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
+  const stop = track({
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
+      await proc.exited;
+    },
+    processes: () => [{ pid: proc.pid, mark: vmmToml }],
+  });
   let err = "";
   void (async () => {
     const dec = new TextDecoder();
@@ -98,7 +110,10 @@ export async function spawnSim(o: SimOptions & { source?: boolean } = {}): Promi
   const headers: Record<string, string> = o.token ? { authorization: `Bearer ${o.token}` } : {};
   const deadline = Date.now() + 15_000;
   for (;;) {
-    if (proc.exitCode !== null) throw new Error(`dstack-vmm-sim exited ${proc.exitCode}: ${err}`);
+    if (proc.exitCode !== null) {
+      await stop();
+      throw new Error(`dstack-vmm-sim exited ${proc.exitCode}: ${err}`);
+    }
     try {
       const r = await fetch("http://localhost/prpc/Version?json", { method: "POST", body: "{}", headers, unix: sock } as RequestInit);
       if (r.status === 200) break;
@@ -106,7 +121,7 @@ export async function spawnSim(o: SimOptions & { source?: boolean } = {}): Promi
       /* not listening yet */
     }
     if (Date.now() > deadline) {
-      proc.kill();
+      await stop();
       throw new Error(`dstack-vmm-sim did not answer on ${sock}: ${err}`);
     }
     await Bun.sleep(25);
@@ -119,7 +134,7 @@ export async function spawnSim(o: SimOptions & { source?: boolean } = {}): Promi
     proc,
     stderr: () => err,
     async stop() {
-      if (proc.exitCode === null) proc.kill("SIGTERM");
+      await stop();
       return await proc.exited;
     },
   };
