@@ -69,21 +69,22 @@ export function daemonsUnder(prefix: string): { pid: number; mark: string }[] {
   });
 }
 
-function commandLine(pid: number): string | undefined {
+/** Does `pid` still run, with `mark` in its command line (not a recycled pid, not a zombie)? */
+export function isRunning({ pid, mark }: { pid: number; mark: string }): boolean {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").includes(mark);
   } catch {
-    return undefined;
+    return false;
   }
 }
 
 /** SIGKILL every registered process that still runs what it ran (synchronous: fit for an exit hook). */
 function killTracked(): void {
   for (const t of tracked) {
-    for (const { pid, mark } of t.processes()) {
-      if (!commandLine(pid)?.includes(mark)) continue;
+    for (const p of t.processes()) {
+      if (!isRunning(p)) continue;
       try {
-        process.kill(pid, "SIGKILL");
+        process.kill(p.pid, "SIGKILL");
       } catch {
         /* gone meanwhile */
       }

@@ -6,20 +6,13 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isRunning } from "../helpers/cleanup.ts";
 import { ROOT, runBin } from "../helpers/run.ts";
 
 interface Leak {
   prefix: string;
   processes: { pid: number; mark: string }[];
 }
-
-const running = (p: { pid: number; mark: string }) => {
-  try {
-    return readFileSync(`/proc/${p.pid}/cmdline`, "utf8").replaceAll("\0", " ").includes(p.mark);
-  } catch {
-    return false;
-  }
-};
 
 function leaky(mode: "fail" | "hang") {
   const out = join(mkdtempSync(join(tmpdir(), "leak-")), "leak.json");
@@ -41,7 +34,7 @@ describe("what the test helpers start", () => {
     expect(code).toBe(1);
     const leak = run.leak();
     expect(leak.processes.length).toBe(3); // the simulator process, the install's VMM and dstack-auth
-    for (const p of leak.processes) expect(running(p)).toBe(false);
+    for (const p of leak.processes) expect(isRunning(p)).toBe(false);
     expect(existsSync(join(leak.prefix, "var/lib/dstack/dstackup-state.json"))).toBe(false); // destroy --purge ran
   }, 180_000);
 
@@ -51,11 +44,11 @@ describe("what the test helpers start", () => {
       for (let i = 0; i < 1200 && !existsSync(run.out); i++) await Bun.sleep(100);
       const leak = run.leak();
       try {
-        for (const p of leak.processes) expect(running(p)).toBe(true);
+        for (const p of leak.processes) expect(isRunning(p)).toBe(true);
         run.proc.kill(signal);
         expect(await run.proc.exited).toBe(128 + (signal === "SIGTERM" ? 15 : 2));
-        for (let i = 0; i < 50 && leak.processes.some(running); i++) await Bun.sleep(20);
-        for (const p of leak.processes) expect(running(p)).toBe(false);
+        for (let i = 0; i < 50 && leak.processes.some(isRunning); i++) await Bun.sleep(20);
+        for (const p of leak.processes) expect(isRunning(p)).toBe(false);
       } finally {
         run.proc.kill("SIGKILL");
         await runBin("dstackup", ["destroy", "--purge", "-y", "-q", "--prefix", leak.prefix]);
