@@ -107,15 +107,14 @@ export class LogFile {
       await copyFile(this.path, tmp);
       for (let k = this.cap.keep; k > 1; k--) await rename(generationOf(this.path, k - 1), generationOf(this.path, k)).catch(absentOk);
       await rename(tmp, generationOf(this.path, 1));
+      ftruncateSync(this.fd, 0);
+      this.size = 0;
     } catch {
       // not rotated (a full disk): the live file keeps every line, past the cap, and a second from
       // now the next line past it tries again
       await rm(tmp, { force: true }).catch(() => {});
       this.pastCapUntil = Date.now() + 1000;
-      return;
     }
-    ftruncateSync(this.fd, 0);
-    this.size = 0;
   }
 
   private append(text: string, bytes: number): void {
