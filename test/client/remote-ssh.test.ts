@@ -160,6 +160,46 @@ describe("dstack --host ssh://user@host?prefix=…", () => {
     }
   }, 30_000);
 
+  test("deploy -c, inspect, stop, start through ssh:// as on the host", async () => {
+    const compose = join(sshd.home, "compose.yaml");
+    writeFileSync(compose, "services:\n  web:\n    image: nginx:1.27\n");
+    try {
+      const d = await laptop(["deploy", "-c", compose, "-n", "composed", "--json"]);
+      expect({ code: d.code, stderr: d.stderr }).toEqual({ code: 0, stderr: "" });
+      const out = JSON.parse(d.stdout);
+      expect(inst.allowlist().apps[out.appId]?.composeHashes).toEqual([out.composeHash]);
+      const info = JSON.parse((await laptop(["inspect", "composed"])).stdout);
+      expect(info).toMatchObject({ name: "composed", status: "running", app_id: out.appId });
+      const stop = await laptop(["stop", "composed"]);
+      expect(stop.stdout).toBe(`composed (${out.vmId.slice(0, 8)}): stopped\n`);
+      expect(JSON.parse((await laptop(["inspect", "composed"])).stdout).status).toBe("stopped");
+      const start = await laptop(["start", "composed"]);
+      expect(start.code).toBe(0);
+      expect(JSON.parse((await laptop(["inspect", "composed"])).stdout).status).toBe("running");
+      expect((await laptop(["rm", "-f", "composed"])).code).toBe(0);
+    } finally {
+      require("node:fs").rmSync(compose, { force: true });
+    }
+  }, 60_000);
+
+  test("apply -y -d and delete of a .dstack.yml task through ssh://: registered in and withdrawn from the host's allowlist", async () => {
+    const conf = join(sshd.home, "hello.dstack.yml");
+    writeFileSync(conf, "type: task\nname: hello\nimage: alpine:3.20\ncommands:\n  - echo hi\n");
+    try {
+      const a = await laptop(["apply", "-f", conf, "-y", "-d"]);
+      expect(a.code).toBe(0);
+      expect(a.stderr).toContain("Run hello submitted, detaching...\n");
+      const vm = JSON.parse((await laptop(["inspect", "hello"])).stdout);
+      const hash = new Bun.CryptoHasher("sha256").update(vm.configuration.compose_file).digest("hex");
+      expect(inst.allowlist().apps[vm.app_id]?.composeHashes).toEqual([hash]);
+      const d = await laptop(["delete", "-f", conf, "-y"]);
+      expect(d.code).toBe(0);
+      expect(inst.allowlist().apps[vm.app_id]).toBeUndefined();
+    } finally {
+      require("node:fs").rmSync(conf, { force: true });
+    }
+  }, 60_000);
+
   test("a prefix with no install on the host: the host's dstack says so, with its next step", async () => {
     const r = await laptop(["ps"], `ssh://${sshd.user}@127.0.0.1:${sshd.port}?prefix=/nonexistent-prefix`);
     expect(r.code).not.toBe(0);

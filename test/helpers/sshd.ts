@@ -4,11 +4,13 @@
  * and a laptop-side HOME whose ~/.ssh holds the client key and known_hosts. Runs as this user
  * (root in .ci/run): it logs in as that user.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { DIST } from "./run.ts";
+
+export const SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 export interface Sshd {
   port: number;
@@ -34,7 +36,8 @@ function keygen(path: string): void {
   if (r.exitCode !== 0) throw new Error(`ssh-keygen failed: ${r.stderr.toString()}`);
 }
 
-export async function startSshd(): Promise<Sshd> {
+/** `path`: the sessions' PATH (default: the compiled binaries first, then the system's). */
+export async function startSshd(o: { path?: string } = {}): Promise<Sshd> {
   const dir = mkdtempSync(join(tmpdir(), "sshd-"));
   const home = mkdtempSync(join(tmpdir(), "laptop-"));
   mkdirSync(join(home, ".ssh"), { mode: 0o700 });
@@ -59,7 +62,7 @@ export async function startSshd(): Promise<Sshd> {
       "KbdInteractiveAuthentication no",
       "PermitRootLogin prohibit-password",
       "AllowTcpForwarding yes",
-      `SetEnv PATH=${DIST}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+      `SetEnv PATH=${o.path ?? `${DIST}:${SYSTEM_PATH}`}`,
       "",
     ].join("\n"),
   );
@@ -87,6 +90,8 @@ export async function startSshd(): Promise<Sshd> {
     stop: async () => {
       proc.kill();
       await proc.exited;
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(home, { recursive: true, force: true });
     },
   };
 }
