@@ -8,13 +8,12 @@
 import { composeHashOf } from "../../core/compose/app-compose.ts";
 import { hostOffers, type Offer } from "../../core/dstack-run/offers.ts";
 import { keyValueTable, NO_OFFERS, offersTable, planRows } from "../../core/dstack-run/plan-table.ts";
-import { changedProperties, type RunDescription, readRunDescription, retriesOnError } from "../../core/dstack-run/run-description.ts";
-import { appLines } from "../../core/dstack-run/run-log.ts";
+import { changedProperties, type RunDescription, readRunDescription } from "../../core/dstack-run/run-description.ts";
 import { generateRunName } from "../../core/dstack-run/run-name.ts";
 import { planRun, type RunPlan } from "../../core/dstack-run/run-plan.ts";
-import { currentBoot, runState } from "../../core/dstack-run/run-status.ts";
+import { runState } from "../../core/dstack-run/run-status.ts";
 import { formatIssue } from "../../core/dstack-yml/yaml/issues.ts";
-import { DstackError, NotFoundError } from "../../core/errors.ts";
+import { DstackError } from "../../core/errors.ts";
 import { out } from "../../core/io.ts";
 import { formatJson } from "../../core/output.ts";
 import { canonicalAddress, DEFAULT_HOST_ADDRESS, type PortSpec } from "../../core/specs/ports.ts";
@@ -27,8 +26,8 @@ import { stopVmNote } from "../graceful-stop.ts";
 import { progressLine } from "../progress-line.ts";
 import { sealEnv } from "../seal-env.ts";
 import { type ClientRun, openClient } from "../session.ts";
+import { attach } from "./attach-flow.ts";
 import { confirm } from "./confirm.ts";
-import { followRun } from "./follow.ts";
 import { type Host, hostFacts } from "./host-facts.ts";
 import { loadConfiguration } from "./load.ts";
 import { localRepos, readLocalFiles } from "./local-files.ts";
@@ -56,6 +55,8 @@ export interface ApplyFlags extends EndpointFlags {
   bootTimeoutMs: number;
   /** resolves on Ctrl-C while attached */
   interrupted: Promise<void>;
+  /** a dev environment's SSH key (default: the client's own) */
+  sshIdentity?: string | undefined;
 }
 
 function portSpecs(p: RunPlan, bind: string): PortSpec[] {
@@ -234,7 +235,14 @@ export async function applyRun(f: ApplyFlags, run: ClientRun): Promise<number> {
       return 0;
     }
     const model = plan.config.type === "service" ? plan.config.model : undefined;
-    return await attach(c, name, { type: plan.type, model }, { ...f, logs: true }, run);
+    const dev = {
+      ep,
+      prefix: f.prefix,
+      sshIdentity: f.sshIdentity,
+      cwd: f.cwd,
+      expected: { appId: plan.built.appId, composeHash: plan.built.composeHash },
+    };
+    return await attach(c, name, { type: plan.type, model }, { ...f, logs: true, dev }, run);
   } finally {
     pr.done();
     c.close();
@@ -297,94 +305,4 @@ async function updateInPlace(
   if (!booted.ok)
     throw new DstackError(`${vm.name} did not boot after the update: ${booted.reason}`, { hint: `dstack logs ${vm.name} --diagnose` });
   await allowlist.withdrawUnused(c, { appId: vm.app_id, hashes: [oldHash] });
-}
-
-/**
- * The run's command has ended: shut its CVM down (waited for) so its resources are freed, as
- * dstackai terminates a finished run; its exit line and logs stay readable while the VM exists.
- * A run that retries on errors keeps its CVM after a failure (compose starts the command again).
- */
-async function endRun(c: VmmClient, vm: VmInfo): Promise<void> {
-  const d = describeVm(vm);
-  const now = (await c.status({ ids: [vm.id], brief: true })).vms[0];
-  if (!d || !now || now.status !== "running") return;
-  if (retriesOnError(d) && runState(now, await serialTail(c, vm.id)).status === "failed") return;
-  await stopVmNote(c, now, { force: false, timeoutMs: 30_000, timeoutText: "30s" });
-}
-
-/** Wait for the run to be running, print its URLs, stream its lines; the exit code is the run's. */
-export interface AttachTarget {
-  type: string;
-  model?: { name: string; prefix: string } | null | undefined;
-}
-
-export async function attach(
-  c: VmmClient,
-  name: string,
-  target: AttachTarget,
-  f: Pick<ApplyFlags, "bootTimeoutMs" | "interrupted" | "quiet"> & { logs: boolean },
-  run: ClientRun,
-): Promise<number> {
-  const { io } = run;
-  const vm = (await c.status({ brief: false })).vms.find((v) => v.name === name && v.status !== "removing");
-  if (!vm) throw new NotFoundError(`Run ${name} does not exist`);
-  const log = await serialTail(c, vm.id, 100000);
-  const before = runState(vm, log);
-  if (before.finished) {
-    // ended (its CVM shut down, or about to be): its lines of this boot, its outcome
-    if (f.logs) io.stdout(appLines(currentBoot(log)));
-    if (before.exitCode !== null) await endRun(c, vm);
-    io.stderr(`Run ${name} is ${before.status === "done" ? "done" : `${before.status} (${before.message})`}\n`);
-    return before.status === "done" ? 0 : before.exitCode || 1;
-  }
-  const pr = progressLine(io, f.quiet);
-  pr.line(`Launching ${name}...`);
-  const booted = await waitBoot(c, vm.id, f.bootTimeoutMs, () => {});
-  pr.done();
-  if (!booted.ok) {
-    io.stderr(`\n${name} provisioning completed (failed)\n`);
-    throw new DstackError(`${name} did not boot: ${booted.reason}`, { hint: `Check \`dstack logs ${name} --diagnose\` for more details.` });
-  }
-  io.stderr(`\n${name} provisioning completed (running)\n`);
-  const full = (await c.status({ ids: [vm.id], brief: false })).vms[0];
-  const ports = full?.configuration?.ports ?? [];
-  if (target.type === "service" && ports[0]) {
-    const url = `http://${ports[0].host_address === "0.0.0.0" ? "127.0.0.1" : ports[0].host_address}:${ports[0].host_port}/`;
-    io.stderr(`Service is published at:\n  ${url}\n`);
-    if (target.model) io.stderr(`Model ${target.model.name} is published at:\n  ${url}${target.model.prefix.replace(/^\//, "")}\n`);
-  } else if (ports.length) {
-    io.stderr(
-      `Forwarded ports (local -> remote):\n${ports.map((p) => `  - ${p.host_address}:${p.host_port} -> ${p.vm_port}`).join("\n")}\n`,
-    );
-  }
-  if (!f.logs) {
-    io.stderr(`Attached to run ${name} (replica=0 job=0)\nPress Ctrl+C to detach...\n`);
-    await f.interrupted;
-    io.stderr("Detached\n");
-    return 0;
-  }
-  const end = await followRun(c, vm.id, io, f.interrupted);
-  if (end.kind === "exited") await endRun(c, vm);
-  if (end.kind === "detached") {
-    io.stderr(`\nDetached. The run goes on; reattach with \`dstack attach ${name} --logs\`, stop it with \`dstack stop ${name}\`.\n`);
-    return 0;
-  }
-  if (end.kind === "vm-down") {
-    io.stderr(`\nRun ${name} is ${end.status === "stopped" ? "stopped" : "terminated"}\n`);
-    return 1;
-  }
-  if (end.maxDuration) {
-    io.stderr(`\nRun ${name} terminated (max_duration exceeded)\n`);
-    return 1;
-  }
-  if (end.stopped) {
-    io.stderr(`\nRun ${name} is stopped\n`);
-    return 1;
-  }
-  if (end.code === 0) {
-    io.stderr(`\nRun ${name} done (exited (0))\n`);
-    return 0;
-  }
-  io.stderr(`\nExited (${end.code})\nCheck \`dstack logs ${name} --diagnose\` for more details.\n`);
-  return end.code;
 }

@@ -4,6 +4,7 @@
  * registration withdrawn when no other VM uses it: `Run NAME deleted`.
  */
 import { DstackError, NotFoundError } from "../../core/errors.ts";
+import { dropAliasNote } from "../dev-env/ssh-files.ts";
 import type { EndpointFlags } from "../endpoint.ts";
 import { withdrawAfterRemove } from "../registration.ts";
 import { type ClientRun, openClient } from "../session.ts";
@@ -33,7 +34,7 @@ export async function deleteRun(f: DeleteFlags, run: ClientRun): Promise<number>
     }
     if (vm.status === "running" || vm.status === "stopping") await c.stopVm(vm.id);
     await c.removeVm(vm.id);
-    const note = await withdrawAfterRemove(c, ep.allowlist, vm);
+    const note = (await withdrawAfterRemove(c, ep.allowlist, vm)) + (await dropAliasNote(run.env, name));
     io.stderr(`Run ${name} deleted${note}\n`);
     return 0;
   } finally {

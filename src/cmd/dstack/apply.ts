@@ -3,7 +3,7 @@ import { applyRun } from "../../client/apply/apply-flow.ts";
 import { parseDuration } from "../../core/compose/deploy-plan.ts";
 import { UsageError } from "../../core/errors.ts";
 import { DEFAULT_HOST_ADDRESS, parseBindAddress } from "../../core/specs/ports.ts";
-import { clientArgs, dryRunArgs, kmsSignerArgs, yesArgs } from "../shared/args.ts";
+import { clientArgs, dryRunArgs, kmsSignerArgs, sshIdentityArgs, yesArgs } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
 import { clientRun } from "../shared/log.ts";
 
@@ -65,6 +65,7 @@ export default defineCommand({
       multiple: true,
     },
     timeout: { type: "string", default: "300s", description: "How long to wait for the run's CVM to boot when attached" },
+    ...sshIdentityArgs,
     ...kmsSignerArgs,
     ...dryRunArgs,
     ...clientArgs,
@@ -108,6 +109,7 @@ export default defineCommand({
           user: env.USER ?? userInfo().username,
           bootTimeoutMs: parseDuration(String(args.timeout), "--timeout"),
           interrupted,
+          sshIdentity: args["ssh-identity"],
         },
         clientRun({ io, env, args }),
       );

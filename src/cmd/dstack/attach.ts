@@ -1,27 +1,29 @@
-import { attach } from "../../client/apply/apply-flow.ts";
+import { attach } from "../../client/apply/attach-flow.ts";
 import { describeVm } from "../../client/apply/runs.ts";
 import { openClient } from "../../client/session.ts";
 import { parseDuration } from "../../core/compose/deploy-plan.ts";
 import { NotFoundError } from "../../core/errors.ts";
-import { clientArgs } from "../shared/args.ts";
+import { clientArgs, sshIdentityArgs } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
 import { clientRun } from "../shared/log.ts";
 
 export default defineCommand({
   meta: {
     name: "attach",
-    description: "Attach to a .dstack.yml run: its URLs and ports; --logs streams its output and exits with its exit code",
+    description:
+      "Attach to a .dstack.yml run: its URLs and ports; a dev environment's attested SSH alias, forwards and IDE link; --logs streams its output",
   },
   args: {
     run: { type: "positional", required: true, description: "The run's name", valueHint: "RUN" },
     logs: { type: "boolean", description: "Stream the run's logs; exit with its exit code" },
-    timeout: { type: "string", default: "300s", description: "How long to wait for the run's CVM to boot" },
+    timeout: { type: "string", default: "300s", description: "How long to wait for the run's CVM to boot (and its SSH host key)" },
+    ...sshIdentityArgs,
     ...clientArgs,
   },
   async run({ args, io, env }) {
     const r = clientRun({ io, env, args });
     const bootTimeoutMs = parseDuration(String(args.timeout), "--timeout");
-    const { c } = await openClient(args, r);
+    const { c, ep } = await openClient(args, r);
     let off = () => {};
     const interrupted = new Promise<void>((resolve) => {
       off = io.onSignal(["SIGINT"], () => resolve());
@@ -35,7 +37,13 @@ export default defineCommand({
         c,
         d.name,
         { type: d.type, model },
-        { bootTimeoutMs, interrupted, quiet: args.quiet === true, logs: args.logs === true },
+        {
+          bootTimeoutMs,
+          interrupted,
+          quiet: args.quiet === true,
+          logs: args.logs === true,
+          dev: { ep, prefix: args.prefix, sshIdentity: args["ssh-identity"], cwd: process.cwd() },
+        },
         r,
       );
     } finally {

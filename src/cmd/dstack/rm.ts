@@ -1,3 +1,4 @@
+import { dropAliasNote } from "../../client/dev-env/ssh-files.ts";
 import { forEachVm } from "../../client/each-vm.ts";
 import { withdrawAfterRemove } from "../../client/registration.ts";
 import { RefusedError } from "../../core/errors.ts";
@@ -27,7 +28,8 @@ export default defineCommand({
           throw new RefusedError(`${vm.name} is running`, { hint: `stop it first (\`dstack stop ${vm.name}\`) or pass -f` });
         }
         await c.removeVm(vm.id);
-        return `removed${args["keep-registration"] ? "" : await withdrawAfterRemove(c, ep.allowlist, vm)}`;
+        const note = args["keep-registration"] ? "" : await withdrawAfterRemove(c, ep.allowlist, vm);
+        return `removed${note}${await dropAliasNote(env, vm.name)}`;
       },
       { refuseSystem: "remove" },
     );

@@ -1,5 +1,6 @@
 import { confirm } from "../../client/apply/confirm.ts";
 import { describeVm } from "../../client/apply/runs.ts";
+import { dropAliasNote } from "../../client/dev-env/ssh-files.ts";
 import { forEachVm } from "../../client/each-vm.ts";
 import { stopVm } from "../../client/graceful-stop.ts";
 import { openClient } from "../../client/session.ts";
@@ -42,6 +43,8 @@ export default defineCommand({
         c.close();
       }
     }
-    return forEachVm(args._, args, run, (c, vm) => stopVm(c, vm, o), { refuseSystem: "stop" });
+    return forEachVm(args._, args, run, async (c, vm) => `${await stopVm(c, vm, o)}${await dropAliasNote(env, vm.name)}`, {
+      refuseSystem: "stop",
+    });
   },
 });

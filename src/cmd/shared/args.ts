@@ -71,6 +71,15 @@ export const kmsSignerArgs = {
   },
 } as const satisfies ArgsDef;
 
+/** apply and attach: the SSH key a dev environment lets in. */
+export const sshIdentityArgs = {
+  "ssh-identity": {
+    type: "string",
+    description: "A dev environment's SSH private key (default: one generated once in ~/.config/dstack-tee/ssh/)",
+    valueHint: "KEY",
+  },
+} as const satisfies ArgsDef;
+
 /** run and deploy. */
 export const deployArgs = {
   name: { type: "string", alias: "n", description: "VM name (run: derived from the image; deploy: app)" },

@@ -1,0 +1,20 @@
+import { describe, expect, test } from "bun:test";
+import { HOST_KEY_LINE_PREFIX } from "../../../src/core/dev-env/host-key-line.ts";
+import { lastAnnouncement } from "../../../src/core/dev-env/log-announcement.ts";
+
+const answer = Buffer.from(JSON.stringify({ quote: "00", event_log: "[]" })).toString("base64");
+const line = (key: string) => `run-1  | ${HOST_KEY_LINE_PREFIX}ssh-ed25519 ${key} ${answer}`;
+
+describe("the announcement in a run's log", () => {
+  test("the last one wins (a restarted CVM announces again)", () => {
+    const log = ["boot", line("AAAA"), "[dstack] exited (0)", line("BBBB"), ""].join("\n");
+    expect(lastAnnouncement(log).found?.keyBase64).toBe("BBBB");
+  });
+
+  test("none: nothing found; a malformed one is remembered, a later good one still found", () => {
+    expect(lastAnnouncement("boot\nrunning\n")).toEqual({});
+    const bad = `${HOST_KEY_LINE_PREFIX}ssh-ed25519 AAAA`;
+    expect(lastAnnouncement(bad).malformed).toContain("malformed");
+    expect(lastAnnouncement(`${bad}\n${line("CCCC")}`).found?.keyBase64).toBe("CCCC");
+  });
+});
