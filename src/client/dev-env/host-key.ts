@@ -48,7 +48,7 @@ export async function attestedHostKey(
     );
   }
   const v = await c.version();
-  const simulatorHost = v.version.endsWith("-sim") || /simulated/.test(v.rev);
+  const simulatorHost = /\bdstack-vmm-sim\b/.test(v.rev) || v.version.endsWith("-sim"); // its rev names it (src/sim/version.ts)
   const deadline = Date.now() + o.timeoutMs;
   for (;;) {
     const { found, malformed } = lastAnnouncement(await logText(c, vm.id));
