@@ -21,6 +21,7 @@ import type { VmmClient } from "../../core/vmm/client.ts";
 import type { VmInfo } from "../../core/vmm/types.ts";
 import type { AllowlistAccess } from "../allowlist-access.ts";
 import { deploy, waitBoot } from "../deploy.ts";
+import { sshIdentity } from "../dev-env/identity.ts";
 import type { Endpoint, EndpointFlags } from "../endpoint.ts";
 import { stopVmNote } from "../graceful-stop.ts";
 import { progressLine } from "../progress-line.ts";
@@ -166,6 +167,8 @@ export async function applyRun(f: ApplyFlags, run: ClientRun): Promise<number> {
         host.all.map((v) => v.name),
         Math.random,
       );
+    // a dev environment lets in the user's key (sealed like any secret, so not in the compose hash)
+    const identity = loaded.config.type === "dev-environment" ? await sshIdentity(f.sshIdentity, run.env, f.cwd) : undefined;
     const plan = planRun({
       config: loaded.config,
       configPath: loaded.path,
@@ -174,6 +177,7 @@ export async function applyRun(f: ApplyFlags, run: ClientRun): Promise<number> {
       secrets: readSecrets(secretsPath(run.env)),
       runArgs: f.runArgs,
       files: readLocalFiles([...loaded.config.files, ...localRepos(loaded.config.repos)], loaded.baseDir),
+      ...(identity ? { sshAuthorizedKeys: identity.publicKey } : {}),
     });
     const offers = hostOffers(host, loaded.config.resources, "least", 1).filter((o) => o.available);
     const reasons = hostOffers(host, loaded.config.resources, "least", 1).flatMap((o) => (o.reason ? [o.reason] : []));
