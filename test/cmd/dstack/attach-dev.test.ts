@@ -152,6 +152,23 @@ describe("dstack attach of a dev environment", () => {
     expect(readFileSync(join(ours, "known_hosts"), "utf8")).toBe("");
   }, 60_000);
 
+  test("the run ends while attached: attach ends, saying so, and removes the alias", async () => {
+    await devVm("dev-ends");
+    const { home, env } = laptop();
+    const io = captureIo();
+    const attached = runCli("dstack", ["attach", "dev-ends", "--ssh-identity", identity()], { io, env });
+    await until(() => io.err.includes("Press Ctrl+C"));
+    const config = join(home, ".config/dstack-tee/ssh/config");
+    expect(readFileSync(config, "utf8")).toContain("Host dev-ends\n");
+    const vm = (await c.status({ brief: true })).vms.find((v) => v.name === "dev-ends")!;
+    await c.stopVm(vm.id);
+    const r = await attached;
+    expect(r.stderr).toContain("Run dev-ends is stopped");
+    expect(r.stderr).toContain("Removed the SSH alias dev-ends (the run ended)");
+    expect(r.code).toBe(1);
+    expect(readFileSync(config, "utf8")).not.toContain("Host dev-ends");
+  }, 60_000);
+
   test("a key other than the one the server on the port holds: ssh refuses it, attach exits 4 and removes the alias", async () => {
     const other = Bun.spawnSync(["sh", "-c", `d=$(mktemp -d) && ssh-keygen -q -t ed25519 -N '' -f $d/k && cat $d/k.pub`])
       .stdout.toString()
