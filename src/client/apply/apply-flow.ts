@@ -244,7 +244,8 @@ export async function applyRun(f: ApplyFlags, run: ClientRun): Promise<number> {
       prefix: f.prefix,
       sshIdentity: f.sshIdentity,
       cwd: f.cwd,
-      expected: { appId: plan.built.appId, composeHash: plan.built.composeHash },
+      // an update in place keeps the VM's app id (the first compose's); the compose is the new one
+      expected: { appId: change === "update" ? ex!.vm.app_id : plan.built.appId, composeHash: plan.built.composeHash },
     };
     return await attach(c, name, { type: plan.type, model }, { ...f, logs: true, dev }, run);
   } finally {
