@@ -247,7 +247,7 @@ export async function applyRun(f: ApplyFlags, run: ClientRun): Promise<number> {
       // an update in place keeps the VM's app id (the first compose's); the compose is the new one
       expected: { appId: change === "update" ? ex!.vm.app_id : plan.built.appId, composeHash: plan.built.composeHash },
     };
-    return await attach(c, name, { type: plan.type, model }, { ...f, logs: true, dev }, run);
+    return await attach(c, name, { type: plan.type, model, env: loaded.env }, { ...f, logs: true, dev }, run);
   } finally {
     pr.done();
     c.close();

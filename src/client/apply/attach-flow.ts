@@ -1,6 +1,6 @@
 /**
  * Attached to a run (`dstack attach`, and `dstack apply` without -d): wait for its CVM to boot,
- * print its URLs (a service) or ports, then wait for Ctrl-C or, with the logs, stream its lines;
+ * print its URLs (a service, and wait for its probes) or ports, then wait for Ctrl-C or, with the logs, stream its lines;
  * the exit code is the run's. A dev environment attaches over SSH (src/client/dev-env).
  */
 import { retriesOnError } from "../../core/dstack-run/run-description.ts";
@@ -17,12 +17,15 @@ import { stopVmNote } from "../graceful-stop.ts";
 import { progressLine } from "../progress-line.ts";
 import type { ClientRun } from "../session.ts";
 import { followRun } from "./follow.ts";
+import { announceWhenUp, serviceProbes } from "./probes.ts";
 import { serialTail } from "./run-states.ts";
 import { describeVm } from "./runs.ts";
 
 export interface AttachTarget {
   type: string;
   model?: { name: string; prefix: string } | null | undefined;
+  /** the run's env after -e, for `${{ env.X }}` in a service's probes (only apply has it) */
+  env?: Map<string, string> | undefined;
 }
 
 export interface AttachFlags {
@@ -119,13 +122,24 @@ export async function attach(c: VmmClient, name: string, target: AttachTarget, f
       `Forwarded ports (local -> remote):\n${ports.map((p) => `  - ${p.host_address}:${p.host_port} -> ${p.vm_port}`).join("\n")}\n`,
     );
   }
+  // a service's probes, checked through its published port while attached
+  const up =
+    full && d
+      ? announceWhenUp(serviceProbes(f.dev.ep.host, full, d), name, {
+          env: target.env,
+          timeoutMs: f.bootTimeoutMs,
+          say: (l) => io.stderr(`${l}\n`),
+        })
+      : undefined;
   if (!f.logs) {
     io.stderr(`Attached to run ${name} (replica=0 job=0)\nPress Ctrl+C to detach...\n`);
     await f.interrupted;
+    await up?.stop();
     io.stderr("Detached\n");
     return 0;
   }
   const end = await followRun(c, vm.id, io, f.interrupted);
+  await up?.stop();
   if (end.kind === "exited") await endRun(c, vm);
   return reportEnd(end, name, true, io);
 }

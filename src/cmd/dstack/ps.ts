@@ -1,7 +1,9 @@
 import { backendName } from "../../client/apply/host-facts.ts";
+import { runProbes } from "../../client/apply/probes.ts";
 import { runStates } from "../../client/apply/run-states.ts";
 import { describeVm } from "../../client/apply/runs.ts";
 import { openClient } from "../../client/session.ts";
+import { probeMark, probesCell } from "../../core/dstack-run/probe-check.ts";
 import { formatRuns } from "../../core/dstack-run/runs-table.ts";
 import { UsageError } from "../../core/errors.ts";
 import { out } from "../../core/io.ts";
@@ -51,11 +53,19 @@ export default defineCommand({
     const head = ep.context ? `context: ${ep.context} (${ep.host})\n` : "";
     const listed = (vms: VmInfo[]) =>
       last !== undefined ? vms.slice(-last) : vms.filter((v) => args.all || v.status === "running" || v.status === "stopping");
+    // a probe's passes in a row, carried between redraws (-w), so ready_after counts there
+    const streaks = new Map<string, number>();
     const render = async (): Promise<string> => {
       // The VMM answers in creation order, so the last N are the newest.
       const vms = listed((await c.status({ brief: false })).vms);
       if (args.ids || args.quiet) return vms.map((v) => v.id).join("\n");
       const states = await runStates(c, vms);
+      // a running service's probes, checked now (not for the plain table: it has no PROBES column)
+      const probes = await runProbes(ep.host, args.json || args.verbose ? vms : [], (v) => states.get(v.id)?.status === "running", streaks);
+      const cell = (id: string) => {
+        const p = probes.get(id);
+        return p ? probesCell(p.probes.map((x, i) => probeMark(p.streaks[i], x.readyAfter))) : undefined;
+      };
       if (args.json) {
         const runOf = (id: string, d = describeVm(vms.find((v) => v.id === id)!)!) => {
           const s = states.get(id)!;
@@ -66,6 +76,8 @@ export default defineCommand({
             status_message: s.message,
             exit_code: s.exitCode,
             termination_reason: s.terminationReason,
+            // dstackai's JobSubmission.probes; null: not checked from here
+            probes: probes.get(id)?.streaks.map((n) => ({ success_streak: n ?? null })) ?? [],
           };
         };
         return formatJson(vms.map((v) => (states.has(v.id) ? { ...v, run: runOf(v.id) } : v)));
@@ -75,7 +87,7 @@ export default defineCommand({
         return (
           head +
           formatRuns(
-            vms.filter((v) => states.has(v.id)).map((vm) => ({ vm, state: states.get(vm.id)!, backend })),
+            vms.filter((v) => states.has(v.id)).map((vm) => ({ vm, state: states.get(vm.id)!, backend, probes: cell(vm.id) })),
             { trunc },
           )
         );

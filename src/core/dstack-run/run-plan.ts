@@ -107,6 +107,15 @@ export function planRun(i: RunPlanInput): RunPlan {
       { key: REGISTRY_ENV.password, value: interp(c.registryAuth.password, vars, "registry_auth.password") },
     );
   }
+  if (c.type === "service") {
+    // checked here as dstackai does before its plan; the client fills them in when it probes (the manifest keeps the ${{ }})
+    const vars = prefixed("env", i.env);
+    for (const [n, p] of (c.probes ?? []).entries()) {
+      interp(p.url, vars, `probes[${n}].url`);
+      for (const [m, h] of p.headers.entries()) interp(h.value, vars, `probes[${n}].headers[${m}].value`);
+      if (p.body !== undefined) interp(p.body, vars, `probes[${n}].body`);
+    }
+  }
   const args = { "run.args": shlexJoin(i.runArgs) };
   const dev =
     c.type === "dev-environment"

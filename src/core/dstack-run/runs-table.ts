@@ -12,6 +12,8 @@ export interface RunRow {
   vm: VmInfo;
   state: RunState;
   backend: string;
+  /** a running service's PROBES cell (probe-check.ts probesCell) */
+  probes?: string | undefined;
 }
 
 function resources(vm: VmInfo): string {
@@ -37,7 +39,7 @@ export const RUN_COLUMNS: Column<RunRow>[] = [
   { header: "INSTANCE TYPE", get: (r) => r.vm.configuration?.image ?? "-", max: MAX },
   { header: "PRICE", get: () => "-" },
   { header: "STATUS", get: (r) => r.state.message, max: MAX },
-  { header: "PROBES", get: () => "-" },
+  { header: "PROBES", get: (r) => r.probes ?? "-" },
   { header: "SUBMITTED", get: (r) => (r.vm.status === "running" && r.vm.uptime ? `${r.vm.uptime} ago` : "-") },
   { header: "ERROR", get: (r) => (r.state.terminationReason ? (ERRORS[r.state.terminationReason] ?? "") : ""), max: MAX },
 ];

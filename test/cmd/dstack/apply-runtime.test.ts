@@ -3,7 +3,8 @@
  * test/helpers/engine.ts, an image of busybox with every applet, imported without a
  * registry): a task that echoes and exits 0 is `done` and `apply` exits 0 with its output;
  * exit 3 → `exited (3)` and apply exits 3; an ended task's CVM is shut down (by the attached
- * apply, or by the first ps after a detached one) and its status, exit code and logs stay; a service whose commands start an HTTP server
+ * apply, or by the first ps after a detached one) and its status, exit code and logs stay; a
+ * service's probes are waited for by the attached apply and shown by ps; a service whose commands start an HTTP server
  * serves the measured `files` on its URL; a `-e` secret reaches the container and nothing
  * under the layout.
  */
@@ -12,7 +13,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureBusyboxAllImage, BUSYBOX_ALL_IMAGE as IMAGE, testEngine } from "../../helpers/engine.ts";
-import { runBin } from "../../helpers/run.ts";
+import { DIST, runBin } from "../../helpers/run.ts";
 import { type SimInstall, simInstall } from "../../helpers/sim-install.ts";
 
 const engine = await testEngine();
@@ -112,6 +113,43 @@ describe.skipIf(!engine)(".dstack.yml runs in containers on a simulated host", (
       r = await row();
     }
     expect(r).toMatchObject({ status: "stopped", run: { status: "done" } });
+  }, 120_000);
+
+  test("a service's probes: the attached apply waits for them and says it is up; ps -v shows them, --json their streaks", async () => {
+    write(
+      "probed.dstack.yml",
+      `type: service\nname: probed-svc\nimage: ${IMAGE}\nauth: false\nentrypoint: /bin/sh -c\ncommands:\n  - mkdir -p /www && echo ok > /www/health && echo ok > /www/index.html && sleep 2 && exec httpd -f -p 8000 -h /www\nport: 8000\nprobes:\n  - {type: http, url: /health, interval: 1s, ready_after: 2}\n  - {type: http, interval: 1s}\n`,
+    );
+    const p = Bun.spawn([join(DIST, "dstack"), "--prefix", prefix, "apply", "-f", "probed.dstack.yml", "-y"], {
+      cwd: work,
+      stdout: "ignore",
+      stderr: "pipe",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    const reader = p.stderr.getReader();
+    let err = "";
+    const deadline = Date.now() + 90_000;
+    while (!err.includes("Service probed-svc is up") && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      err += new TextDecoder().decode(value);
+    }
+    expect(err).toContain("Waiting for the probes of probed-svc...");
+    expect(err).toContain("Probe 1/2 (GET /health): ~ HTTP 200 (1/2 passes)");
+    expect(err).toContain("Probe 1/2 (GET /health): ✓ HTTP 200");
+    expect(err).toContain("Service probed-svc is up: probes ✓✓");
+    // the URL it printed answers
+    const url = /Service is published at:\n {2}(\S+)/.exec(err)![1]!;
+    expect((await fetch(url)).status).toBe(200);
+    p.kill("SIGINT");
+    expect(await p.exited).toBe(0);
+    // ps checks each probe once: one pass is ready for ready_after 1, passing but short of ready_after 2
+    expect((await dstack(["ps", "-v"])).stdout).toMatch(/\nprobed-svc .* running +~✓ /);
+    const row = (JSON.parse((await dstack(["ps", "--json"])).stdout) as { name: string; run?: { probes: unknown } }[]).find(
+      (v) => v.name === "probed-svc",
+    )!;
+    expect(row.run?.probes).toEqual([{ success_streak: 1 }, { success_streak: 1 }]);
+    expect((await dstack(["delete", "-f", "probed.dstack.yml", "-y"])).code).toBe(0);
   }, 120_000);
 
   test("a service serves its measured files on the printed URL; a -e secret reaches the container and nothing else", async () => {

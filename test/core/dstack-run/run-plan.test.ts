@@ -155,6 +155,17 @@ describe("secrets: sealed, never in the manifest", () => {
       "env.KEY: Failed to interpolate due to missing vars: ['secrets.API']",
     );
   });
+  test("${{ env.X }} in probes: checked before the plan, kept as written in the manifest (the client fills it when it probes)", () => {
+    const svc =
+      "type: service\nimage: alpine\nauth: false\ncommands: [x]\nport: 80\nenv: [TOKEN]\nprobes:\n  - type: http\n    headers: [{name: Authorization, value: 'Bearer ${{ env.TOKEN }}'}]\n";
+    const p = plan(svc, { env: new Map([["TOKEN", "t0k-value"]]) });
+    const probes = readRunDescription(p.dockerCompose)!.configuration.probes as { headers: { value: string }[] }[];
+    expect(probes[0]!.headers[0]!.value).toBe("Bearer ${{ env.TOKEN }}");
+    expect(p.dockerCompose).not.toContain("t0k-value");
+    expect(() => plan(svc.replace("env: [TOKEN]\n", ""), { env: new Map() })).toThrow(
+      "probes[0].headers[0].value: Failed to interpolate due to missing vars: ['env.TOKEN']",
+    );
+  });
   test("${{ run.args }} in commands", () => {
     const p = plan("type: task\nimage: alpine\ncommands: ['python train.py ${{ run.args }}']\n", { runArgs: ["--lr", "0.1 x"] });
     expect(p.dockerCompose).toContain(`      - "python train.py --lr '0.1 x'"\n`);
