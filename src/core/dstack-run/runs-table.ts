@@ -27,6 +27,7 @@ const ERRORS: Record<string, string> = {
   creating_container_error: "runner error",
   instance_unreachable: "instance unreachable",
   max_duration_exceeded: "max duration exceeded",
+  inactivity_duration_exceeded: "inactivity duration exceeded",
 };
 
 /** The widest cell of a truncated table (a terminal, as docker; `--no-trunc` shows them whole). */

@@ -74,6 +74,7 @@ const SSHD_CONFIG = [
   "AllowTcpForwarding yes",
   "X11Forwarding no",
   "PrintMotd no",
+  "PrintLastLog no",
   // a client gone without a word is noticed within 3 minutes, as dstackai does
   "ClientAliveInterval 30",
   "ClientAliveCountMax 6",
@@ -128,14 +129,14 @@ export function devScript(i: DevScriptInput): string {
     `unset ${AUTHORIZED_KEYS_ENV}`,
     // what every session sees: the container's environment, one NAME=value a line (values with a newline cannot be written)
     '[ -n "${DSTACK_WORKING_DIR:-}" ] || DSTACK_WORKING_DIR=$(pwd)',
-    "(umask 077; printf 'DSTACK_WORKING_DIR=%s\\n' \"$DSTACK_WORKING_DIR\"; for n in $(tr '\\000' '\\n' < /proc/$$/environ | sed -n 's/^\\([A-Za-z_][A-Za-z0-9_]*\\)=.*/\\1/p'); do",
+    "(umask 077; { printf 'DSTACK_WORKING_DIR=%s\\n' \"$DSTACK_WORKING_DIR\"; for n in $(tr '\\000' '\\n' < /proc/$$/environ | sed -n 's/^\\([A-Za-z_][A-Za-z0-9_]*\\)=.*/\\1/p'); do",
     `  case $n in HOME|HOSTNAME|PWD|OLDPWD|SHLVL|_|TERM|USER|LOGNAME|SHELL|MAIL|DSTACK_WORKING_DIR|${AUTHORIZED_KEYS_ENV}|DSTACK_DOCKER_*) continue ;; esac`,
     '  eval "s=\\${$n+set} v=\\${$n-}"',
     '  [ "$s" = set ] || continue',
     '  case $v in *"',
     '"*) continue ;; esac',
     `  printf '%s=%s\\n' "$n" "$v"`,
-    'done > "$h/.ssh/environment") || dstack_fail "cannot write $h/.ssh/environment"',
+    'done; } > "$h/.ssh/environment") || dstack_fail "cannot write $h/.ssh/environment"',
     // login shells: /etc/profile may reset PATH; take the environment again and start in the working dir
     `cat > "$d/profile" <<'EOF'\n${PROFILE.join("\n")}\nEOF`,
     `grep -qsF "$d/profile" "$h/.profile" || echo ". $d/profile  # dstack dev environment" >> "$h/.profile"`,
