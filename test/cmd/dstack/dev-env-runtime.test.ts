@@ -121,7 +121,7 @@ describe.skipIf(!engine)("a dev environment on a simulated host with the contain
   test("apply -y -d; the attested host key; ssh with it pinned logs in with the user's key only; init ran; env is there", async () => {
     writeFileSync(
       key("dev.dstack.yml"),
-      `type: dev-environment\nname: dev\nimage: ${DEVENV_IMAGE}\nenv:\n  - FOO=bar baz\ninit:\n  - echo init-ran > /root/init-ran\n`,
+      `type: dev-environment\nname: dev\nimage: ${DEVENV_IMAGE}\nworking_dir: /tmp\nenv:\n  - FOO=bar baz\ninit:\n  - echo init-ran > /root/init-ran\n`,
     );
     const r = await apply("dev.dstack.yml");
     expect(r.stderr).toContain("Run dev submitted");
@@ -140,8 +140,10 @@ describe.skipIf(!engine)("a dev environment on a simulated host with the contain
 
     const ok = await sshUp(port, hostKey);
     expect(ok.stderr).not.toContain("Permission denied");
-    expect(ok.stdout).toBe("ok\ninit-ran\nFOO=bar baz WD=/\n");
+    expect(ok.stdout).toBe("ok\ninit-ran\nFOO=bar baz WD=/tmp\n");
     expect(ok.code).toBe(0);
+    // a command runs in the home dir, as sshd starts it; a login shell starts in the working dir
+    expect((await ssh(port, hostKey, "user", "pwd; sh -l -c pwd")).stdout).toBe("/root\n/tmp\n");
 
     const other = await ssh(port, hostKey, "other", "echo should-not-run");
     expect(other.stdout).toBe("");
