@@ -15,7 +15,7 @@ import { defaultVmConfiguration } from "../core/vmm/types.ts";
 import { imageVersion, readImage } from "../host/images/images.ts";
 import { adoptVm, bootVm, envKeyFor } from "./boot.ts";
 import type { SimConfig } from "./config.ts";
-import { kmsRootKeys, loadOrCreateKeyRoot } from "./guest-agent/key-root.ts";
+import { kmsRootKeys, loadOrCreateKeyRoot } from "./guest-agent/attestation/key-root.ts";
 import { AppRuntime } from "./runtime/app-runtime.ts";
 import { statusOf, type VmRecord, VmStore, vmInfo } from "./store.ts";
 import { checkComposeFile, checkComposeJson, checkGpus, checkImageName, checkName, checkPorts, freeCid } from "./validate.ts";

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { verifyEnvEncryptPublicKey, verifyEnvEncryptPublicKeyLegacy } from "@phala/dstack-sdk";
 import { signerOfKey } from "../../src/core/keys/env-key-signature.ts";
 import { connectVmm } from "../../src/core/vmm/client.ts";
-import { kmsRootKeys } from "../../src/sim/guest-agent/key-root.ts";
+import { kmsRootKeys } from "../../src/sim/guest-agent/attestation/key-root.ts";
 import { startSim } from "../helpers/sim.ts";
 
 const APP_ID = "ab".repeat(20);

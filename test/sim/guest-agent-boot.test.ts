@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { replayRtmrs } from "../../src/core/tdx/eventlog.ts";
-import { measuredBoot } from "../../src/sim/guest-agent/measured-boot.ts";
+import { measuredBoot } from "../../src/sim/guest-agent/attestation/measured-boot.ts";
 import type { GuestVmInfo } from "../../src/sim/guest-agent/types.ts";
 
 const vm: GuestVmInfo = {

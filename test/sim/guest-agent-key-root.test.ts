@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { kmsRootKeys, loadOrCreateKeyRoot } from "../../src/sim/guest-agent/key-root.ts";
+import { kmsRootKeys, loadOrCreateKeyRoot } from "../../src/sim/guest-agent/attestation/key-root.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "key-root-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,8 +3,8 @@ import { appendFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DstackClient } from "@phala/dstack-sdk";
+import { appendRuntimeEvent, readRuntimeEvents } from "../../src/sim/guest-agent/attestation/runtime-events-file.ts";
 import { startGuestAgent } from "../../src/sim/guest-agent/index.ts";
-import { appendRuntimeEvent, readRuntimeEvents } from "../../src/sim/guest-agent/runtime-events-file.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "runtime-events-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -17,8 +17,8 @@ import { mrAggregatedOf } from "../../src/core/tdx/measurements.ts";
 import { parseTdxQuote } from "../../src/core/tdx/quote.ts";
 import { checkQuote } from "../../src/core/tdx/verify.ts";
 import { p256PublicKey, spki } from "../../src/core/x509/cert.ts";
+import { kmsRootKeys, loadOrCreateKeyRoot } from "../../src/sim/guest-agent/attestation/key-root.ts";
 import { type GuestAgent, type GuestVmInfo, startGuestAgent } from "../../src/sim/guest-agent/index.ts";
-import { kmsRootKeys, loadOrCreateKeyRoot } from "../../src/sim/guest-agent/key-root.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "guest-agent-"));
 const keyRootPath = join(dir, "kms", "root.key");

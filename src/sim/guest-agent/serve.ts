@@ -6,13 +6,13 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, lstatSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { dstackService } from "./dstack-service.ts";
-import { kmsRootKeys, loadOrCreateKeyRoot } from "./key-root.ts";
+import { kmsRootKeys, loadOrCreateKeyRoot } from "./attestation/key-root.ts";
+import { appendRuntimeEvent, readRuntimeEvents } from "./attestation/runtime-events-file.ts";
+import { GuestState } from "./attestation/state.ts";
 import { type Service, serveRpc } from "./rpc.ts";
-import { appendRuntimeEvent, readRuntimeEvents } from "./runtime-events-file.ts";
-import { GuestState } from "./state.ts";
-import { tappdService } from "./tappd-service.ts";
-import { GuestCa } from "./tls.ts";
+import { dstackService } from "./services/dstack-service.ts";
+import { tappdService } from "./services/tappd-service.ts";
+import { GuestCa } from "./services/tls.ts";
 import type { GuestAgent, GuestAgentOptions } from "./types.ts";
 
 /** ra-rpc's default request limit */

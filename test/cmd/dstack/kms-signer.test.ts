@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { signerOfKey } from "../../../src/core/keys/env-key-signature.ts";
 import { connectVmm } from "../../../src/core/vmm/client.ts";
-import { kmsRootKeys } from "../../../src/sim/guest-agent/key-root.ts";
+import { kmsRootKeys } from "../../../src/sim/guest-agent/attestation/key-root.ts";
 import { runCli } from "../../helpers/cli.ts";
 import { startSim, type TestSim } from "../../helpers/sim.ts";
 

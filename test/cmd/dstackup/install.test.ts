@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { signerOfKey } from "../../../src/core/keys/env-key-signature.ts";
-import { kmsRootKeys } from "../../../src/sim/guest-agent/key-root.ts";
+import { kmsRootKeys } from "../../../src/sim/guest-agent/attestation/key-root.ts";
 import { runCli } from "../../helpers/cli.ts";
 import { DIST, runBin, spawnCapture } from "../../helpers/run.ts";
 import { treeHash, treeListing } from "../../helpers/tree.ts";

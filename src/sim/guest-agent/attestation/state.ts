@@ -3,17 +3,17 @@
  * whatever the app emits), the RTMRs it replays to, the app key the simulated
  * KMS released, and the quotes, info and keys built from them.
  */
-import { hexOf } from "../../core/keys/hex.ts";
-import { type AppKey, deriveAppKey } from "../../core/keys/key-chain.ts";
-import { replayRtmrs, runtimeEvent, type TdxEvent } from "../../core/tdx/eventlog.ts";
-import { mrAggregatedOf } from "../../core/tdx/measurements.ts";
-import { encodeSimulatedQuote } from "../../core/tdx/quote.ts";
-import { padReportData } from "../../core/tdx/report-data.ts";
-import { p256PublicKey, spki } from "../../core/x509/cert.ts";
+import { hexOf } from "../../../core/keys/hex.ts";
+import { type AppKey, deriveAppKey } from "../../../core/keys/key-chain.ts";
+import { replayRtmrs, runtimeEvent, type TdxEvent } from "../../../core/tdx/eventlog.ts";
+import { mrAggregatedOf } from "../../../core/tdx/measurements.ts";
+import { encodeSimulatedQuote } from "../../../core/tdx/quote.ts";
+import { padReportData } from "../../../core/tdx/report-data.ts";
+import { p256PublicKey, spki } from "../../../core/x509/cert.ts";
+import type { GuestVmInfo } from "../types.ts";
 import type { KmsRootKeys } from "./key-root.ts";
 import { type MeasuredBoot, measuredBoot } from "./measured-boot.ts";
 import type { EmittedEvent } from "./runtime-events-file.ts";
-import type { GuestVmInfo } from "./types.ts";
 
 /** TD attributes (SEPT_VE_DISABLE) and XFAM as in a real dstack 0.5 guest's quote. */
 const TD_PROFILE = { tdAttributes: "0000001000000000", xfam: "e702060000000000" };

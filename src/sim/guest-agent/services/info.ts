@@ -3,9 +3,9 @@
  *
  * Upstream: Dstack-TEE/dstack: dstack/guest-agent/src/rpc_service.rs (get_info).
  */
-import { runtimeEventPayload } from "../../core/tdx/eventlog.ts";
-import { mrAggregatedOf } from "../../core/tdx/measurements.ts";
-import type { GuestState } from "./state.ts";
+import { runtimeEventPayload } from "../../../core/tdx/eventlog.ts";
+import { mrAggregatedOf } from "../../../core/tdx/measurements.ts";
+import type { GuestState } from "../attestation/state.ts";
 
 function appNameOf(appCompose: string): string {
   try {

@@ -10,9 +10,9 @@
  * Upstream: Dstack-TEE/dstack: dstack/ra-tls/src/cert.rs, dstack/ra-tls/src/oids.rs, dstack/cert-client/src/lib.rs.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { sha256Bytes } from "../../core/hash.ts";
-import { certificatePem, issueCertificate, type Name, p256PrivateKeyPem, p256PublicKey, RATLS_OID, spki } from "../../core/x509/cert.ts";
-import type { GuestState } from "./state.ts";
+import { sha256Bytes } from "../../../core/hash.ts";
+import { certificatePem, issueCertificate, type Name, p256PrivateKeyPem, p256PublicKey, RATLS_OID, spki } from "../../../core/x509/cert.ts";
+import type { GuestState } from "../attestation/state.ts";
 
 /** rcgen's defaults, which dstack's certificates keep unless told otherwise */
 const DEFAULT_NOT_BEFORE = new Date(Date.UTC(1975, 0, 1));

@@ -9,9 +9,9 @@
  * Upstream: Dstack-TEE/dstack: dstack/dstack-util/src/system_setup.rs.
  */
 import { createHash } from "node:crypto";
-import { sha256Bytes } from "../../core/hash.ts";
-import { runtimeEvent, type TdxEvent } from "../../core/tdx/eventlog.ts";
-import type { GuestVmInfo } from "./types.ts";
+import { sha256Bytes } from "../../../core/hash.ts";
+import { runtimeEvent, type TdxEvent } from "../../../core/tdx/eventlog.ts";
+import type { GuestVmInfo } from "../types.ts";
 
 /** TCG EV_EVENT_TAG: the simulated boot-time events. */
 const EV_EVENT_TAG = 0x00000006;

@@ -3,13 +3,13 @@
  *
  * Upstream: Dstack-TEE/dstack: dstack/guest-agent/rpc/proto/agent_rpc.proto, dstack/guest-agent/src/rpc_service.rs.
  */
-import { hexOf } from "../../core/keys/hex.ts";
-import { deriveAppPathKey, keyAlgorithmOf } from "../../core/keys/key-chain.ts";
-import { encodeTdxAttestationV0 } from "../../core/tdx/attestation.ts";
+import { hexOf } from "../../../core/keys/hex.ts";
+import { deriveAppPathKey, keyAlgorithmOf } from "../../../core/keys/key-chain.ts";
+import { encodeTdxAttestationV0 } from "../../../core/tdx/attestation.ts";
+import type { GuestState } from "../attestation/state.ts";
+import { type Args, bool, bytes, optU64, RpcError, type Service, str, strs } from "../rpc.ts";
 import { appInfo } from "./info.ts";
-import { type Args, bool, bytes, optU64, RpcError, type Service, str, strs } from "./rpc.ts";
 import { sign, verify } from "./sign.ts";
-import type { GuestState } from "./state.ts";
 import { type GuestCa, randomP256Key } from "./tls.ts";
 import { GUEST_AGENT_VERSION } from "./version.ts";
 

@@ -8,11 +8,11 @@
  */
 import { ed25519 } from "@noble/curves/ed25519";
 import { secp256k1 } from "@noble/curves/secp256k1";
-import { sha256Bytes } from "../../core/hash.ts";
-import { hexOf } from "../../core/keys/hex.ts";
-import { deriveAppPathKey, keyAlgorithmOf, publicKeyOf } from "../../core/keys/key-chain.ts";
-import { RpcError } from "./rpc.ts";
-import type { GuestState } from "./state.ts";
+import { sha256Bytes } from "../../../core/hash.ts";
+import { hexOf } from "../../../core/keys/hex.ts";
+import { deriveAppPathKey, keyAlgorithmOf, publicKeyOf } from "../../../core/keys/key-chain.ts";
+import type { GuestState } from "../attestation/state.ts";
+import { RpcError } from "../rpc.ts";
 
 function canonical(algorithm: string): "ed25519" | "secp256k1" | "secp256k1_prehashed" {
   if (algorithm === "secp256k1_prehashed") return algorithm;

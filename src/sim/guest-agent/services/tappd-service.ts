@@ -5,12 +5,12 @@
  *
  * Upstream: Dstack-TEE/dstack: dstack/guest-agent/src/rpc_service.rs (InternalRpcHandlerV0).
  */
-import { deriveKey } from "../../core/keys/kdf.ts";
-import { DEFAULT_HASH_ALGORITHM, DEFAULT_QUOTE_PREFIX, tappdReportData } from "../../core/tdx/report-data.ts";
+import { deriveKey } from "../../../core/keys/kdf.ts";
+import { DEFAULT_HASH_ALGORITHM, DEFAULT_QUOTE_PREFIX, tappdReportData } from "../../../core/tdx/report-data.ts";
+import type { GuestState } from "../attestation/state.ts";
+import { bool, bytes, RpcError, type Service, str, strs } from "../rpc.ts";
 import { getKey, quoteOf } from "./dstack-service.ts";
 import { appInfo } from "./info.ts";
-import { bool, bytes, RpcError, type Service, str, strs } from "./rpc.ts";
-import type { GuestState } from "./state.ts";
 import { type GuestCa, randomP256Key } from "./tls.ts";
 import { GUEST_AGENT_VERSION } from "./version.ts";
 

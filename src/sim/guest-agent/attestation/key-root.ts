@@ -11,7 +11,7 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, constants, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { deriveKey } from "../../core/keys/kdf.ts";
+import { deriveKey } from "../../../core/keys/kdf.ts";
 
 const ROOT_BYTES = 32;
 
