@@ -12,33 +12,15 @@ import { join } from "node:path";
 import { runTool } from "../../src/host/runner.ts";
 import { engineEnv } from "../../src/sim/runtime/engine.ts";
 import { ensureHttpdImage, HTTPD_IMAGE, testEngine } from "../../test/helpers/engine.ts";
-import { runBin } from "../../test/helpers/run.ts";
+import { simInstall } from "../../test/helpers/sim-install.ts";
 
 const N = Number(process.env.RUNS ?? 7);
 const engine = await testEngine();
 if (!engine) throw new Error("no container engine: start a dockerd and set DOCKER_HOST");
 await ensureHttpdImage(engine);
 
-const prefix = mkdtempSync(join(tmpdir(), "bench-runtime-"));
-const base = 23000 + Math.floor(Math.random() * 3000);
-const install = await runBin("dstackup", [
-  "install",
-  "--simulate",
-  "--runtime",
-  "docker",
-  "--service-manager",
-  "detached",
-  "--prefix",
-  prefix,
-  "--dashboard-port",
-  String(base),
-  "--auth-port",
-  String(base + 1),
-  "--kms-port",
-  String(11000 + Math.floor(Math.random() * 4000)),
-  "-q",
-]);
-if (install.code !== 0) throw new Error(`install failed: ${install.stderr}`);
+const inst = await simInstall("bench-runtime", { runtime: "docker" });
+const prefix = inst.prefix;
 
 async function first200(port: number, deadlineMs = 60_000): Promise<void> {
   const end = performance.now() + deadlineMs;
@@ -54,7 +36,7 @@ async function first200(port: number, deadlineMs = 60_000): Promise<void> {
   }
 }
 
-const dstack = (...args: string[]) => runBin("dstack", ["--prefix", prefix, ...args], { timeoutMs: 120_000 });
+const dstack = (...args: string[]) => inst.dstack(args);
 const compose = [...engine.rt.compose];
 const dir = mkdtempSync(join(tmpdir(), "bench-compose-"));
 const ours: number[] = [];
@@ -90,7 +72,7 @@ try {
     await dstack("rm", "-f", `b${i}`);
   }
 } finally {
-  await runBin("dstackup", ["destroy", "--purge", "-y", "-q", "--prefix", prefix]);
+  await inst.destroy();
   rmSync(dir, { recursive: true, force: true });
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

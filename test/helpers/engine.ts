@@ -5,9 +5,9 @@
  * The test image `local/httpd` is a busybox-static rootfs imported with `docker import`
  * (no registry needed): busybox `httpd -f -p 80 -h /www` serving /www/index.html.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { SimRuntime } from "../../src/core/specs/sim-runtime.ts";
 import { runTool } from "../../src/host/runner.ts";
 import { detectRuntime, engineEnv } from "../../src/sim/runtime/engine.ts";
@@ -41,58 +41,58 @@ export async function testEngine(): Promise<TestEngine | undefined> {
   return undefined;
 }
 
-/** Build local/httpd once per engine (a second call finds it). */
-export async function ensureHttpdImage(e: TestEngine): Promise<void> {
-  if ((await e.docker("image", "inspect", HTTPD_IMAGE)).code === 0) return;
+export interface BusyboxImage {
+  /** the applets linked in /bin, or every applet busybox has */
+  applets: string[] | "all";
+  /** files of the rootfs (path → contents) */
+  files?: Record<string, string>;
+  /** `docker import --change` instructions (CMD, ENV) */
+  changes: string[];
+}
+
+/** Import a busybox-static rootfs as `tag`, once per engine (a second call finds it); no registry needed. */
+export async function ensureBusyboxImage(e: TestEngine, tag: string, o: BusyboxImage): Promise<void> {
+  if ((await e.docker("image", "inspect", tag)).code === 0) return;
   const busybox = Bun.which("busybox", { PATH: "/usr/bin:/bin" });
   if (!busybox) throw new Error("busybox-static is not installed (apt-get install busybox-static)");
-  const dir = mkdtempSync(join(tmpdir(), "httpd-rootfs-"));
+  const dir = mkdtempSync(join(tmpdir(), "busybox-rootfs-"));
   try {
     const root = join(dir, "rootfs");
-    for (const d of ["bin", "www", "tmp"]) await runTool(["mkdir", "-p", join(root, d)]);
-    await runTool(["cp", busybox, join(root, "bin", "busybox")]);
-    for (const l of ["sh", "env", "ls", "cat", "nc", "echo", "sleep", "touch"])
-      await runTool(["ln", "-s", "busybox", join(root, "bin", l)]);
-    writeFileSync(join(root, "www", "index.html"), INDEX_HTML);
+    for (const d of ["bin", "tmp", "root"]) mkdirSync(join(root, d), { recursive: true });
+    copyFileSync(busybox, join(root, "bin", "busybox"));
+    chmodSync(join(root, "bin", "busybox"), 0o755);
+    const applets = o.applets === "all" ? (await runTool([busybox, "--list"])).stdout.trim().split("\n") : o.applets;
+    for (const a of new Set(applets)) if (a !== "busybox") symlinkSync("busybox", join(root, "bin", a));
+    for (const [path, text] of Object.entries(o.files ?? {})) {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), text);
+    }
     const tar = join(dir, "rootfs.tar");
     const t = await runTool(["tar", "-C", root, "-cf", tar, "."]);
     if (t.code !== 0) throw new Error(`tar: ${t.stderr}`);
-    const r = await e.docker(
-      "import",
-      "--change",
-      // sh as PID 1 with a TERM trap: `docker stop` ends it at once (busybox httpd as PID 1 would ignore SIGTERM)
-      `CMD ["/bin/sh", "-c", "trap 'exit 0' TERM; /bin/busybox httpd -f -p 80 -h /www & wait"]`,
-      "--change",
-      "ENV PATH=/bin",
-      tar,
-      HTTPD_IMAGE,
-    );
+    const r = await e.docker("import", ...o.changes.flatMap((c) => ["--change", c]), tar, tag);
     if (r.code !== 0) throw new Error(`docker import: ${r.stderr}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+/** local/httpd: busybox `httpd -f -p 80 -h /www` serving /www/index.html. */
+export function ensureHttpdImage(e: TestEngine): Promise<void> {
+  return ensureBusyboxImage(e, HTTPD_IMAGE, {
+    applets: ["sh", "env", "ls", "cat", "nc", "echo", "sleep", "touch"],
+    files: { "www/index.html": INDEX_HTML },
+    changes: [
+      // sh as PID 1 with a TERM trap: `docker stop` ends it at once (busybox httpd as PID 1 would ignore SIGTERM)
+      `CMD ["/bin/sh", "-c", "trap 'exit 0' TERM; /bin/busybox httpd -f -p 80 -h /www & wait"]`,
+      "ENV PATH=/bin",
+    ],
+  });
+}
+
 /** `local/busybox-all`: busybox with a link for every applet (a run's start script uses sh, sed, base64, tar, cp, mktemp), built once per engine. */
-export async function ensureBusyboxAllImage(e: TestEngine): Promise<void> {
-  if ((await e.docker("image", "inspect", BUSYBOX_ALL_IMAGE)).code === 0) return;
-  const busybox = Bun.which("busybox", { PATH: "/usr/bin:/bin" });
-  if (!busybox) throw new Error("busybox-static is not installed (apt-get install busybox-static)");
-  const dir = mkdtempSync(join(tmpdir(), "busybox-rootfs-"));
-  try {
-    const root = join(dir, "rootfs");
-    for (const d of ["bin", "tmp", "root"]) await runTool(["mkdir", "-p", join(root, d)]);
-    await runTool(["cp", busybox, join(root, "bin", "busybox")]);
-    const list = (await runTool([busybox, "--list"])).stdout.trim().split("\n");
-    for (const a of list) if (a !== "busybox") await runTool(["ln", "-sf", "busybox", join(root, "bin", a)]);
-    const tar = join(dir, "rootfs.tar");
-    const t = await runTool(["tar", "-C", root, "-cf", tar, "."]);
-    if (t.code !== 0) throw new Error(`tar: ${t.stderr}`);
-    const r = await e.docker("import", "--change", 'CMD ["/bin/sh"]', "--change", "ENV PATH=/bin HOME=/root", tar, BUSYBOX_ALL_IMAGE);
-    if (r.code !== 0) throw new Error(`docker import: ${r.stderr}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+export function ensureBusyboxAllImage(e: TestEngine): Promise<void> {
+  return ensureBusyboxImage(e, BUSYBOX_ALL_IMAGE, { applets: "all", changes: ['CMD ["/bin/sh"]', "ENV PATH=/bin HOME=/root"] });
 }
 
 /** Every container, network and volume of the engine (to compare before and after). */

@@ -20,27 +20,29 @@ export interface SimInstall {
   destroy(): Promise<void>;
 }
 
-/** `runtime`: "none" (default: the tests deploy images of a registry) or "docker" for tests whose apps run. */
+export interface SimInstallFlags {
+  /** "none" (default: the tests deploy images of a registry), "docker" for tests whose apps run, or "auto" (dstackup's default) */
+  runtime?: "none" | "docker" | "auto";
+  /** false: --no-kms (no KMS CVM); default a KMS CVM on a random port */
+  kms?: boolean;
+  /** --timeout in seconds */
+  timeout?: number;
+}
+
+/** The flags after `dstackup install` for a simulated install into prefix with detached daemons, on random ports. */
+export function simInstallFlags(prefix: string, o: SimInstallFlags = {}): string[] {
+  const base = 21000 + Math.floor(Math.random() * 9000);
+  const flags = ["--simulate", "--runtime", o.runtime ?? "none", "--service-manager", "detached", "--prefix", prefix];
+  flags.push("--dashboard-port", String(base), "--auth-port", String(base + 1));
+  // the KMS CVM's port is a VMM port mapping: inside its range (tcp 1-20000)
+  flags.push(...(o.kms === false ? ["--no-kms"] : ["--kms-port", String(11000 + Math.floor(Math.random() * 8000))]));
+  if (o.timeout !== undefined) flags.push("--timeout", String(o.timeout));
+  return flags;
+}
+
 export async function simInstall(name: string, o: { runtime?: "none" | "docker" } = {}): Promise<SimInstall> {
   const prefix = mkdtempSync(join(tmpdir(), `${name}-`));
-  const base = 24000 + Math.floor(Math.random() * 6000);
-  const installArgs = [
-    "install",
-    "--simulate",
-    "--runtime",
-    o.runtime ?? "none",
-    "--service-manager",
-    "detached",
-    "--prefix",
-    prefix,
-    "--dashboard-port",
-    String(base),
-    "--auth-port",
-    String(base + 1),
-    "--kms-port",
-    String(11000 + Math.floor(Math.random() * 5000)),
-    "-q",
-  ];
+  const installArgs = ["install", ...simInstallFlags(prefix, o), "-q"];
   // destroyed at the end of the run if the test does not (cleanup.ts); a failed install at once
   const destroy = track({
     stop: () => runBin("dstackup", ["destroy", "--purge", "-y", "-q", "--prefix", prefix]),

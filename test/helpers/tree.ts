@@ -1,5 +1,5 @@
-/** Hash a directory tree (paths, types, modes, contents, link targets) to prove "unchanged". */
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+/** Hash a directory tree (paths, types, modes, contents, link targets) to prove "unchanged"; search one for a secret. */
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 export function treeListing(root: string): string[] {
@@ -23,4 +23,20 @@ export function treeListing(root: string): string[] {
 
 export function treeHash(root: string): string {
   return new Bun.CryptoHasher("sha256").update(treeListing(root).join("\n")).digest("hex");
+}
+
+/** Every regular file under dir whose contents hold needle (symlinks followed, vanished files skipped). */
+export function grepTree(dir: string, needle: string): string[] {
+  const hits: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const st = statSync(p, { throwIfNoEntry: false });
+      if (!st) continue;
+      if (st.isDirectory()) walk(p);
+      else if (st.isFile() && readFileSync(p).includes(needle)) hits.push(p);
+    }
+  };
+  walk(dir);
+  return hits;
 }

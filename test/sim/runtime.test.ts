@@ -7,17 +7,19 @@
  * `destroy --purge` leaves the engine as it was.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { engineInventory, ensureHttpdImage, HTTPD_IMAGE, INDEX_HTML, testEngine } from "../helpers/engine.ts";
 import { runBin } from "../helpers/run.ts";
+import { type SimInstall, simInstall } from "../helpers/sim-install.ts";
+import { grepTree } from "../helpers/tree.ts";
 
 const engine = await testEngine();
 
+let inst: SimInstall | undefined;
 let prefix = "";
 let before = "";
-const base = 21000 + Math.floor(Math.random() * 2000) * 2;
 /** the apps' host ports: inside the port-mapping range (tcp 1-20000) */
 const app = 15000 + Math.floor(Math.random() * 1000) * 4;
 const dstack = (...args: string[]) => runBin("dstack", ["--prefix", prefix, ...args], { timeoutMs: 90_000 });
@@ -39,49 +41,16 @@ async function vmId(name: string): Promise<string> {
 const running = async (id: string) =>
   (await engine!.docker("ps", "-q", "--filter", `label=io.dstack-sim.vm=${id}`)).stdout.trim().split("\n").filter(Boolean);
 
-/** Every file under dir (contents), for the secret search. */
-function grepTree(dir: string, needle: string): string[] {
-  const hits: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      const st = statSync(p, { throwIfNoEntry: false });
-      if (!st) continue;
-      if (st.isDirectory()) walk(p);
-      else if (st.isFile() && readFileSync(p).includes(needle)) hits.push(p);
-    }
-  };
-  walk(dir);
-  return hits;
-}
-
 describe.skipIf(!engine)("apps run in containers on a simulated host", () => {
   beforeAll(async () => {
     await ensureHttpdImage(engine!);
     before = await engineInventory(engine!);
-    prefix = mkdtempSync(join(tmpdir(), "dstack-rt-"));
-    const r = await runBin("dstackup", [
-      "install",
-      "--simulate",
-      "--runtime",
-      "docker",
-      "--service-manager",
-      "detached",
-      "--prefix",
-      prefix,
-      "--dashboard-port",
-      String(base),
-      "--auth-port",
-      String(base + 1),
-      "--kms-port",
-      String(11000 + Math.floor(Math.random() * 5000)),
-      "-q",
-    ]);
-    if (r.code !== 0) throw new Error(`install failed: ${r.stderr}`);
+    inst = await simInstall("dstack-rt", { runtime: "docker" });
+    prefix = inst.prefix;
   }, 60_000);
 
   afterAll(async () => {
-    if (prefix) await runBin("dstackup", ["destroy", "--purge", "-y", "-q", "--prefix", prefix]);
+    if (prefix) await inst?.destroy();
   });
 
   test("status names the engine; run → 200 from the container on the mapped port", async () => {

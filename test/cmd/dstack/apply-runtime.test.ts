@@ -9,12 +9,13 @@
  * under the layout.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureBusyboxAllImage, BUSYBOX_ALL_IMAGE as IMAGE, testEngine } from "../../helpers/engine.ts";
 import { DIST, runBin } from "../../helpers/run.ts";
 import { type SimInstall, simInstall } from "../../helpers/sim-install.ts";
+import { grepTree } from "../../helpers/tree.ts";
 
 const engine = await testEngine();
 
@@ -27,21 +28,6 @@ const write = (name: string, text: string) => writeFileSync(join(work, name), te
 
 /** The first 12 hex of an md5: the container checks the secret without the test writing it into the configuration. (The service uses entrypoint: busybox's sh -i, which dstackai's commands run in, loses output and pipelines without a TTY.) */
 const md5 = (s: string) => new Bun.CryptoHasher("md5").update(s).digest("hex").slice(0, 12);
-
-function grepTree(dir: string, needle: string): string[] {
-  const hits: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      const st = statSync(p, { throwIfNoEntry: false });
-      if (!st) continue;
-      if (st.isDirectory()) walk(p);
-      else if (st.isFile() && readFileSync(p).includes(needle)) hits.push(p);
-    }
-  };
-  walk(dir);
-  return hits;
-}
 
 describe.skipIf(!engine)(".dstack.yml runs in containers on a simulated host", () => {
   beforeAll(async () => {

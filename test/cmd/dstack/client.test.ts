@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { captureIo, runCli } from "../../helpers/cli.ts";
 import { runBin } from "../../helpers/run.ts";
+import { type SimInstall, simInstall } from "../../helpers/sim-install.ts";
 
 let prefix = "";
 /** dstack in-process (the daemons the install started are real processes); dstackBin for what only the binary shows. */
@@ -17,31 +18,14 @@ const dstackBin = (args: string[]) => runBin("dstack", ["--prefix", prefix, ...a
 const allowPath = () => join(prefix, "etc/dstack/auth-allowlist.json");
 const allowlist = () => JSON.parse(readFileSync(allowPath(), "utf8"));
 
+let inst: SimInstall | undefined;
 beforeAll(async () => {
-  prefix = mkdtempSync(join(tmpdir(), "dstack-client-"));
-  const base = 24000 + Math.floor(Math.random() * 6000);
-  const r = await runBin("dstackup", [
-    "install",
-    "--simulate",
-    "--runtime",
-    "none", // these tests deploy images of a registry; test/sim/runtime.test.ts runs containers
-    "--service-manager",
-    "detached",
-    "--prefix",
-    prefix,
-    "--dashboard-port",
-    String(base),
-    "--auth-port",
-    String(base + 1),
-    "--kms-port",
-    String(11000 + Math.floor(Math.random() * 5000)),
-    "-q",
-  ]);
-  if (r.code !== 0) throw new Error(`install failed: ${r.stderr}`);
+  inst = await simInstall("dstack-client"); // --runtime none: these tests deploy images of a registry; test/sim/runtime.test.ts runs containers
+  prefix = inst.prefix;
 }, 60_000);
 
 afterAll(async () => {
-  await runBin("dstackup", ["destroy", "--purge", "-y", "-q", "--prefix", prefix]);
+  await inst?.destroy();
 });
 
 describe("dstack run → booted → rm", () => {

@@ -46,6 +46,23 @@ chmod +x "$t/release/dstack-vmm" "$t/release/supervisor"
   return { bin, log };
 }
 
+/** The flags of a systemd install of a TDX host into prefix that skips the checks a test machine fails, with no KMS. */
+function hostFlags(prefix: string): string[] {
+  const base = 28000 + Math.floor(Math.random() * 2000);
+  const flags = ["--no-kms", "--service-manager", "systemd", "--ignore-preflight-errors", "platform,kvm,qemu,service-manager"];
+  return [...flags, "--prefix", prefix, "--dashboard-port", String(base), "--auth-port", String(base + 1)];
+}
+
+/** A new prefix and the knobs of a TDX host (a cpuinfo that says so) whose tools are the stand-ins in bin. */
+function tdxHost(bin: string): { prefix: string; env: { knobs: { toolPath: string; cpuinfo: string } } } {
+  const prefix = mkdtempSync(join(tmpdir(), "bfs-"));
+  const cpu = join(mkdtempSync(join(tmpdir(), "bfs-cpu-")), "cpuinfo");
+  writeFileSync(cpu, "flags\t\t: fpu tdx_host_platform\n");
+  return { prefix, env: { knobs: { toolPath: bin, cpuinfo: cpu } } };
+}
+
+const FROM_SOURCE = ["--build-from-source", "--source-repo", "https://example.invalid/dstack.git"];
+
 // The commands run in-process and read the sudo user from this process's environment: none,
 // unless a test sets one (as \`sudo\` would).
 const sudoUser = process.env.SUDO_USER;
@@ -59,31 +76,8 @@ afterAll(() => {
 describe("dstackup install --build-from-source", () => {
   test("clones, builds with cargo into the cache and installs dstack-vmm and supervisor into libexec", async () => {
     const { bin, log } = standIns();
-    const prefix = mkdtempSync(join(tmpdir(), "bfs-"));
-    const cpu = join(prefix, "..", `cpuinfo-${Date.now()}`);
-    writeFileSync(cpu, "flags\t\t: fpu tdx_host_platform\n");
-    const base = 28000 + Math.floor(Math.random() * 1000);
-    const args = [
-      "install",
-      "--build-from-source",
-      "--source-repo",
-      "https://example.invalid/dstack.git",
-      "--source-ref",
-      "v0.6.0",
-      "--no-kms",
-      "--no-start",
-      "--service-manager",
-      "systemd",
-      "--ignore-preflight-errors",
-      "platform,kvm,qemu,service-manager",
-      "--prefix",
-      prefix,
-      "--dashboard-port",
-      String(base),
-      "--auth-port",
-      String(base + 1),
-    ];
-    const env = { knobs: { toolPath: bin, cpuinfo: cpu } };
+    const { prefix, env } = tdxHost(bin);
+    const args = ["install", ...FROM_SOURCE, "--source-ref", "v0.6.0", "--no-start", ...hostFlags(prefix)];
     const r = await runCli("dstackup", args, env);
     expect(r.stderr).toContain("will be built from https://example.invalid/dstack.git (v0.6.0)");
     expect(r.code).toBe(0);
@@ -125,34 +119,12 @@ describe("dstackup install --build-from-source", () => {
       mode: 0o755,
     });
     writeFileSync(join(bin, "sudo"), `#!/bin/sh\necho "sudo $*" >> ${log}\nshift 3\nexec "$@"\n`, { mode: 0o755 });
-    const prefix = mkdtempSync(join(tmpdir(), "bfs-"));
-    const cpu = join(prefix, "..", `cpuinfo-sudo-${Date.now()}`);
-    writeFileSync(cpu, "flags\t\t: fpu tdx_host_platform\n");
-    const base = 29000 + Math.floor(Math.random() * 1000);
+    const { prefix, env } = tdxHost(bin);
     process.env.SUDO_USER = "builder"; // for this call only
     const r = await runCli(
       "dstackup",
-      [
-        "install",
-        "--build-from-source",
-        "--source-repo",
-        "https://example.invalid/dstack.git",
-        "--source-ref",
-        "v0.6.0",
-        "--no-kms",
-        "--no-start",
-        "--service-manager",
-        "systemd",
-        "--ignore-preflight-errors",
-        "platform,kvm,qemu,service-manager",
-        "--prefix",
-        prefix,
-        "--dashboard-port",
-        String(base),
-        "--auth-port",
-        String(base + 1),
-      ],
-      { knobs: { toolPath: bin, cpuinfo: cpu } },
+      ["install", ...FROM_SOURCE, "--source-ref", "v0.6.0", "--no-start", ...hostFlags(prefix)],
+      env,
     ).finally(() => delete process.env.SUDO_USER);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("(as builder)");
@@ -165,29 +137,9 @@ describe("dstackup install --build-from-source", () => {
   test("a failed build leaves nothing configured or started, and says so; a --source that is not a checkout is refused by preflight", async () => {
     const { bin } = standIns();
     writeFileSync(join(bin, "cargo"), "#!/bin/sh\necho 'error[E0432]: unresolved import' >&2\nexit 101\n", { mode: 0o755 });
-    const prefix = mkdtempSync(join(tmpdir(), "bfs-"));
-    const cpu = join(prefix, "..", `cpuinfo-${Date.now()}`);
-    writeFileSync(cpu, "flags\t\t: fpu tdx_host_platform\n");
-    const base = 28000 + Math.floor(Math.random() * 1000);
-    const common = [
-      "--no-kms",
-      "--service-manager",
-      "systemd",
-      "--ignore-preflight-errors",
-      "platform,kvm,qemu,service-manager",
-      "--prefix",
-      prefix,
-      "--dashboard-port",
-      String(base),
-      "--auth-port",
-      String(base + 1),
-    ];
-    const env = { knobs: { toolPath: bin, cpuinfo: cpu } };
-    const r = await runCli(
-      "dstackup",
-      ["install", "--build-from-source", "--source-repo", "https://example.invalid/dstack.git", ...common],
-      env,
-    );
+    const { prefix, env } = tdxHost(bin);
+    const common = hostFlags(prefix);
+    const r = await runCli("dstackup", ["install", ...FROM_SOURCE, ...common], env);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("cargo build");
     expect(r.stderr).toContain("nothing was configured or started");
@@ -199,20 +151,7 @@ describe("dstackup install --build-from-source", () => {
     // a clone that fails into a new prefix leaves no trace of it (no empty prefix directory)
     writeFileSync(join(bin, "git"), "#!/bin/sh\necho 'fatal: unable to access' >&2\nexit 128\n", { mode: 0o755 });
     const fresh = join(tmpdir(), `bfs-new-${process.pid}-${Date.now()}`);
-    const noClone = await runCli(
-      "dstackup",
-      [
-        "install",
-        "--build-from-source",
-        "--source-repo",
-        "https://example.invalid/dstack.git",
-        ...common.slice(0, -6),
-        "--prefix",
-        fresh,
-        ...common.slice(-4),
-      ],
-      env,
-    );
+    const noClone = await runCli("dstackup", ["install", ...FROM_SOURCE, ...hostFlags(fresh)], env);
     expect(noClone.code).toBe(1);
     expect(noClone.stderr).toContain("nothing was configured or started");
     expect(existsSync(fresh)).toBe(false);
@@ -227,23 +166,7 @@ describe("dstackup install --build-from-source", () => {
   test("without git or cargo, preflight refuses and names what is missing", async () => {
     const empty = mkdtempSync(join(tmpdir(), "nobin-"));
     const prefix = mkdtempSync(join(tmpdir(), "bfs-"));
-    const r = await runCli(
-      "dstackup",
-      [
-        "install",
-        "--build-from-source",
-        "--no-kms",
-        "--service-manager",
-        "systemd",
-        "--ignore-preflight-errors",
-        "platform,kvm,qemu,service-manager",
-        "--prefix",
-        prefix,
-      ],
-      {
-        knobs: { toolPath: empty },
-      },
-    );
+    const r = await runCli("dstackup", ["install", "--build-from-source", ...hostFlags(prefix)], { knobs: { toolPath: empty } });
     expect(r.code).toBe(4);
     expect(r.stderr).toContain("--build-from-source needs git and cargo");
   });

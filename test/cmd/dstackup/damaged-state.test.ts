@@ -8,27 +8,12 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runBin } from "../../helpers/run.ts";
+import { simInstallFlags } from "../../helpers/sim-install.ts";
 import { treeHash } from "../../helpers/tree.ts";
 
 const prefix = mkdtempSync(join(tmpdir(), "dstackup-damaged-"));
-const base = 21000 + Math.floor(Math.random() * 9000);
-const flags = [
-  "--simulate",
-  "--runtime",
-  "none", // no app runs here: no engine probe
-  "--service-manager",
-  "detached",
-  "--prefix",
-  prefix,
-  "--dashboard-port",
-  String(base),
-  "--auth-port",
-  String(base + 1),
-  "--kms-port",
-  String(11000 + Math.floor(Math.random() * 8000)),
-  "--timeout",
-  "30",
-];
+const flags = simInstallFlags(prefix, { timeout: 30 }); // --runtime none: no app runs here, no engine probe
+const base = flags[flags.indexOf("--dashboard-port") + 1];
 const stateFile = join(prefix, "var/lib/dstack/dstackup-state.json");
 
 afterAll(async () => {

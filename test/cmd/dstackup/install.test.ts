@@ -11,40 +11,17 @@ import { signerOfKey } from "../../../src/core/keys/env-key-signature.ts";
 import { kmsRootKeys } from "../../../src/sim/guest-agent/attestation/key-root.ts";
 import { runCli } from "../../helpers/cli.ts";
 import { DIST, runBin, spawnCapture } from "../../helpers/run.ts";
+import { simInstallFlags } from "../../helpers/sim-install.ts";
 import { treeHash, treeListing } from "../../helpers/tree.ts";
 
-function ports() {
-  const base = 21000 + Math.floor(Math.random() * 9000);
-  const kms = 11000 + Math.floor(Math.random() * 8000);
-  return { dashboard: String(base), auth: String(base + 1), kms: String(kms) };
-}
-
 const prefixes: string[] = [];
-function newPrefix(): { prefix: string; p: ReturnType<typeof ports>; flags: string[] } {
+function newPrefix(): { prefix: string; p: { dashboard: string; auth: string; kms: string }; flags: string[] } {
   const prefix = mkdtempSync(join(tmpdir(), "dstackup-it-"));
   prefixes.push(prefix);
-  const p = ports();
-  return {
-    prefix,
-    p,
-    flags: [
-      "--simulate",
-      "--runtime",
-      "none", // the engine probe is test/sim/runtime.test.ts's; these installs run no app
-      "--service-manager",
-      "detached",
-      "--prefix",
-      prefix,
-      "--dashboard-port",
-      p.dashboard,
-      "--auth-port",
-      p.auth,
-      "--kms-port",
-      p.kms,
-      "--timeout",
-      "30",
-    ],
-  };
+  // --runtime none: the engine probe is test/sim/runtime.test.ts's; these installs run no app
+  const flags = simInstallFlags(prefix, { timeout: 30 });
+  const at = (flag: string) => flags[flags.indexOf(flag) + 1]!;
+  return { prefix, p: { dashboard: at("--dashboard-port"), auth: at("--auth-port"), kms: at("--kms-port") }, flags };
 }
 
 afterAll(async () => {

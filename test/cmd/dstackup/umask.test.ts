@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DIST, runBin, spawnCapture } from "../../helpers/run.ts";
+import { simInstallFlags } from "../../helpers/sim-install.ts";
 
 const prefix = mkdtempSync(join(tmpdir(), "dstackup-umask-"));
 afterAll(async () => {
@@ -11,10 +12,7 @@ afterAll(async () => {
 }, 60_000);
 
 test("installed under umask 000, the simulator's VM dirs are 0755 and its logs 0644", async () => {
-  const base = 21000 + Math.floor(Math.random() * 9000);
-  const install = [join(DIST, "dstackup"), "install", "--simulate", "--service-manager", "detached", "--prefix", prefix];
-  install.push("--dashboard-port", String(base), "--auth-port", String(base + 1));
-  install.push("--kms-port", String(11000 + Math.floor(Math.random() * 8000)), "--timeout", "60");
+  const install = [join(DIST, "dstackup"), "install", ...simInstallFlags(prefix, { runtime: "auto", timeout: 60 })];
   const r = await spawnCapture(["sh", "-c", 'umask 000; exec "$@"', "sh", ...install]);
   expect(r.code).toBe(0);
   const vmRoot = join(prefix, "var/lib/dstack/vm");

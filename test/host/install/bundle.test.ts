@@ -8,6 +8,7 @@ import { type BundleTrust, verifyAndExtractBundle } from "../../../src/host/inst
 import { signFile, trustedKeyFrom } from "../../../src/host/signature.ts";
 import { runCli } from "../../helpers/cli.ts";
 import { runBin } from "../../helpers/run.ts";
+import { simInstallFlags } from "../../helpers/sim-install.ts";
 import { pathWithout, throwawayKey } from "../../install-sh/fixture.ts";
 
 // the bundle maker's key, made for this run
@@ -154,25 +155,8 @@ describe("dstackup install --bundle", () => {
       ).code,
     ).toBe(0);
     const prefix = mkdtempSync(join(tmpdir(), "bundle-install-"));
-    const base = 27000 + Math.floor(Math.random() * 2000);
-    const flags = [
-      "--simulate",
-      "--runtime",
-      "none", // no app runs here: no engine probe
-      "--service-manager",
-      "detached",
-      "--prefix",
-      prefix,
-      "--dashboard-port",
-      String(base),
-      "--auth-port",
-      String(base + 1),
-      "--no-kms",
-      "--bundle",
-      out,
-      "--trusted-key",
-      maker.pub,
-    ];
+    // --runtime none: no app runs here, no engine probe
+    const flags = [...simInstallFlags(prefix, { kms: false }), "--bundle", out, "--trusted-key", maker.pub];
     try {
       // signed by the maker's key, not the release key: refused unless that key is named
       const untrusted = await runBin("dstackup", ["install", ...flags.slice(0, -2)]);
