@@ -182,31 +182,36 @@ describe("withLock", () => {
 
 describe("crash safety and concurrency (processes)", () => {
   test("a writer killed with SIGKILL at random points, 200 times, never leaves a torn or empty file", async () => {
-    const p = fresh("state.json");
     const { payload } = await import("./fixtures/atomic-writer.ts");
-    writeAtomic(p, payload(0));
     const seen = new Set<number>();
-    let rnd = 12345;
-    const rand = () => {
-      rnd = (rnd * 1103515245 + 12345) & 0x7fffffff;
-      return rnd / 0x7fffffff;
+    // four files, each with its writers one after another (50 each): the kills of one lane overlap another's process start
+    const lane = async (l: number) => {
+      let rnd = 12345 + l;
+      const rand = () => {
+        rnd = (rnd * 1103515245 + 12345) & 0x7fffffff;
+        return rnd / 0x7fffffff;
+      };
+      const p = fresh(`state-${l}.json`);
+      writeAtomic(p, payload(0));
+      for (let k = 0; k < 50; k++) {
+        const i = l * 50 + k;
+        const w = Bun.spawn([process.execPath, join(FIXTURES, "atomic-writer.ts"), p, String((i + 1) * 1_000_000)], {
+          stdout: "pipe",
+          stderr: "ignore",
+        });
+        // wait until it runs (a loaded machine can take longer to start it than any fixed sleep), then kill it mid-loop
+        await w.stdout.getReader().read();
+        await Bun.sleep(Math.floor(rand() * 40));
+        w.kill("SIGKILL");
+        await w.exited;
+        const text = readFileSync(p, "utf8");
+        expect(text.length).toBeGreaterThan(0);
+        const doc = JSON.parse(text) as { n: number; size: number; pad: string };
+        expect(text).toBe(payload(doc.n)); // exactly one complete version
+        seen.add(doc.n);
+      }
     };
-    for (let i = 0; i < 200; i++) {
-      const w = Bun.spawn([process.execPath, join(FIXTURES, "atomic-writer.ts"), p, String((i + 1) * 1_000_000)], {
-        stdout: "pipe",
-        stderr: "ignore",
-      });
-      // wait until it runs (a loaded machine can take longer to start it than any fixed sleep), then kill it mid-loop
-      await w.stdout.getReader().read();
-      await Bun.sleep(Math.floor(rand() * 40));
-      w.kill("SIGKILL");
-      await w.exited;
-      const text = readFileSync(p, "utf8");
-      expect(text.length).toBeGreaterThan(0);
-      const doc = JSON.parse(text) as { n: number; size: number; pad: string };
-      expect(text).toBe(payload(doc.n)); // exactly one complete version
-      seen.add(doc.n);
-    }
+    await Promise.all([0, 1, 2, 3].map(lane));
     // every writer ran before it was killed: a new version was seen nearly every time
     expect(seen.size).toBeGreaterThan(150);
   }, 180_000); // 200 process starts: a loaded 2-core machine needs minutes

@@ -70,10 +70,16 @@ describe("item 5: output is never cut", () => {
       Array.from({ length: 90 }, (_, i) => s.vmm("CreateVm", { ...first.configuration, name: `many${i}`, ports: [], stopped: true })),
     );
     const sh = `'${join(DIST, "dstack")}' --prefix '${s.prefix}' ps -a --json | (sleep 0.3; cat)`;
-    for (let k = 0; k < 10; k++) {
-      const p = Bun.spawn(["sh", "-c", sh], { stdout: "pipe", stderr: "pipe" });
-      const out = await new Response(p.stdout).text();
-      expect(await p.exited).toBe(0);
+    // ten independent tries, each its own pipe and late reader, at once
+    const tries = await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const p = Bun.spawn(["sh", "-c", sh], { stdout: "pipe", stderr: "pipe" });
+        const out = await new Response(p.stdout).text();
+        return { code: await p.exited, out };
+      }),
+    );
+    for (const { code, out } of tries) {
+      expect(code).toBe(0);
       expect(out.length).toBeGreaterThan(65_536);
       expect((JSON.parse(out) as unknown[]).length).toBeGreaterThanOrEqual(90);
     }
