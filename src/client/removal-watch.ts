@@ -1,7 +1,8 @@
 /** Noticing that a VM went away while something follows it (`logs -f`): its Status is asked every `everyMs`. */
+import { pollEvery } from "../core/knobs.ts";
 import type { VmmClient } from "../core/vmm/client.ts";
 
-export function watchRemoval(c: VmmClient, id: string, everyMs = 1000): { removed: Promise<"removed">; stop: () => void } {
+export function watchRemoval(c: VmmClient, id: string, everyMs = pollEvery(1000)): { removed: Promise<"removed">; stop: () => void } {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
   const removed = new Promise<"removed">((resolve) => {

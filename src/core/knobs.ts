@@ -1,6 +1,7 @@
 /**
  * Test knobs: stand-ins the test suite points the tools at — fake programs, a fake
- * /proc/cpuinfo and /dev, a directory for unit files. The binary reads them from its
+ * /proc/cpuinfo and /dev, a directory for unit files — and a shorter poll interval for the
+ * waits that poll, so a test waits milliseconds where a user's run waits a second. The binary reads them from its
  * environment only in an explicit test mode and never as root (knobsFromEnv, called by
  * src/main.ts); a test that runs commands in-process sets them directly (setKnobs).
  */
@@ -15,23 +16,27 @@ export interface Knobs {
   cpuinfo?: string;
   /** Where unit files go instead of /etc/systemd/system (DSTACK_SYSTEMD_DIR). */
   systemdDir?: string;
+  /** Milliseconds between the polls of a wait (a KMS starting, a VM going away) instead of its own (DSTACK_POLL_MS). */
+  pollMs?: number;
 }
 
-const VARS = {
+const PATHS = {
   toolPath: "DSTACK_TOOL_PATH",
   devRoot: "DSTACK_DEV_ROOT",
   cpuinfo: "DSTACK_CPUINFO",
   systemdDir: "DSTACK_SYSTEMD_DIR",
-} as const satisfies Record<keyof Knobs, string>;
+} as const satisfies Record<Exclude<keyof Knobs, "pollMs">, string>;
 
 /** The knobs an environment sets: none unless DSTACK_TEST_MODE=1, and none for root. */
 export function knobsFromEnv(env: Env, euid: number): Knobs {
   if (env.DSTACK_TEST_MODE !== "1" || euid === 0) return {};
   const k: Knobs = {};
-  for (const [key, name] of Object.entries(VARS) as [keyof Knobs, string][]) {
+  for (const [key, name] of Object.entries(PATHS) as [keyof typeof PATHS, string][]) {
     const v = env[name];
     if (v) k[key] = v;
   }
+  const poll = Number(env.DSTACK_POLL_MS);
+  if (Number.isInteger(poll) && poll > 0) k.pollMs = poll;
   return k;
 }
 
@@ -44,4 +49,9 @@ export function setKnobs(k: Knobs): void {
 
 export function knobs(): Readonly<Knobs> {
   return current;
+}
+
+/** A wait's poll interval: `ms`, unless the pollMs knob says otherwise. */
+export function pollEvery(ms: number): number {
+  return current.pollMs ?? ms;
 }

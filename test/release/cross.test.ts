@@ -3,7 +3,7 @@
  * qemu-user-static, with the arm64 libc from libc6-arm64-cross); the macOS ones are Mach-O
  * executables of the right CPU, code-signed (ad hoc, by Bun); nothing here can run them.
  */
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { linkSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,11 +15,21 @@ import { ROOT, spawnCapture } from "../helpers/run.ts";
 const out = mkdtempSync(join(tmpdir(), "cross-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-async function build(id: string): Promise<string> {
-  const bin = join(out, id, "dstack");
-  await compile(ROOT, findTarget(id), bin, "cross-test");
-  return bin;
+const builds = new Map<string, Promise<string>>();
+/** The binary for target id, built once; the builds are separate processes, so they run at once. */
+function build(id: string): Promise<string> {
+  let b = builds.get(id);
+  if (!b) {
+    const bin = join(out, id, "dstack");
+    b = compile(ROOT, findTarget(id), bin, "cross-test").then(() => bin);
+    builds.set(id, b);
+  }
+  return b;
 }
+// all three start together; each test awaits (and reports a failure of) its own
+beforeAll(() => {
+  for (const id of ["linux-arm64", "darwin-arm64", "darwin-x64"]) build(id).catch(() => undefined);
+});
 
 /**
  * Mach-O 64-bit header: magic MH_MAGIC_64, cputype, filetype (2 = MH_EXECUTE), and whether a

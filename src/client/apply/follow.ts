@@ -10,9 +10,11 @@ import { appLine } from "../../core/dstack-run/run-log.ts";
 import { bootCount, exitFromLog, isBootLine, type RunExit } from "../../core/dstack-run/run-status.ts";
 import { MAX_DURATION_LINE, STOPPED_LINE } from "../../core/dstack-run/start-script.ts";
 import type { Io } from "../../core/io.ts";
+import { pollEvery } from "../../core/knobs.ts";
 import type { VmmClient } from "../../core/vmm/client.ts";
 import { serialTail } from "./run-states.ts";
 
+/** How often the VM is asked whether it still runs (the pollMs knob shortens it for tests). */
 const POLL_MS = 1000;
 const ALL_LINES = 100000;
 
@@ -75,11 +77,11 @@ async function endOfVm(c: VmmClient, id: string): Promise<FollowEnd> {
 
 async function pollVmDown(c: VmmClient, id: string, done: () => boolean, down: () => Promise<FollowEnd>): Promise<FollowEnd> {
   for (;;) {
-    await Bun.sleep(POLL_MS);
+    await Bun.sleep(pollEvery(POLL_MS));
     if (done()) return { kind: "detached" };
     const vm = (await c.status({ ids: [id], brief: true })).vms[0];
     if (!vm || (vm.status !== "running" && vm.status !== "starting")) {
-      await Bun.sleep(POLL_MS); // the last lines may still be on their way
+      await Bun.sleep(pollEvery(POLL_MS)); // the last lines may still be on their way
       return await down();
     }
   }

@@ -6,6 +6,7 @@
 
 import { KMS_VM_NAME, kmsAppCompose } from "../../core/compose/kms-compose.ts";
 import { DstackError } from "../../core/errors.ts";
+import { pollEvery } from "../../core/knobs.ts";
 import type { Progress } from "../../core/progress.ts";
 import { renderKmsToml } from "../../core/render/kms-toml.ts";
 import { connectVmm, type VmmClient } from "../../core/vmm/client.ts";
@@ -59,8 +60,9 @@ export async function probeKms(port: number, timeoutMs: number, host = "127.0.0.
     try {
       return await probeKmsOnce(host, port);
     } catch (e) {
-      if (performance.now() + 500 >= deadline) throw e;
-      await Bun.sleep(500);
+      const every = pollEvery(500);
+      if (performance.now() + every >= deadline) throw e;
+      await Bun.sleep(every);
     }
   }
 }
@@ -144,7 +146,7 @@ export async function deployKms(
         p.step(`KMS CVM boot: ${state.progress}`);
         last = state.progress;
       }
-      await Bun.sleep(200);
+      await Bun.sleep(pollEvery(200));
       const cur = (await c.status({ ids: [id], brief: true })).vms[0];
       if (!cur) return { vmId: id, created, updated, boot: "failed", reason: "the KMS VM disappeared", probe: "none" };
       state = bootState(cur);

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { captureIo, runCli } from "../../helpers/cli.ts";
 import { runBin } from "../../helpers/run.ts";
 import { type SimInstall, simInstall } from "../../helpers/sim-install.ts";
+import { until } from "../../helpers/until.ts";
 
 let prefix = "";
 /** dstack in-process (the daemons the install started are real processes); dstackBin for what only the binary shows. */
@@ -317,12 +318,17 @@ describe("logs -f", () => {
       stdout: "pipe",
       stderr: "pipe",
     });
-    await Bun.sleep(300);
+    let out = "";
+    const reading = (async () => {
+      for await (const chunk of p.stdout) out += new TextDecoder().decode(chunk);
+    })();
+    expect(await until(() => out.includes("\n"))).toBe(true); // it follows: the last line is out
     await dstack(["stop", r.name]); // writes "shutdown requested" to the serial log
-    await Bun.sleep(400);
+    expect(await until(() => out.includes("shutdown requested"))).toBe(true);
     p.kill("SIGINT");
     expect(await p.exited).toBe(0);
-    expect(await new Response(p.stdout).text()).toContain("shutdown requested");
+    await reading;
+    expect(out).toContain("shutdown requested");
   }, 30_000);
 });
 
@@ -331,9 +337,9 @@ describe("logs -f in-process", () => {
     const r = JSON.parse((await dstack(["run", "tail-in", "--json"])).stdout);
     const io = captureIo();
     const following = runCli("dstack", ["--prefix", prefix, "logs", "-f", "-n", "1", r.name], { io });
-    await Bun.sleep(300);
+    expect(await until(() => io.out.includes("\n"))).toBe(true); // it follows: the last line is out
     await dstack(["stop", r.name]);
-    await Bun.sleep(300);
+    expect(await until(() => io.out.includes("shutdown requested"))).toBe(true);
     io.signal("SIGINT");
     const done = await following;
     expect(done.code).toBe(0);

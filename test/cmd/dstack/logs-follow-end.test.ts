@@ -1,12 +1,14 @@
 /**
  * Issue 14, item 8: `dstack logs -f` ends when what it follows ends, in our words: the VM removed
  * (exit 3, not found) or the VMM gone (exit 1, "closed the log stream"), never Bun's internals.
- * Against the compiled simulator, which the second test kills.
+ * Against the compiled simulator, which the second test kills (that one with the compiled dstack).
  */
 import { afterAll, expect, test } from "bun:test";
 import { join } from "node:path";
+import { captureIo, runCli } from "../../helpers/cli.ts";
 import { DIST } from "../../helpers/run.ts";
 import { writeSimConfig } from "../../helpers/sim.ts";
+import { until } from "../../helpers/until.ts";
 
 const { dir, vmmToml } = writeSimConfig();
 const sim = Bun.spawn([join(DIST, "dstack-vmm-sim"), "-c", vmmToml], { stdout: "ignore", stderr: "ignore" });
@@ -35,10 +37,12 @@ async function runVm(name: string) {
 test("rm -f of the VM being followed: logs -f stops, exit 3, saying it was removed", async () => {
   await ready();
   await runVm("followed");
-  const logs = dstack(["logs", "-f", "followed"]);
-  await Bun.sleep(300);
+  // in-process, so that the removal watch polls every 50 ms (the pollMs knob) instead of every second
+  const io = captureIo();
+  const logs = runCli("dstack", ["--host", host, "logs", "-f", "followed"], { io, knobs: { pollMs: 50 } });
+  expect(await until(() => io.out.includes("\n"))).toBe(true); // it follows
   expect(await dstack(["rm", "-f", "followed"]).exited).toBe(0);
-  const r = await Promise.race([finish(logs), Bun.sleep(8000).then(() => ({ code: -1, stderr: "still following after 8 s" }))]);
+  const r = await Promise.race([logs, Bun.sleep(8000).then(() => ({ code: -1, stderr: "still following after 8 s" }))]);
   expect(r.stderr).toContain("VM followed (");
   expect(r.stderr).toContain("was removed: nothing more to follow");
   expect(r.code).toBe(3);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setKnobs } from "../../../src/core/knobs.ts";
 import { probeKms } from "../../../src/host/kms/kms.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kms-tls-"));
@@ -62,6 +63,10 @@ afterAll(() => {
 });
 
 describe("probeKms", () => {
+  // retries every 50 ms instead of 500: what is checked is that it retries, not how patiently
+  beforeAll(() => setKnobs({ pollMs: 50 }));
+  afterAll(() => setKnobs({}));
+
   test("a KMS that answers GetMeta with its CA over self-signed TLS passes", async () => {
     mode = "ok";
     expect(await probeKms(server.port!, 5000)).toBe("KMS GetMeta answered with a CA certificate");
