@@ -3,11 +3,12 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { daemonsUnder, track } from "./cleanup.ts";
+import { runCli } from "./cli.ts";
 import { runBin } from "./run.ts";
 
 export interface SimInstall {
   prefix: string;
-  /** dstack with --prefix (the install's endpoint, port policy and allowlist) */
+  /** dstack with --prefix (the install's endpoint, port policy and allowlist): the binary, or in-process with inProcess */
   dstack(args: string[]): ReturnType<typeof runBin>;
   /** dstack through the VMM's URL and token, as for a remote endpoint (no port policy known; the install's allowlist and image) */
   remote(args: string[]): ReturnType<typeof runBin>;
@@ -40,9 +41,16 @@ export function simInstallFlags(prefix: string, o: SimInstallFlags = {}): string
   return flags;
 }
 
-export async function simInstall(name: string, o: { runtime?: "none" | "docker" } = {}): Promise<SimInstall> {
+export interface SimInstallOptions {
+  runtime?: "none" | "docker";
+  /** dstack() and remote() run the command in this process (faster) instead of the compiled binary */
+  inProcess?: boolean;
+}
+
+export async function simInstall(name: string, o: SimInstallOptions = {}): Promise<SimInstall> {
   const prefix = mkdtempSync(join(tmpdir(), `${name}-`));
-  const installArgs = ["install", ...simInstallFlags(prefix, o), "-q"];
+  const installArgs = ["install", ...simInstallFlags(prefix, { runtime: o.runtime }), "-q"];
+  const dstack = (args: string[]) => (o.inProcess ? runCli("dstack", args) : runBin("dstack", args));
   // destroyed at the end of the run if the test does not (cleanup.ts); a failed install at once
   const destroy = track({
     stop: () => runBin("dstackup", ["destroy", "--purge", "-y", "-q", "--prefix", prefix]),
@@ -59,8 +67,8 @@ export async function simInstall(name: string, o: { runtime?: "none" | "docker" 
   return {
     prefix,
     allowlistPath,
-    dstack: (args) => runBin("dstack", ["--prefix", prefix, ...args]),
-    remote: (args) => runBin("dstack", ["--host", st.client_url, "--token", token, "--prefix", prefix, ...args]),
+    dstack: (args) => dstack(["--prefix", prefix, ...args]),
+    remote: (args) => dstack(["--host", st.client_url, "--token", token, "--prefix", prefix, ...args]),
     allowlist: () => JSON.parse(readFileSync(allowlistPath, "utf8")),
     vmm: async (method, body) => {
       const r = await fetch(`${st.client_url}/prpc/${method}?json`, {

@@ -1,6 +1,6 @@
 /**
  * Issue 14, items 15-18: the allowlist's lifecycle, against a simulated
- * install with the compiled dstack. `rm` of an app's last VM withdraws its
+ * install, dstack run in-process. `rm` of an app's last VM withdraws its
  * registration (--keep-registration keeps it); `upgrade --restart` withdraws
  * the previous hash once the new version booted (--keep-previous keeps it; a
  * failed upgrade keeps it); `allowlist prune` withdraws what no VM uses
@@ -13,7 +13,7 @@ import { type SimInstall, simInstall } from "../../helpers/sim-install.ts";
 
 let s: SimInstall;
 beforeAll(async () => {
-  s = await simInstall("dstack-lifecycle");
+  s = await simInstall("dstack-lifecycle", { inProcess: true });
 }, 60_000);
 afterAll(async () => {
   await s.destroy();

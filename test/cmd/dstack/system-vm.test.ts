@@ -10,7 +10,7 @@ import { type SimInstall, simInstall } from "../../helpers/sim-install.ts";
 let s: SimInstall;
 let kmsId: string;
 beforeAll(async () => {
-  s = await simInstall("dstack-system-vm");
+  s = await simInstall("dstack-system-vm", { inProcess: true });
   const vms = (await s.vmm("Status", { brief: true })) as { vms: { id: string; name: string }[] };
   kmsId = vms.vms.find((v) => v.name === "dstack-kms")!.id;
 }, 90_000);
