@@ -4,6 +4,7 @@
  * with a signed SHA256SUMS), a release server in GitHub's layout, and install.sh run
  * under dash with a chosen PATH (stand-in `uname`, no `xz`, no `ssh-keygen`…).
  */
+import { afterAll, beforeAll } from "bun:test";
 import { chmodSync, copyFileSync, linkSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -125,4 +126,43 @@ export function copyRelease(src: string): string {
   const d = tmp("release-copy-");
   for (const e of readdirSync(src)) copyFileSync(join(src, e), join(d, e));
   return d;
+}
+
+export interface ServedRelease {
+  /** the release server: its URL and the paths asked for */
+  srv: ReturnType<typeof releaseServer>;
+  /** the throwaway key the stand-in release is signed with */
+  signer(): ReturnType<typeof throwawayKey>;
+  /** the signed stand-in release */
+  standIn(): string;
+  /** serve another directory instead (a copy with a bad signature, …) */
+  serve(dir: string): void;
+  /** install.sh with args against the server, trusting the signer's key, with env added */
+  sh(args: string[], env?: Record<string, string>): ReturnType<typeof runInstall>;
+}
+
+/** For a test file: a signed stand-in release, served in GitHub's layout (made in beforeAll, all removed after). */
+export function servedStandInRelease(keyName?: string): ServedRelease {
+  let signer: ReturnType<typeof throwawayKey> | undefined;
+  let made = "";
+  let serving = "";
+  const srv = releaseServer(() => serving);
+  beforeAll(async () => {
+    signer = throwawayKey(keyName);
+    made = await standInRelease(signer.key);
+    serving = made;
+  });
+  afterAll(() => {
+    srv.stop();
+    cleanup();
+  });
+  return {
+    srv,
+    signer: () => signer!,
+    standIn: () => made,
+    serve: (dir) => {
+      serving = dir;
+    },
+    sh: (args, env = {}) => runInstall(args, { DSTACK_RELEASE_URL: srv.url, DSTACK_TRUSTED_KEY: signer!.pub, ...env }),
+  };
 }

@@ -3,28 +3,16 @@
  * release (fast): fresh install, re-install without download, --from, wget, a foreign
  * dstack, uninstall back to the previous tree. real.test.ts installs the real binary once.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, spawnCapture } from "../helpers/run.ts";
 import { treeListing } from "../helpers/tree.ts";
-import { cleanup, PATHS, pathWithout, releaseServer, runInstall, standIn, standInRelease, throwawayKey, tmp, VERSION } from "./fixture.ts";
+import { PATHS, pathWithout, servedStandInRelease, standIn, tmp, VERSION } from "./fixture.ts";
 
 const TARBALL = `dstack-${VERSION}-linux-x64.tar.xz`;
-let signer: ReturnType<typeof throwawayKey>;
-let rel = "";
-const srv = releaseServer(() => rel);
-const sh = (args: string[], env: Record<string, string> = {}) =>
-  runInstall(args, { DSTACK_RELEASE_URL: srv.url, DSTACK_TRUSTED_KEY: signer.pub, ...env });
-
-beforeAll(async () => {
-  signer = throwawayKey();
-  rel = await standInRelease(signer.key);
-});
-afterAll(() => {
-  srv.stop();
-  cleanup();
-});
+const release = servedStandInRelease();
+const { srv, sh } = release;
 
 describe("install.sh", () => {
   test("passes shellcheck as POSIX sh and wraps everything in main", async () => {
@@ -63,7 +51,7 @@ describe("install.sh", () => {
     const prefix = tmp("inst-");
     mkdirSync(join(prefix, "bin"));
     const before = treeListing(prefix);
-    const r = await sh(["--from", join(rel, TARBALL), "--prefix", prefix]);
+    const r = await sh(["--from", join(release.standIn(), TARBALL), "--prefix", prefix]);
     expect(r.code).toBe(0);
     // a re-install (download skipped) rewrites the uninstaller; it must still know the dir was not ours
     expect((await sh(["--prefix", prefix, "--version", VERSION])).code).toBe(0);
@@ -85,11 +73,11 @@ describe("install.sh", () => {
   test("--from installs a local tarball with no network", async () => {
     const prefix = tmp("inst-");
     srv.requests.length = 0;
-    const r = await sh(["--from", join(rel, TARBALL), "--prefix", prefix], { DSTACK_RELEASE_URL: "http://127.0.0.1:9" });
+    const r = await sh(["--from", join(release.standIn(), TARBALL), "--prefix", prefix], { DSTACK_RELEASE_URL: "http://127.0.0.1:9" });
     expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 }); // shows stderr when it fails
     expect(srv.requests).toEqual([]);
     expect(readFileSync(join(prefix, "bin/dstack"), "utf8")).toBe(standIn("linux-x64"));
-    const gz = await sh(["--from", join(rel, `dstack-${VERSION}-linux-x64.tar.gz`), "--prefix", tmp("inst-")]);
+    const gz = await sh(["--from", join(release.standIn(), `dstack-${VERSION}-linux-x64.tar.gz`), "--prefix", tmp("inst-")]);
     expect(gz.code).toBe(0);
   }, 30_000);
 

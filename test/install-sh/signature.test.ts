@@ -2,17 +2,16 @@
  * The trust chain: install.sh believes a checksum only after SHA256SUMS' signature verifies
  * against the trusted key; a missing or bad signature is refused with nothing installed.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RELEASE_KEY } from "../../src/core/signing-key.ts";
 import { treeListing } from "../helpers/tree.ts";
 import {
-  cleanup,
   copyRelease,
   pathWithout,
-  releaseServer,
   runInstall,
+  servedStandInRelease,
   sha256,
   standIn,
   standInRelease,
@@ -21,22 +20,9 @@ import {
   VERSION,
 } from "./fixture.ts";
 
-let signer: ReturnType<typeof throwawayKey>;
-let good = "";
-let serving = "";
-const srv = releaseServer(() => serving);
-const sh = (args: string[], env: Record<string, string> = {}) =>
-  runInstall(args, { DSTACK_RELEASE_URL: srv.url, DSTACK_TRUSTED_KEY: signer.pub, ...env });
+const release = servedStandInRelease("release");
+const { srv, sh } = release;
 const TARBALL = `dstack-${VERSION}-linux-x64.tar.xz`;
-
-beforeAll(async () => {
-  signer = throwawayKey("release");
-  good = await standInRelease(signer.key);
-});
-afterAll(() => {
-  srv.stop();
-  cleanup();
-});
 
 describe("install.sh signature check", () => {
   test("the key pinned in install.sh is the release key the binary pins", () => {
@@ -46,7 +32,7 @@ describe("install.sh signature check", () => {
   }, 30_000);
 
   test("a good signature installs; the signature is fetched and checked before the tarball", async () => {
-    serving = good;
+    release.serve(release.standIn());
     const prefix = tmp("inst-");
     srv.requests.length = 0;
     const r = await sh(["--prefix", prefix]);
@@ -55,12 +41,12 @@ describe("install.sh signature check", () => {
     expect(srv.requests).toEqual(["/latest/download/SHA256SUMS", "/latest/download/SHA256SUMS.sig", `/latest/download/${TARBALL}`]);
     expect(readFileSync(join(prefix, "bin/dstack"), "utf8")).toBe(standIn("linux-x64"));
     // the key may be given as its text as well as a file
-    const again = await sh(["--prefix", tmp("inst-"), "--trusted-key", signer.text.trim()]);
+    const again = await sh(["--prefix", tmp("inst-"), "--trusted-key", release.signer().text.trim()]);
     expect(again.code).toBe(0);
   }, 30_000);
 
   test("tarball and SHA256SUMS both replaced (checksums matching, signature not) is refused, nothing installed", async () => {
-    const evil = copyRelease(good);
+    const evil = copyRelease(release.standIn());
     const body = `#!/bin/sh\necho "dstack ${VERSION} (evil)"\n`;
     writeFileSync(join(evil, "evil-bin"), body);
     Bun.spawnSync(["tar", "-C", evil, "-cJf", join(evil, TARBALL), "--transform=s/evil-bin/dstack/", "evil-bin"]);
@@ -75,7 +61,7 @@ describe("install.sh signature check", () => {
       )
       .join("\n");
     writeFileSync(join(evil, "SHA256SUMS"), sums);
-    serving = evil;
+    release.serve(evil);
     const prefix = tmp("inst-");
     srv.requests.length = 0;
     const r = await sh(["--prefix", prefix]);
@@ -88,11 +74,11 @@ describe("install.sh signature check", () => {
 
   test("a release signed by another key is refused; by default the pinned release key is the one trusted", async () => {
     const other = throwawayKey("attacker");
-    serving = await standInRelease(other.key);
+    release.serve(await standInRelease(other.key));
     const r = await sh(["--prefix", tmp("inst-")]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("not signed by the key given by --trusted-key");
-    serving = good; // signed by the test key, not the release key
+    release.serve(release.standIn()); // signed by the test key, not the release key
     const pinned = await runInstall(["--prefix", tmp("inst-")], { DSTACK_RELEASE_URL: srv.url, DSTACK_TRUSTED_KEY: "" });
     expect(pinned.code).toBe(1);
     expect(pinned.stderr).toContain("it was not signed by the dstack release key");
@@ -100,7 +86,7 @@ describe("install.sh signature check", () => {
 
   test("a missing signature is refused, with or without --require-signature", async () => {
     const unsigned = await standInRelease();
-    serving = unsigned;
+    release.serve(unsigned);
     for (const extra of [[], ["--require-signature"]]) {
       const prefix = tmp("inst-");
       const r = await sh(["--prefix", prefix, ...extra]);
@@ -111,7 +97,8 @@ describe("install.sh signature check", () => {
   }, 30_000);
 
   test("a host without ssh-keygen warns and installs on the checksums; --require-signature refuses there", async () => {
-    serving = await standInRelease(); // even unsigned: the signature cannot be checked at all
+    const unsignedRelease = await standInRelease(); // even unsigned: the signature cannot be checked at all
+    release.serve(unsignedRelease);
     const path = pathWithout(["ssh-keygen"]);
     const r = await sh(["--prefix", tmp("inst-")], { PATH: path });
     expect(r.stderr).toContain("cannot check the signature of SHA256SUMS");
@@ -125,22 +112,22 @@ describe("install.sh signature check", () => {
     const env = await sh(["--prefix", tmp("inst-")], { PATH: path, DSTACK_REQUIRE_SIGNATURE: "1" });
     expect(env.code).toBe(1);
     // checksums are still checked there: a tampered tarball is refused
-    const tampered = copyRelease(serving);
+    const tampered = copyRelease(unsignedRelease);
     const b = readFileSync(join(tampered, TARBALL));
     b[b.length - 40] = (b[b.length - 40] ?? 0) ^ 0xff;
     writeFileSync(join(tampered, TARBALL), b);
-    serving = tampered;
+    release.serve(tampered);
     const t = await sh(["--prefix", tmp("inst-")], { PATH: path });
     expect(t.code).toBe(1);
     expect(t.stderr).toContain("checksum mismatch");
   }, 30_000);
 
   test("a signed release whose tarball was altered is refused by its checksum", async () => {
-    const tampered = copyRelease(good);
+    const tampered = copyRelease(release.standIn());
     const b = readFileSync(join(tampered, TARBALL));
     b[b.length - 40] = (b[b.length - 40] ?? 0) ^ 0xff;
     writeFileSync(join(tampered, TARBALL), b);
-    serving = tampered;
+    release.serve(tampered);
     const prefix = tmp("inst-");
     const r = await sh(["--prefix", prefix]);
     expect(r.stderr).toContain("signature ok");
@@ -150,7 +137,7 @@ describe("install.sh signature check", () => {
   }, 30_000);
 
   test("--from checks SHA256SUMS and its signature beside the tarball", async () => {
-    const dir = copyRelease(good);
+    const dir = copyRelease(release.standIn());
     const r = await sh(["--from", join(dir, TARBALL), "--prefix", tmp("inst-")], { DSTACK_RELEASE_URL: "http://127.0.0.1:9" });
     expect(r.stderr).toContain("signature ok");
     expect(r.code).toBe(0);

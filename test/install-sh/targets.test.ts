@@ -1,34 +1,13 @@
 /** install.sh picks the asset for `uname -sm`, xz where it can unpack it, and the client alone on macOS. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { treeListing } from "../helpers/tree.ts";
-import {
-  cleanup,
-  fakeUname,
-  pathWithout,
-  releaseServer,
-  runInstall,
-  standIn,
-  standInRelease,
-  throwawayKey,
-  tmp,
-  VERSION,
-} from "./fixture.ts";
+import { fakeUname, pathWithout, servedStandInRelease, standIn, tmp, VERSION } from "./fixture.ts";
 
-let signer: ReturnType<typeof throwawayKey>;
-let rel = "";
-const srv = releaseServer(() => rel);
-const sh = (args: string[], path: string) => runInstall(args, { DSTACK_RELEASE_URL: srv.url, DSTACK_TRUSTED_KEY: signer.pub, PATH: path });
-
-beforeAll(async () => {
-  signer = throwawayKey();
-  rel = await standInRelease(signer.key);
-});
-afterAll(() => {
-  srv.stop();
-  cleanup();
-});
+const release = servedStandInRelease();
+const { srv } = release;
+const sh = (args: string[], path: string) => release.sh(args, { PATH: path });
 
 describe("install.sh target", () => {
   test("linux arm64 gets the linux-arm64 tarball, xz when xz is there", async () => {
