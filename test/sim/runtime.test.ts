@@ -1,5 +1,5 @@
 /**
- * The simulated host runs apps for real (compiled binaries, a temp --prefix, the engine of
+ * The simulated host runs apps for real (the compiled daemons, dstack in-process, a temp --prefix, the engine of
  * test/helpers/engine.ts): `dstack run` → HTTP 200 from the container through the VMM's port
  * mapping; two VMs publishing port 80 inside; stop closes the port and start reopens it;
  * a `-e` secret reaches the container and nothing under the layout or in the logs; a
@@ -22,7 +22,8 @@ let prefix = "";
 let before = "";
 /** the apps' host ports: inside the port-mapping range (tcp 1-20000) */
 const app = 15000 + Math.floor(Math.random() * 1000) * 4;
-const dstack = (...args: string[]) => runBin("dstack", ["--prefix", prefix, ...args], { timeoutMs: 90_000 });
+/** dstack in-process (the daemons the install started, and so the apps, are real processes) */
+const dstack = (...args: string[]) => inst!.dstack(args);
 
 async function get(port: number): Promise<{ status: number; body: string } | "refused"> {
   try {
@@ -45,7 +46,7 @@ describe.skipIf(!engine)("apps run in containers on a simulated host", () => {
   beforeAll(async () => {
     await ensureHttpdImage(engine!);
     before = await engineInventory(engine!);
-    inst = await simInstall("dstack-rt", { runtime: "docker" });
+    inst = await simInstall("dstack-rt", { runtime: "docker", inProcess: true });
     prefix = inst.prefix;
   }, 60_000);
 
