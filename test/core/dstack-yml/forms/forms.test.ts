@@ -4,22 +4,12 @@ import { discoverConfiguration, displayPath } from "../../../../src/core/dstack-
 import { formatDuration, parseDuration, parseOffDuration } from "../../../../src/core/dstack-yml/forms/duration.ts";
 import { parseEnv, resolveEnv } from "../../../../src/core/dstack-yml/forms/env.ts";
 import { looksLikeUrl, parseFileMapping, parseRepo } from "../../../../src/core/dstack-yml/forms/files.ts";
-import { GrammarError } from "../../../../src/core/dstack-yml/forms/grammar-error.ts";
 import { formatAppPort, mergePorts, parsePorts, parseServicePort } from "../../../../src/core/dstack-yml/forms/ports.ts";
 import { shlexJoin, shlexSplit } from "../../../../src/core/dstack-yml/forms/shlex.ts";
 import { parseVolume } from "../../../../src/core/dstack-yml/forms/volumes.ts";
 import { parseRetry } from "../../../../src/core/dstack-yml/profile.ts";
 import { UsageError } from "../../../../src/core/errors.ts";
-
-function grammarError(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(GrammarError);
-    return (e as Error).message;
-  }
-  throw new Error("expected a GrammarError");
-}
+import { grammarError } from "../../../helpers/grammar-error.ts";
 
 describe("durations: one unit only", () => {
   const cases: [unknown, number][] = [

@@ -1,21 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { GrammarError } from "../../../../src/core/dstack-yml/forms/grammar-error.ts";
 import { formatCpu, parseCpu } from "../../../../src/core/dstack-yml/resources/cpu.ts";
 import { formatGpu, parseGpuSpec } from "../../../../src/core/dstack-yml/resources/gpu.ts";
 import { formatMemory, formatMemoryRange, parseMemoryGB, parseMemoryRange, pyG } from "../../../../src/core/dstack-yml/resources/memory.ts";
 import { formatRange, parseCountRange } from "../../../../src/core/dstack-yml/resources/range.ts";
 import { defaultResources, formatResources, parseResources } from "../../../../src/core/dstack-yml/resources/resources.ts";
 import { Issues } from "../../../../src/core/dstack-yml/yaml/issues.ts";
-
-function grammarError(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(GrammarError);
-    return (e as Error).message;
-  }
-  throw new Error("expected a GrammarError");
-}
+import { grammarError } from "../../../helpers/grammar-error.ts";
 
 describe("Range", () => {
   test("a bare value is exact", () => expect(parseCountRange("16")).toEqual({ min: 16, max: 16 }));
