@@ -49,14 +49,20 @@ export interface SimInstallOptions {
 
 export async function simInstall(name: string, o: SimInstallOptions = {}): Promise<SimInstall> {
   const prefix = mkdtempSync(join(tmpdir(), `${name}-`));
-  const installArgs = ["install", ...simInstallFlags(prefix, { runtime: o.runtime }), "-q"];
+  let installArgs: string[] = [];
   const dstack = (args: string[]) => (o.inProcess ? runCli("dstack", args) : runBin("dstack", args));
   // destroyed at the end of the run if the test does not (cleanup.ts); a failed install at once
   const destroy = track({
     stop: () => runBin("dstackup", ["destroy", "--purge", "-y", "-q", "--prefix", prefix]),
     processes: () => daemonsUnder(prefix),
   });
-  const r = await runBin("dstackup", installArgs);
+  let r: Awaited<ReturnType<typeof runBin>>;
+  // random ports: one another suite on this machine holds is refused by preflight (nothing written); take others
+  for (let attempt = 1; ; attempt++) {
+    installArgs = ["install", ...simInstallFlags(prefix, { runtime: o.runtime }), "-q"];
+    r = await runBin("dstackup", installArgs);
+    if (r.code === 0 || attempt === 3 || !r.stderr.includes("preflight failed (ports)")) break;
+  }
   if (r.code !== 0) {
     await destroy();
     throw new Error(`install failed: ${r.stderr}`);
