@@ -3,11 +3,13 @@
  * flags (--host or --context, --token, --allowlist) → environment (DSTACK_HOST, DSTACK_TOKEN;
  * upstream's DSTACK_VMM_URL, DSTACK_VMM_TOKEN; DSTACK_CONTEXT) → the current context
  * (`dstack context use`) → the install state file of the layout (--prefix) → its token file. The KMS signer that env keys must carry likewise:
- * --kms-signer → DSTACK_KMS_SIGNER → the state's kms_signer (only when the VMM is the install's).
+ * --kms-signer → DSTACK_KMS_SIGNER → the context's pinned kmsSigner → the state's kms_signer (only
+ * when the VMM is the install's; for an ssh:// host, the one the host recorded: session.ts).
  */
 
 import { readFileSync } from "node:fs";
 import { chooseContext } from "../core/context/choose.ts";
+import type { StoredContext } from "../core/context/contexts.ts";
 import { DstackError, NotFoundError, UsageError } from "../core/errors.ts";
 import type { Env } from "../core/io.ts";
 import { parseSigner } from "../core/keys/env-key-signature.ts";
@@ -63,8 +65,9 @@ export function resolveEndpoint(f: EndpointFlags, environ: Env, opts: { installO
   let source = "--host";
   const ctx = opts.installOnly ? undefined : chooseContext(f, environ, () => readContexts(contextsPath(environ)).current);
   let context: string | undefined;
+  let stored: StoredContext | undefined;
   if (ctx) {
-    const stored = readContexts(contextsPath(environ)).contexts[ctx.name];
+    stored = readContexts(contextsPath(environ)).contexts[ctx.name];
     if (!stored)
       throw new NotFoundError(`context "${ctx.name}" (${ctx.from}) does not exist`, {
         hint: "see `dstack context ls`; create it with `dstack context create NAME --host URL`",
@@ -98,7 +101,7 @@ export function resolveEndpoint(f: EndpointFlags, environ: Env, opts: { installO
     };
     const out: Endpoint = { host, token: undefined, source, allowlistPath: where, allowlist, image: undefined };
     if (context) out.context = context;
-    const pinned = kmsSignerOf(f["kms-signer"], env("DSTACK_KMS_SIGNER"), undefined);
+    const pinned = kmsSignerOf(f["kms-signer"], env("DSTACK_KMS_SIGNER"), stored?.kmsSigner, `context ${context}'s kmsSigner`);
     if (pinned) out.kmsSigner = pinned;
     return out;
   }
@@ -115,7 +118,9 @@ export function resolveEndpoint(f: EndpointFlags, environ: Env, opts: { installO
   const out: Endpoint = { host, token, source, allowlistPath, allowlist: fileAllowlist(allowlistPath), image: st?.image };
   if (context) out.context = context;
   if (tokenProblem) out.tokenProblem = tokenProblem;
-  const signer = kmsSignerOf(f["kms-signer"], env("DSTACK_KMS_SIGNER"), source === layout.stateFile ? st?.kmsSigner : undefined);
+  const signer = stored?.kmsSigner
+    ? kmsSignerOf(f["kms-signer"], env("DSTACK_KMS_SIGNER"), stored.kmsSigner, `context ${context}'s kmsSigner`)
+    : kmsSignerOf(f["kms-signer"], env("DSTACK_KMS_SIGNER"), source === layout.stateFile ? st?.kmsSigner : undefined);
   if (signer) out.kmsSigner = signer;
   if (source === layout.stateFile) {
     try {

@@ -2,7 +2,8 @@
  * `--host ssh://…` against a simulated install behind a real OpenSSH server on loopback
  * (test/helpers/sshd.ts): the laptop side holds no token and names no port; the host's own
  * dstack (`dstack system dial-stdio`, the compiled binary on the session's PATH) reads the
- * host's install state, and the compose hash lands in the host's allowlist.
+ * host's install state — whatever DSTACK_HOST, DSTACK_CONTEXT or DSTACK_TOKEN its sessions carry —
+ * and the compose hash lands in the host's allowlist.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, writeFileSync } from "node:fs";
@@ -19,7 +20,9 @@ const laptop = (args: string[], host = url) =>
   runCli("dstack", ["--host", host, ...args], { env: { HOME: sshd.home, SSH_AUTH_SOCK: "", DSTACK_HOST: "", DSTACK_TOKEN: "" } });
 
 beforeAll(async () => {
-  [sshd, inst] = await Promise.all([startSshd(), simInstall("remote")]);
+  // the host's own DSTACK_HOST / DSTACK_CONTEXT / DSTACK_TOKEN must not steer its dial-stdio away from its install
+  const hostEnv = { DSTACK_HOST: "unix:/nonexistent.sock", DSTACK_CONTEXT: "elsewhere", DSTACK_TOKEN: "wrong" };
+  [sshd, inst] = await Promise.all([startSshd({ env: hostEnv }), simInstall("remote")]);
   url = `ssh://${sshd.user}@127.0.0.1:${sshd.port}?prefix=${inst.prefix}`;
 }, 90_000);
 
@@ -100,6 +103,18 @@ describe("dstack --host ssh://user@host?prefix=…", () => {
     expect(pinned.code).toBe(4);
     expect(pinned.stderr).toContain(`not by the trusted KMS signer ${other}`);
     expect((await laptop(["rm", "-f", "sealed"])).code).toBe(0);
+    // so does one pinned in the context (context create --kms-signer), kept on the laptop
+    const env = { HOME: sshd.home, SSH_AUTH_SOCK: "", DSTACK_HOST: "", DSTACK_CONTEXT: "", XDG_CONFIG_HOME: "" };
+    const ctx = (args: string[]) => runCli("dstack", args, { env });
+    expect((await ctx(["context", "create", "pinned", "--host", url, "--kms-signer", other.slice(2).toUpperCase()])).code).toBe(0);
+    try {
+      expect(JSON.parse((await ctx(["context", "inspect", "pinned"])).stdout)[0].kmsSigner).toBe(other);
+      const viaCtx = await ctx(["--context", "pinned", "run", "alpine", "-n", "sealed3", "-e", "API_KEY=s3cret", "--detach"]);
+      expect(viaCtx.code).toBe(4);
+      expect(viaCtx.stderr).toContain(`not by the trusted KMS signer ${other}`);
+    } finally {
+      require("node:fs").rmSync(join(sshd.home, ".config"), { recursive: true, force: true });
+    }
   }, 60_000);
 
   test("allowlist ls / revoke / prune work on the host's allowlist; --allowlist is refused", async () => {

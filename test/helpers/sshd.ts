@@ -36,8 +36,8 @@ function keygen(path: string): void {
   if (r.exitCode !== 0) throw new Error(`ssh-keygen failed: ${r.stderr.toString()}`);
 }
 
-/** `path`: the sessions' PATH (default: the compiled binaries first, then the system's). */
-export async function startSshd(o: { path?: string } = {}): Promise<Sshd> {
+/** `path`: the sessions' PATH (default: the compiled binaries first, then the system's); `env`: more of the sessions' environment. */
+export async function startSshd(o: { path?: string; env?: Record<string, string> } = {}): Promise<Sshd> {
   const dir = mkdtempSync(join(tmpdir(), "sshd-"));
   const home = mkdtempSync(join(tmpdir(), "laptop-"));
   mkdirSync(join(home, ".ssh"), { mode: 0o700 });
@@ -62,7 +62,9 @@ export async function startSshd(o: { path?: string } = {}): Promise<Sshd> {
       "KbdInteractiveAuthentication no",
       "PermitRootLogin prohibit-password",
       "AllowTcpForwarding yes",
-      `SetEnv PATH=${o.path ?? `${DIST}:${SYSTEM_PATH}`}`,
+      `SetEnv PATH=${o.path ?? `${DIST}:${SYSTEM_PATH}`}${Object.entries(o.env ?? {})
+        .map(([k, v]) => ` ${k}=${v}`)
+        .join("")}`,
       "",
     ].join("\n"),
   );

@@ -9,6 +9,8 @@ export interface ContextView {
   description: string;
   /** null for `default`: the install on this machine (or DSTACK_HOST) */
   host: string | null;
+  /** the KMS signer pinned for it (`context create --kms-signer`), else null */
+  kmsSigner: string | null;
   current: boolean;
 }
 
@@ -21,10 +23,19 @@ export function contextViews(env: Env): ContextView[] {
   const s = readContexts(contextsPath(env));
   const cur = currentContext(env);
   return [
-    { name: DEFAULT_CONTEXT, description: "The install on this machine (or DSTACK_HOST)", host: null, current: cur === DEFAULT_CONTEXT },
+    {
+      name: DEFAULT_CONTEXT,
+      description: "The install on this machine (or DSTACK_HOST)",
+      host: null,
+      kmsSigner: null,
+      current: cur === DEFAULT_CONTEXT,
+    },
     ...Object.keys(s.contexts)
       .sort()
-      .map((name) => ({ name, description: s.contexts[name]!.description, host: s.contexts[name]!.host, current: cur === name })),
+      .map((name) => {
+        const c = s.contexts[name]!;
+        return { name, description: c.description, host: c.host, kmsSigner: c.kmsSigner ?? null, current: cur === name };
+      }),
   ];
 }
 

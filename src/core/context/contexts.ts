@@ -3,7 +3,7 @@
  * with a description, and which one is current. The store's format and the rules on names and
  * hosts; reading and writing the file is src/client/context/store.ts.
  *
- *   {"current": "prod", "contexts": {"prod": {"host": "ssh://admin@box", "description": "…"}}}
+ *   {"current": "prod", "contexts": {"prod": {"host": "ssh://admin@box", "description": "…", "kmsSigner": "0x02…"}}}
  */
 import { DstackError, UsageError } from "../errors.ts";
 import { parseSshHost } from "../vmm/transport-ssh.ts";
@@ -14,6 +14,8 @@ export const DEFAULT_CONTEXT = "default";
 export interface StoredContext {
   host: string;
   description: string;
+  /** The KMS signer env keys must carry, pinned on this machine (over what an ssh:// host recorded). */
+  kmsSigner?: string;
 }
 
 export interface ContextStore {
@@ -63,9 +65,11 @@ export function parseContextStore(text: string, path: string): ContextStore {
   const cs = o.contexts ?? {};
   if (typeof cs !== "object" || Array.isArray(cs)) throw bad("contexts is not an object");
   for (const [name, c] of Object.entries(cs as Record<string, unknown>)) {
-    const r = c as { host?: unknown; description?: unknown };
+    const r = c as { host?: unknown; description?: unknown; kmsSigner?: unknown };
     if (!r || typeof r.host !== "string") throw bad(`context ${JSON.stringify(name)} has no host`);
+    if (r.kmsSigner !== undefined && typeof r.kmsSigner !== "string") throw bad(`context ${JSON.stringify(name)}: kmsSigner is not a key`);
     out.contexts[name] = { host: r.host, description: typeof r.description === "string" ? r.description : "" };
+    if (typeof r.kmsSigner === "string") out.contexts[name]!.kmsSigner = r.kmsSigner;
   }
   return out;
 }

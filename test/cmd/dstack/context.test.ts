@@ -39,6 +39,9 @@ describe("dstack context", () => {
     expect(dup.stderr).toContain(`context "sim" already exists (${sim.host})`);
     expect((await dstack(["context", "create", "bad/name", "--host", "ssh://x"])).code).toBe(2);
     expect((await dstack(["context", "create", "default", "--host", "ssh://x"])).code).toBe(2);
+    const badPin = await dstack(["context", "create", "x", "--host", "ssh://x", "--kms-signer", "0xnope"]);
+    expect(badPin.code).toBe(2);
+    expect(badPin.stderr).toContain('--kms-signer "0xnope" is not a secp256k1 public key');
     const badHost = await dstack(["context", "create", "x", "--host", "box.example"]);
     expect(badHost.code).toBe(2);
     expect(badHost.stderr).toContain("expected unix:PATH, http(s)://HOST:PORT or ssh://");
@@ -59,7 +62,7 @@ describe("dstack context", () => {
     expect((await dstack(["context", "show"], { DSTACK_CONTEXT: "box" })).stdout).toBe("box\n");
     expect(JSON.parse((await dstack(["context", "ls", "--json"])).stdout).find((v: { current: boolean }) => v.current).name).toBe("sim");
     expect(JSON.parse((await dstack(["context", "inspect"])).stdout)).toEqual([
-      { name: "sim", description: "the test VMM", host: sim.host, current: true },
+      { name: "sim", description: "the test VMM", host: sim.host, kmsSigner: null, current: true },
     ]);
     expect(JSON.parse((await dstack(["context", "inspect", "box", "default"])).stdout).map((v: { name: string }) => v.name)).toEqual([
       "box",

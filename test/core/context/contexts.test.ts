@@ -27,10 +27,20 @@ describe("the store", () => {
       `${JSON.stringify({ current: "b", contexts: { a: { host: "ssh://a", description: "A" }, b: { host: "ssh://b", description: "" } } }, null, 2)}\n`,
     );
     expect(parseContextStore('{"current":"default","contexts":{}}', "f").current).toBeUndefined();
+    const pinned = parseContextStore('{"contexts":{"p":{"host":"ssh://p","kmsSigner":"0x02ab"}}}', "f");
+    expect(pinned.contexts.p).toEqual({ host: "ssh://p", description: "", kmsSigner: "0x02ab" });
+    expect(JSON.parse(serializeContextStore(pinned)).contexts.p.kmsSigner).toBe("0x02ab");
   });
 
   test("damage is named with the file", () => {
-    for (const bad of ["nope", "[]", '{"current":1}', '{"contexts":[]}', '{"contexts":{"x":{}}}'])
+    for (const bad of [
+      "nope",
+      "[]",
+      '{"current":1}',
+      '{"contexts":[]}',
+      '{"contexts":{"x":{}}}',
+      '{"contexts":{"x":{"host":"h","kmsSigner":1}}}',
+    ])
       expect(() => parseContextStore(bad, "/c/contexts.json")).toThrow(DstackError);
     expect(() => parseContextStore('{"contexts":{"x":{}}}', "/c/contexts.json")).toThrow('/c/contexts.json: context "x" has no host');
   });

@@ -7,6 +7,7 @@ import { currentContext, overriddenBy } from "../../../client/context/views.ts";
 import { checkContextName, checkHostUrl, DEFAULT_CONTEXT } from "../../../core/context/contexts.ts";
 import { NotFoundError, RefusedError, UsageError } from "../../../core/errors.ts";
 import { out } from "../../../core/io.ts";
+import { parseSigner } from "../../../core/keys/env-key-signature.ts";
 import { formatJson } from "../../../core/output.ts";
 import { outputArgs } from "../../shared/args.ts";
 import { defineCommand } from "../../shared/command.ts";
@@ -25,21 +26,31 @@ const create = defineCommand({
       valueHint: "URL",
     },
     description: { type: "string", description: "What it is, for `context ls`", valueHint: "TEXT" },
+    "kms-signer": {
+      type: "string",
+      description: "Pin the KMS signer env keys must carry (its k256_pubkey), over what the host recorded",
+      valueHint: "0x…",
+    },
     ...outputArgs,
   },
   async run({ args, io, env }) {
     checkContextName(args.name);
     const host = checkHostUrl(String(args.host));
     const description = args.description ?? "";
+    const kmsSigner = args["kms-signer"] === undefined ? undefined : parseSigner(args["kms-signer"]);
+    if (args["kms-signer"] !== undefined && !kmsSigner)
+      throw new UsageError(`--kms-signer ${JSON.stringify(args["kms-signer"])} is not a secp256k1 public key`, {
+        hint: "give the KMS's k256_pubkey in hex: 0x02… / 0x03… (33 bytes) or 0x04… (65 bytes)",
+      });
     const path = contextsPath(env);
     await updateContexts(path, (s) => {
       if (s.contexts[args.name])
         throw new RefusedError(`context "${args.name}" already exists (${s.contexts[args.name]!.host})`, {
           hint: `remove it first (\`dstack context rm ${args.name}\`) or pick another name`,
         });
-      s.contexts[args.name] = { host, description };
+      s.contexts[args.name] = { host, description, ...(kmsSigner ? { kmsSigner } : {}) };
     });
-    if (args.json) out(io, formatJson({ name: args.name, description, host, path }));
+    if (args.json) out(io, formatJson({ name: args.name, description, host, kmsSigner: kmsSigner ?? null, path }));
     else {
       out(io, args.name);
       createLogger(io, args).success(
