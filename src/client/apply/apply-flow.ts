@@ -27,6 +27,7 @@ import { stopVmNote } from "../graceful-stop.ts";
 import { progressLine } from "../progress-line.ts";
 import { sealEnv } from "../seal-env.ts";
 import { type ClientRun, openClient } from "../session.ts";
+import { waitGone } from "../vm-gone.ts";
 import { attach } from "./attach-flow.ts";
 import { confirm } from "./confirm.ts";
 import { type Host, hostFacts } from "./host-facts.ts";
@@ -228,7 +229,7 @@ export async function applyRun(f: ApplyFlags, run: ClientRun): Promise<number> {
         pr.line("Stopping run...");
         await stopVmNote(c, ex!.vm, { force: true, timeoutMs: 0, timeoutText: "0s" });
         await c.removeVm(ex!.vm.id);
-        await waitGone(c, ex!.vm.id);
+        await waitGone(c, ex!.vm.id, "the old run's VM");
       }
       pr.line("Applying plan...");
       await submit(c, plan, host, offers[0]!, ep, f.bindAddress, pr.line);
@@ -252,14 +253,6 @@ export async function applyRun(f: ApplyFlags, run: ClientRun): Promise<number> {
     pr.done();
     c.close();
   }
-}
-
-async function waitGone(c: VmmClient, id: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (!(await c.status({ ids: [id], brief: true })).vms.length) return;
-    await Bun.sleep(100);
-  }
-  throw new DstackError("the old run's VM was not removed within a minute");
 }
 
 async function submit(c: VmmClient, plan: RunPlan, host: Host, offer: Offer, ep: Endpoint, bind: string, progress: (m: string) => void) {

@@ -8,6 +8,7 @@ import { dropAliasNote } from "../dev-env/ssh-files.ts";
 import type { EndpointFlags } from "../endpoint.ts";
 import { withdrawAfterRemove } from "../registration.ts";
 import { type ClientRun, openClient } from "../session.ts";
+import { waitGone } from "../vm-gone.ts";
 import { confirm } from "./confirm.ts";
 import { loadConfiguration } from "./load.ts";
 import { describeVm } from "./runs.ts";
@@ -34,6 +35,7 @@ export async function deleteRun(f: DeleteFlags, run: ClientRun): Promise<number>
     }
     if (vm.status === "running" || vm.status === "stopping") await c.stopVm(vm.id);
     await c.removeVm(vm.id);
+    await waitGone(c, vm.id, `the run's VM`);
     const note = (await withdrawAfterRemove(c, ep.allowlist, vm)) + (await dropAliasNote(run.env, name));
     io.stderr(`Run ${name} deleted${note}\n`);
     return 0;

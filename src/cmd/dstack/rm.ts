@@ -1,6 +1,7 @@
 import { dropAliasNote } from "../../client/dev-env/ssh-files.ts";
 import { forEachVm } from "../../client/each-vm.ts";
 import { withdrawAfterRemove } from "../../client/registration.ts";
+import { waitGone } from "../../client/vm-gone.ts";
 import { RefusedError } from "../../core/errors.ts";
 import { clientArgs, vmArg } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
@@ -28,6 +29,7 @@ export default defineCommand({
           throw new RefusedError(`${vm.name} is running`, { hint: `stop it first (\`dstack stop ${vm.name}\`) or pass -f` });
         }
         await c.removeVm(vm.id);
+        await waitGone(c, vm.id, vm.name);
         const note = args["keep-registration"] ? "" : await withdrawAfterRemove(c, ep.allowlist, vm);
         return `removed${note}${await dropAliasNote(env, vm.name)}`;
       },

@@ -7,7 +7,7 @@
  * serves the guest agent API on its /var/run/dstack.sock (and tappd.sock), engine or not.
  * With no engine (runtime none) the boot says plainly that the containers do not run.
  */
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AppCompose } from "../../core/compose/app-compose.ts";
 import { KMS_VM_NAME } from "../../core/compose/kms-compose.ts";
@@ -16,12 +16,13 @@ import { NO_ENGINE_EVENT, NO_ENGINE_HINT, type SimRuntime } from "../../core/spe
 import { type GuestAgent, type GuestVmInfo, startGuestAgent } from "../guest-agent/index.ts";
 import type { VmRecord, VmStore } from "../store.ts";
 import { agentSockets } from "./agent-socket.ts";
+import { composeFailure } from "./compose-failure.ts";
 import { followContainers, type LogFollower } from "./container-logs.ts";
 import { deriveCompose } from "./derive.ts";
 import { type Forward, openForwards } from "./forward.ts";
 import { guestAddressOf } from "./guest-address.ts";
 import { GUEST_COMPOSE_DIR } from "./guest-fs.ts";
-import { composeUp, containersWith, haltAllWith, type Project, removeAllWith } from "./project.ts";
+import { composeUp, containersWith, haltAllWith, missingImages, type Project, removeAllWith } from "./project.ts";
 
 export const LABEL_OWNER = "io.dstack-sim.owner";
 export const LABEL_VM = "io.dstack-sim.vm";
@@ -35,6 +36,20 @@ interface Running {
 /** The label value naming one simulator (its run_path) in the engine. */
 export function ownerOf(runPath: string): string {
   return sha256Hex(`dstack-vmm-sim owner:${runPath}`).slice(0, 16);
+}
+
+/** What was appended to `path` from byte `at` on (compose's output of this boot; at most the last 64 KiB). */
+function readFrom(path: string, at: number): string {
+  const fd = openSync(path, "r");
+  try {
+    const end = statSync(path).size;
+    const from = Math.max(at, end - 65536);
+    const buf = Buffer.alloc(Math.max(0, end - from));
+    readSync(fd, buf, 0, buf.length, from);
+    return buf.toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export class AppRuntime {
@@ -120,11 +135,13 @@ export class AppRuntime {
       writeFileSync(p.file, derived.yaml);
       this.serial(vm, `Starting containers with runner=${runner} (guest address ${guest}, project ${p.name})`);
       const since = Date.now();
-      const code = await composeUp(p, env, this.store.logPath(vm.id, "serial"));
+      const logPath = this.store.logPath(vm.id, "serial");
+      const logAt = statSync(logPath, { throwIfNoEntry: false })?.size ?? 0;
+      const code = await composeUp(p, env, logPath);
       if (code !== 0) {
         this.detach(vm.id);
         await this.halt(vm, "kill");
-        throw new Error("failed to start containers");
+        throw new Error(composeFailure(readFrom(logPath, logAt), code, await missingImages(this.rt, derived.images)));
       }
       if (!live()) {
         this.detach(vm.id);

@@ -31,6 +31,8 @@ export interface Derived {
   yaml: string;
   /** what the serial log should say about the rewrite (no values) */
   notes: string[];
+  /** the images compose pulls when the engine lacks them: each service's `image:` with no `build:` (and no `${…}` in it) */
+  images: string[];
 }
 
 const isBindSource = (s: string) => s.startsWith("/") || s.startsWith(".") || s.startsWith("~");
@@ -104,7 +106,10 @@ export function deriveCompose(i: DeriveInput): Derived {
   if (volumes) out.volumes = volumes;
   if (doc.secrets) out.secrets = rewriteFiles(doc.secrets, i.guestRoot);
   if (doc.configs) out.configs = rewriteFiles(doc.configs, i.guestRoot);
+  const images = Object.values(doc.services)
+    .filter(isObj)
+    .flatMap((s) => (typeof s.image === "string" && !s.build && !s.image.includes("$") ? [s.image] : []));
   // Written as YAML 1.1, as docker-compose v1 (PyYAML) reads it: strings such as "no", "on",
   // "yes" or "0755" stay quoted, where a YAML 1.2 writer leaves `restart: no` plain and v1 reads a boolean.
-  return { yaml: stringify(out, { lineWidth: 0, version: "1.1" }), notes };
+  return { yaml: stringify(out, { lineWidth: 0, version: "1.1" }), notes, images: [...new Set(images)] };
 }

@@ -76,6 +76,12 @@ export async function containersWith(rt: SimRuntime, label: string, show?: strin
   });
 }
 
+/** Of `images`, those the engine does not have (`image inspect` fails). */
+export async function missingImages(rt: SimRuntime, images: string[]): Promise<string[]> {
+  const found = await Promise.all(images.map(async (i) => (await engine(rt, "image", "inspect", "--format", "{{.Id}}", i)).code === 0));
+  return images.filter((_, k) => !found[k]);
+}
+
 /** Kill (SIGKILL) or stop (SIGTERM, then SIGKILL after 10 s) the running containers carrying `label`. */
 export async function haltAllWith(rt: SimRuntime, label: string, how: "kill" | "stop"): Promise<string | undefined> {
   const ids = (await containersWith(rt, label)).filter((c) => c.running).map((c) => c.id);
