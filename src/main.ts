@@ -9,7 +9,7 @@ import { basename } from "node:path";
 import { runTool } from "./cmd/shared/cli.ts";
 import type { Io } from "./core/io.ts";
 import { knobsFromEnv, setKnobs } from "./core/knobs.ts";
-import { nearest } from "./core/suggest.ts";
+import { nearest } from "./core/text/suggest.ts";
 import { refusalOn } from "./core/tool-platforms.ts";
 import { isTool, tools } from "./tools.ts";
 

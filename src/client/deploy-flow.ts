@@ -2,10 +2,10 @@
 import { DEFAULTS, type DeployFlags, type DeploySource, formatPlan, planDeploy, planSummary } from "../core/compose/deploy-plan.ts";
 import { DstackError, UsageError } from "../core/errors.ts";
 import { out } from "../core/io.ts";
-import { formatJson } from "../core/output.ts";
 import { checkPortPolicy } from "../core/specs/ports.ts";
 import { selectGpus } from "../core/specs/resources.ts";
 import { noEngineNote } from "../core/specs/sim-runtime.ts";
+import { formatJson } from "../core/text/output.ts";
 import { isDialHost } from "../core/vmm/transport-ssh.ts";
 import { deploy, waitBoot } from "./deploy.ts";
 import { resolveEndpoint } from "./endpoint.ts";

@@ -1,6 +1,6 @@
 /** What stop, start, restart and rm share: one VM or several, by name or id prefix; one result line each. */
 import { RefusedError, UsageError } from "../core/errors.ts";
-import { formatJson } from "../core/output.ts";
+import { formatJson } from "../core/text/output.ts";
 import type { VmmClient } from "../core/vmm/client.ts";
 import { refuseSystemVm } from "../core/vmm/system-vm.ts";
 import type { VmInfo } from "../core/vmm/types.ts";

@@ -4,7 +4,7 @@
  * a boolean x, `--` ends the flags. Unknown flags are usage errors with a "did you mean".
  */
 import { UsageError } from "./errors.ts";
-import { nearest } from "./suggest.ts";
+import { nearest } from "./text/suggest.ts";
 
 /** One argument of a command, as its definition declares it. */
 export interface ArgDef {

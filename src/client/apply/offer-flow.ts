@@ -13,7 +13,7 @@ import { parseMemoryRange } from "../../core/dstack-yml/resources/memory.ts";
 import { formatResources, type ResourcesSpec } from "../../core/dstack-yml/resources/resources.ts";
 import { UsageError } from "../../core/errors.ts";
 import { out } from "../../core/io.ts";
-import { formatJson, formatTable } from "../../core/output.ts";
+import { formatJson, formatTable } from "../../core/text/output.ts";
 import type { EndpointFlags } from "../endpoint.ts";
 import { type ClientRun, openClient } from "../session.ts";
 import { hostFacts } from "./host-facts.ts";

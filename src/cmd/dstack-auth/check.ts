@@ -2,7 +2,7 @@ import { type Allowlist, type AllowlistError, parseAllowlist } from "../../auth/
 import { type AllowlistReadError, readAllowlistText } from "../../auth/allowlist-read.ts";
 import { NotFoundError, RefusedError } from "../../core/errors.ts";
 import { out } from "../../core/io.ts";
-import { formatJson } from "../../core/output.ts";
+import { formatJson } from "../../core/text/output.ts";
 import { defineCommand } from "../shared/command.ts";
 import { allowlistPath, configArgs } from "./paths.ts";
 

@@ -1,6 +1,6 @@
 import { openClient } from "../../client/session.ts";
 import { out } from "../../core/io.ts";
-import { formatJson } from "../../core/output.ts";
+import { formatJson } from "../../core/text/output.ts";
 import { selectVm } from "../../core/vmm/vm-select.ts";
 import { clientArgs } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";

@@ -7,7 +7,7 @@ import { probeMark, probesCell } from "../../core/dstack-run/probe-check.ts";
 import { formatRuns } from "../../core/dstack-run/runs-table.ts";
 import { UsageError } from "../../core/errors.ts";
 import { out } from "../../core/io.ts";
-import { formatJson } from "../../core/output.ts";
+import { formatJson } from "../../core/text/output.ts";
 import { formatPs } from "../../core/vmm/ps-format.ts";
 import type { VmInfo } from "../../core/vmm/types.ts";
 import { clientArgs } from "../shared/args.ts";

@@ -3,7 +3,7 @@ import { confirm } from "../../client/apply/confirm.ts";
 import { checkSecretName, readSecrets, secretsPath, updateSecrets } from "../../client/apply/secrets.ts";
 import { NotFoundError } from "../../core/errors.ts";
 import { out } from "../../core/io.ts";
-import { formatJson, formatTable } from "../../core/output.ts";
+import { formatJson, formatTable } from "../../core/text/output.ts";
 import { outputArgs, yesArgs } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
 

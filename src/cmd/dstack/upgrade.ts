@@ -3,7 +3,7 @@ import { upgradeVm } from "../../client/upgrade.ts";
 import { validateDockerCompose } from "../../core/compose/docker-compose-check.ts";
 import { UsageError } from "../../core/errors.ts";
 import { out } from "../../core/io.ts";
-import { formatJson } from "../../core/output.ts";
+import { formatJson } from "../../core/text/output.ts";
 import { clientArgs } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
 import { clientRun } from "../shared/log.ts";

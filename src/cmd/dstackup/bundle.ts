@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { UsageError } from "../../core/errors.ts";
 import { out } from "../../core/io.ts";
-import { formatBytes, formatJson } from "../../core/output.ts";
+import { formatBytes, formatJson } from "../../core/text/output.ts";
 import { createBundle } from "../../host/install/bundle.ts";
 import { outputArgs } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";

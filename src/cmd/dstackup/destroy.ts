@@ -1,7 +1,7 @@
 import { UsageError } from "../../core/errors.ts";
 import { out } from "../../core/io.ts";
 import { resolveLayout } from "../../core/layout.ts";
-import { formatJson } from "../../core/output.ts";
+import { formatJson } from "../../core/text/output.ts";
 import { destroyInstall, purgeTargets } from "../../host/install/destroy.ts";
 import { DamagedStateError, type InstallState, readInstallState } from "../../host/install/state.ts";
 import { dryRunArgs, outputArgs, prefixArgs, yesArgs } from "../shared/args.ts";

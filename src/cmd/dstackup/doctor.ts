@@ -1,5 +1,5 @@
 import { out } from "../../core/io.ts";
-import { formatJson } from "../../core/output.ts";
+import { formatJson } from "../../core/text/output.ts";
 import { planInstall } from "../../host/install/plan.ts";
 import { blocking, formatCheck } from "../../host/install/preflight.ts";
 import { outputArgs } from "../shared/args.ts";

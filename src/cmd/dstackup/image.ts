@@ -3,7 +3,7 @@ import { DstackError, NotFoundError, RefusedError } from "../../core/errors.ts";
 import { DEFAULT_RELEASE_API } from "../../core/images/release.ts";
 import { type Io, out } from "../../core/io.ts";
 import { resolveLayout } from "../../core/layout.ts";
-import { formatBytes, formatJson, formatTable } from "../../core/output.ts";
+import { formatBytes, formatJson, formatTable } from "../../core/text/output.ts";
 import { pullImage } from "../../host/images/image-pull.ts";
 import { checkImageName, listImages, readImage } from "../../host/images/images.ts";
 import { readInstallState } from "../../host/install/state.ts";

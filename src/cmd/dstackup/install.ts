@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, readlinkSync, rmSync } from "node:fs";
-import { lineDiff } from "../../core/diff.ts";
 import { DstackError, ExitCode, RefusedError, UsageError } from "../../core/errors.ts";
 import { type Io, out } from "../../core/io.ts";
-import { formatJson } from "../../core/output.ts";
+import { lineDiff } from "../../core/text/diff.ts";
+import { formatJson } from "../../core/text/output.ts";
 import { applyInstall, NothingStartedError } from "../../host/install/apply.ts";
 import { type InstallPlan, installLayout, planInstall } from "../../host/install/plan.ts";
 import { blocking, formatCheck } from "../../host/install/preflight.ts";

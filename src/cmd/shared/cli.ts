@@ -6,7 +6,7 @@
 import { flagTable, isFlagToken, lookupFlag, MissingArgumentError, parseArgv } from "../../core/argv.ts";
 import { DstackError, ExitCode, UsageError } from "../../core/errors.ts";
 import type { Env, Io } from "../../core/io.ts";
-import { nearest } from "../../core/suggest.ts";
+import { nearest } from "../../core/text/suggest.ts";
 import { versionString } from "../../core/version.ts";
 import { type AnyCommand, load } from "./command.ts";
 import { renderUsage } from "./usage.ts";

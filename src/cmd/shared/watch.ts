@@ -6,7 +6,7 @@
  * An error while asking ends the watch with that error.
  */
 import { type Io, out } from "../../core/io.ts";
-import { redrawFrame } from "../../core/output.ts";
+import { redrawFrame } from "../../core/text/output.ts";
 
 const HIDE_CURSOR = "\x1b[?25l";
 const SHOW_CURSOR = "\x1b[?25h";

@@ -3,7 +3,7 @@
  * RESOURCES, INSTANCE TYPE, PRICE, STATUS, PROBES, SUBMITTED, ERROR), one merged
  * row per run (a run is one CVM, one job).
  */
-import { type Column, formatTable, type TableOptions } from "../output.ts";
+import { type Column, formatTable, type TableOptions } from "../text/output.ts";
 import type { VmInfo } from "../vmm/types.ts";
 import type { RunState } from "./run-status.ts";
 import { formatChosen } from "./sizing.ts";

@@ -1,6 +1,6 @@
 /** The `dstack ps` table. */
 
-import { type Column, formatTable } from "../output.ts";
+import { type Column, formatTable } from "../text/output.ts";
 import { systemRole } from "./system-vm.ts";
 import type { VmInfo } from "./types.ts";
 

@@ -3,7 +3,6 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { kmsAppCompose, kmsInitScript } from "../../../src/core/compose/kms-compose.ts";
-import { lineDiff } from "../../../src/core/diff.ts";
 import type { HostConfig } from "../../../src/core/render/host-config.ts";
 import { renderKmsToml } from "../../../src/core/render/kms-toml.ts";
 import { parseToml } from "../../../src/core/render/toml.ts";
@@ -11,6 +10,7 @@ import { execLine, renderAuthUnit, renderVmmUnit, systemdArg, systemdPath } from
 import { renderVmmToml } from "../../../src/core/render/vmm-toml.ts";
 import { pickCidStart } from "../../../src/core/specs/cid.ts";
 import { simRuntimeFrom } from "../../../src/core/specs/sim-runtime.ts";
+import { lineDiff } from "../../../src/core/text/diff.ts";
 
 const GOLDEN = join(import.meta.dir, "..", "..", "golden");
 

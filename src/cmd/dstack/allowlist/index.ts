@@ -3,7 +3,7 @@ import { normalizeHex } from "../../../auth/allowlist.ts";
 import { type AllowlistSession, appIdOf, openAllowlist, vmsByApp } from "../../../client/allowlist-vms.ts";
 import { NotFoundError, UsageError } from "../../../core/errors.ts";
 import { type Io, out } from "../../../core/io.ts";
-import { formatJson, formatTable } from "../../../core/output.ts";
+import { formatJson, formatTable } from "../../../core/text/output.ts";
 import { clientArgs } from "../../shared/args.ts";
 import { defineCommand } from "../../shared/command.ts";
 import { clientRun, createLogger } from "../../shared/log.ts";

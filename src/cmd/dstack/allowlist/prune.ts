@@ -3,7 +3,7 @@ import type { Withdrawal } from "../../../auth/unused.ts";
 import { openAllowlist } from "../../../client/allowlist-vms.ts";
 import { UsageError } from "../../../core/errors.ts";
 import { out } from "../../../core/io.ts";
-import { formatJson, formatTable } from "../../../core/output.ts";
+import { formatJson, formatTable } from "../../../core/text/output.ts";
 import { clientArgs, dryRunArgs, yesArgs } from "../../shared/args.ts";
 import { defineCommand } from "../../shared/command.ts";
 import { clientRun } from "../../shared/log.ts";

@@ -8,7 +8,7 @@ import { checkContextName, checkHostUrl, DEFAULT_CONTEXT } from "../../../core/c
 import { NotFoundError, RefusedError, UsageError } from "../../../core/errors.ts";
 import { out } from "../../../core/io.ts";
 import { parseSigner } from "../../../core/keys/env-key-signature.ts";
-import { formatJson } from "../../../core/output.ts";
+import { formatJson } from "../../../core/text/output.ts";
 import { outputArgs } from "../../shared/args.ts";
 import { defineCommand } from "../../shared/command.ts";
 import { createLogger } from "../../shared/log.ts";

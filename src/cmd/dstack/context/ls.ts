@@ -2,7 +2,7 @@
 import { contextViews, overriddenBy } from "../../../client/context/views.ts";
 import { NotFoundError } from "../../../core/errors.ts";
 import { out } from "../../../core/io.ts";
-import { formatJson, formatTable } from "../../../core/output.ts";
+import { formatJson, formatTable } from "../../../core/text/output.ts";
 import { outputArgs } from "../../shared/args.ts";
 import { defineCommand } from "../../shared/command.ts";
 import { createLogger } from "../../shared/log.ts";

@@ -4,7 +4,7 @@
  * reports all of them) and the warnings, then throws one ConfigurationError.
  */
 import { UsageError } from "../../errors.ts";
-import { nearest } from "../../suggest.ts";
+import { nearest } from "../../text/suggest.ts";
 import { formatPath, type Path } from "./yaml11.ts";
 
 export interface Issue {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { ellipsis, formatTable, redrawFrame } from "../../src/core/output.ts";
+import { ellipsis, formatTable, redrawFrame } from "../../../src/core/text/output.ts";
 
 describe("ellipsis (docker's formatter.Ellipsis)", () => {
   test("longer than max: max characters, the last one …; shorter or equal: unchanged", () => {
