@@ -61,12 +61,12 @@ export async function attachDev(c: VmmClient, vm: VmInfo, d: RunDescription, o: 
   const ports = vm.configuration?.ports ?? [];
   const route = sshRoute(o.ep.host, sshMapping(ports));
   const conn = devConnection(d, vm.configuration?.compose_file ?? "");
-  const identity = await sshIdentity(o.sshIdentity, env, o.cwd);
   const key = await attestedHostKey(c, vm, {
     expected: o.expected,
     osImageHash: localImagePin(o.ep, o.prefix, vm),
     timeoutMs: o.timeoutMs,
   });
+  const identity = await sshIdentity(o.sshIdentity, env, o.cwd); // after the check: a refusal writes nothing, not even a key
   io.stderr(
     `Verified ${name}'s SSH host key against its ${key.simulated ? "simulated quote" : "TDX quote"}: ${key.checked.join(", ")}\n` +
       `Not checked: ${key.unchecked.join("; ")}\n`,

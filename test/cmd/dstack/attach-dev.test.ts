@@ -184,10 +184,10 @@ describe("dstack attach of a dev environment", () => {
   test("a quote for another compose: refused before anything is written", async () => {
     await devVm("dev-other-compose", (appId) => announcement(sshd.hostPublicKey, appId, "ab".repeat(32)));
     const { home, env } = laptop();
-    const r = await runCli("dstack", ["attach", "dev-other-compose", "--ssh-identity", identity()], { env });
+    const r = await runCli("dstack", ["attach", "dev-other-compose"], { env });
     expect(r.stderr).toContain("not attested: the quote's compose hash is abab");
     expect(r.code).toBe(4);
-    expect(existsSync(join(home, ".config/dstack-tee/ssh/config"))).toBe(false);
+    expect(existsSync(join(home, ".config/dstack-tee"))).toBe(false); // no alias, no key generated
     expect(existsSync(join(home, ".ssh/config"))).toBe(false);
   }, 60_000);
 
