@@ -79,10 +79,11 @@ describe.skipIf(!engine)("dstack attach of a dev environment that runs", () => {
     keygen("other");
   }, 120_000);
 
+  // destroying an install with running containers takes longer than bun's 5 s default on a loaded machine
   afterAll(async () => {
     for (const p of attaches) if (p.exitCode === null) p.kill("SIGKILL");
     await inst?.destroy();
-  });
+  }, 60_000);
 
   test("apply -y -d, attach in the background: ssh dev works with the written config, the port is forwarded, the IDE link has the working dir", async () => {
     writeFileSync(
