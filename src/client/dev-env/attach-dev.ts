@@ -65,7 +65,9 @@ export async function attachDev(c: VmmClient, vm: VmInfo, d: RunDescription, o: 
     expected: o.expected,
     osImageHash: localImagePin(o.ep, o.prefix, vm),
     timeoutMs: o.timeoutMs,
+    interrupted: o.interrupted,
   });
+  if (!key) return { kind: "detached" };
   const identity = await sshIdentity(o.sshIdentity, env, o.cwd); // after the check: a refusal writes nothing, not even a key
   io.stderr(
     `Verified ${name}'s SSH host key against its ${key.simulated ? "simulated quote" : "TDX quote"}: ${key.checked.join(", ")}\n` +

@@ -3,7 +3,8 @@
  * ssh-host-key` line on the run's serial console (through the VMM's logs API), checked against
  * the VM's app id, the hash of the app-compose the VM was registered with (or, from `apply`,
  * the one it just planned), the OS image pin when this client can read the install's image,
- * and whether the VMM says it is the simulator.
+ * and whether the VMM says it is the simulator. Waits for the line (a CVM announces it once its
+ * key is made); undefined when Ctrl-C ends the wait.
  */
 import { join } from "node:path";
 import { composeHashOf } from "../../core/compose/app-compose.ts";
@@ -39,8 +40,8 @@ async function logText(c: VmmClient, id: string): Promise<string> {
 export async function attestedHostKey(
   c: VmmClient,
   vm: VmInfo,
-  o: { expected?: Expected | undefined; osImageHash?: string | undefined; timeoutMs: number },
-): Promise<VerifiedHostKey> {
+  o: { expected?: Expected | undefined; osImageHash?: string | undefined; timeoutMs: number; interrupted: Promise<void> },
+): Promise<VerifiedHostKey | undefined> {
   const registered: Expected = { appId: vm.app_id, composeHash: composeHashOf(vm.configuration?.compose_file ?? "") };
   if (o.expected && (o.expected.appId !== registered.appId || o.expected.composeHash !== registered.composeHash)) {
     throw new RefusedError(
@@ -50,6 +51,10 @@ export async function attestedHostKey(
   const v = await c.version();
   const simulatorHost = /\bdstack-vmm-sim\b/.test(v.rev) || v.version.endsWith("-sim"); // its rev names it (src/sim/version.ts)
   const deadline = Date.now() + o.timeoutMs;
+  let stop = false;
+  void o.interrupted.then(() => {
+    stop = true;
+  });
   for (;;) {
     const { found, malformed } = lastAnnouncement(await logText(c, vm.id));
     if (found) return verifyHostKey(found, { ...(o.expected ?? registered), osImageHash: o.osImageHash, simulatorHost });
@@ -59,6 +64,7 @@ export async function attestedHostKey(
         { hint: `its sshd may still be starting: try \`dstack attach ${vm.name}\` again, or see \`dstack logs ${vm.name} --diagnose\`` },
       );
     }
-    await Bun.sleep(POLL_MS);
+    await Promise.race([Bun.sleep(POLL_MS), o.interrupted]);
+    if (stop) return undefined; // Ctrl-C while waiting
   }
 }

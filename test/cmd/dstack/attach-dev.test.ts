@@ -169,6 +169,22 @@ describe("dstack attach of a dev environment", () => {
     expect(readFileSync(config, "utf8")).not.toContain("Host dev-ends");
   }, 60_000);
 
+  test("Ctrl-C while waiting for the CVM's host key: attach detaches at once and writes nothing", async () => {
+    await devVm("dev-silent", () => "run-1  | sshd starting"); // no announcement (yet)
+    const { home, env } = laptop();
+    const io = captureIo();
+    const attached = runCli("dstack", ["attach", "dev-silent", "--ssh-identity", identity()], { io, env });
+    await until(() => io.err.includes("provisioning completed (running)"));
+    await Bun.sleep(300);
+    const t = Date.now();
+    io.signal("SIGINT");
+    const r = await attached;
+    expect(Date.now() - t).toBeLessThan(3000);
+    expect(r.stderr).toContain("Detached.");
+    expect(r.code).toBe(0);
+    expect(existsSync(join(home, ".config/dstack-tee"))).toBe(false);
+  }, 60_000);
+
   test("a key other than the one the server on the port holds: ssh refuses it, attach exits 4 and removes the alias", async () => {
     const other = Bun.spawnSync(["sh", "-c", `d=$(mktemp -d) && ssh-keygen -q -t ed25519 -N '' -f $d/k && cat $d/k.pub`])
       .stdout.toString()
