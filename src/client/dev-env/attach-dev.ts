@@ -66,6 +66,7 @@ export async function attachDev(c: VmmClient, vm: VmInfo, d: RunDescription, o: 
     osImageHash: localImagePin(o.ep, o.prefix, vm),
     timeoutMs: o.timeoutMs,
     interrupted: o.interrupted,
+    onWait: () => io.stderr(`Waiting for ${name}'s SSH host key (its sshd is starting)...\n`),
   });
   if (!key) return { kind: "detached" };
   const identity = await sshIdentity(o.sshIdentity, env, o.cwd); // after the check: a refusal writes nothing, not even a key

@@ -40,7 +40,14 @@ async function logText(c: VmmClient, id: string): Promise<string> {
 export async function attestedHostKey(
   c: VmmClient,
   vm: VmInfo,
-  o: { expected?: Expected | undefined; osImageHash?: string | undefined; timeoutMs: number; interrupted: Promise<void> },
+  o: {
+    expected?: Expected | undefined;
+    osImageHash?: string | undefined;
+    timeoutMs: number;
+    interrupted: Promise<void>;
+    /** called once, when the first read finds no announcement yet */
+    onWait?: () => void;
+  },
 ): Promise<VerifiedHostKey | undefined> {
   const registered: Expected = { appId: vm.app_id, composeHash: composeHashOf(vm.configuration?.compose_file ?? "") };
   if (o.expected && (o.expected.appId !== registered.appId || o.expected.composeHash !== registered.composeHash)) {
@@ -52,6 +59,7 @@ export async function attestedHostKey(
   const simulatorHost = /\bdstack-vmm-sim\b/.test(v.rev) || v.version.endsWith("-sim"); // its rev names it (src/sim/version.ts)
   const deadline = Date.now() + o.timeoutMs;
   let stop = false;
+  let polls = 0;
   void o.interrupted.then(() => {
     stop = true;
   });
@@ -64,6 +72,7 @@ export async function attestedHostKey(
         { hint: `its sshd may still be starting: try \`dstack attach ${vm.name}\` again, or see \`dstack logs ${vm.name} --diagnose\`` },
       );
     }
+    if (polls++ === 0) o.onWait?.();
     await Promise.race([Bun.sleep(POLL_MS), o.interrupted]);
     if (stop) return undefined; // Ctrl-C while waiting
   }

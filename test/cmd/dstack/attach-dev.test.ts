@@ -174,8 +174,7 @@ describe("dstack attach of a dev environment", () => {
     const { home, env } = laptop();
     const io = captureIo();
     const attached = runCli("dstack", ["attach", "dev-silent", "--ssh-identity", identity()], { io, env });
-    await until(() => io.err.includes("provisioning completed (running)"));
-    await Bun.sleep(300);
+    await until(() => io.err.includes("Waiting for dev-silent's SSH host key"));
     const t = Date.now();
     io.signal("SIGINT");
     const r = await attached;
