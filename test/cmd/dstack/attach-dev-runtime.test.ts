@@ -18,6 +18,8 @@ import { type SimInstall, simInstall } from "../../helpers/sim-install.ts";
 import { startSshd } from "../../helpers/sshd.ts";
 
 const engine = await testEngine();
+/** the run's port: the VMM maps the same host port, so not one another test on this machine is likely to hold */
+const APP_PORT = 15000 + Math.floor(Math.random() * 4000);
 
 let inst: SimInstall | undefined;
 let work = "";
@@ -94,9 +96,9 @@ describe.skipIf(!engine)("dstack attach of a dev environment that runs", () => {
         "ide: vscode",
         `image: ${DEVENV_IMAGE}`,
         "working_dir: /workspace",
-        "ports: [8000]",
+        `ports: [${APP_PORT}]`,
         "init:",
-        "  - mkdir -p /tmp/www && echo served-from-the-cvm > /tmp/www/index.html && busybox httpd -p 127.0.0.1:8000 -h /tmp/www",
+        `  - mkdir -p /tmp/www && echo served-from-the-cvm > /tmp/www/index.html && busybox httpd -p 127.0.0.1:${APP_PORT} -h /tmp/www`,
         "",
       ].join("\n"),
     );
@@ -118,9 +120,17 @@ describe.skipIf(!engine)("dstack attach of a dev environment that runs", () => {
     expect(ok.stdout).toBe("ok\n");
     expect(ok.code).toBe(0);
 
-    const fwd = /localhost:(\d+) -> 8000/.exec(a.err());
+    const fwd = new RegExp(`localhost:(\\d+) -> ${APP_PORT}`).exec(a.err());
     expect(fwd).not.toBeNull();
-    expect(await (await fetch(`http://127.0.0.1:${fwd![1]}/`)).text()).toBe("served-from-the-cvm\n");
+    // init (which starts the server) runs once sshd is up, so it may still be starting when attach has proved ssh
+    let served = "";
+    for (let i = 0; i < 50 && served === ""; i++) {
+      served = await fetch(`http://127.0.0.1:${fwd![1]}/`).then(
+        (r) => r.text(),
+        () => Bun.sleep(200).then(() => ""),
+      );
+    }
+    expect(served).toBe("served-from-the-cvm\n");
 
     a.p.kill("SIGINT");
     expect(await a.p.exited).toBe(0);
