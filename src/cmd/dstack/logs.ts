@@ -5,7 +5,7 @@ import { runLineFilter } from "../../core/dstack-run/run-log.ts";
 import { NotFoundError, UsageError } from "../../core/errors.ts";
 import type { LogChannel } from "../../core/vmm/types.ts";
 import { selectVm } from "../../core/vmm/vm-select.ts";
-import { clientArgs } from "../shared/args.ts";
+import { textClientArgs } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
 import { clientRun } from "../shared/log.ts";
 
@@ -25,7 +25,7 @@ export default defineCommand({
       alias: "d",
       description: "A .dstack.yml run: the whole serial console (boot, guest), not only the run's lines",
     },
-    ...clientArgs,
+    ...textClientArgs,
   },
   async run({ args, io, env }) {
     const ch = String(args.ch);

@@ -42,6 +42,8 @@ export default defineCommand({
     "no-trunc": { type: "boolean", description: "Whole names, images, statuses and ids (a terminal cuts long cells with …)" },
     ids: { type: "boolean", description: "Only print full VM ids (same as -q)" },
     ...clientArgs,
+    quiet: { type: "boolean", alias: "q", description: "Only print full VM ids (docker's -q); only errors on stderr" },
+    verbose: { type: "boolean", alias: "v", description: "The .dstack.yml runs, in dstackai's run columns (NAME BACKEND … ERROR)" },
   },
   async run({ args, io, env }) {
     const last = lastCount(args.last);

@@ -6,11 +6,16 @@ import { STOP_TIMEOUT } from "../../client/graceful-stop.ts";
 import type { ArgsDef } from "../../core/argv.ts";
 import { DEFAULTS } from "../../core/compose/deploy-plan.ts";
 
-export const outputArgs = {
-  json: { type: "boolean", alias: "j", description: "Print JSON on stdout (logs stay on stderr)" },
+/** What a command that prints no JSON takes of outputArgs. */
+export const logArgs = {
   quiet: { type: "boolean", alias: "q", description: "Only errors on stderr" },
   verbose: { type: "boolean", alias: "v", description: "More detail on stderr" },
   debug: { type: "boolean", description: "Show stack traces on errors" },
+} as const satisfies ArgsDef;
+
+export const outputArgs = {
+  json: { type: "boolean", alias: "j", description: "Print JSON on stdout (logs stay on stderr)" },
+  ...logArgs,
 } as const satisfies ArgsDef;
 
 export const prefixArgs = {
@@ -42,10 +47,17 @@ export const dryRunArgs = {
 
 // --- dstack's verbs
 
+/** Every verb that talks to a VMM and prints only text (logs: the log as it is; inspect: always JSON). */
+export const textClientArgs = {
+  ...endpointArgs,
+  "insecure-host-key": { type: "boolean", description: "ssh:// hosts: do not check the host key (warns)" },
+  ...logArgs,
+} as const satisfies ArgsDef;
+
 /** Every verb that talks to a VMM. */
 export const clientArgs = {
   ...endpointArgs,
-  "insecure-host-key": { type: "boolean", description: "ssh:// hosts: do not check the host key (warns)" },
+  "insecure-host-key": textClientArgs["insecure-host-key"],
   ...outputArgs,
 } as const satisfies ArgsDef;
 
@@ -101,14 +113,15 @@ export const deployArgs = {
   vcpu: { type: "string", default: DEFAULTS.vcpu, description: "vCPUs" },
   memory: { type: "string", default: DEFAULTS.memory, description: "Memory: 2048 (MiB), 512MB, 2GB, 2GiB" },
   disk: { type: "string", default: DEFAULTS.disk, description: "Disk: 20 (GiB), 20GB" },
-  gpu: { type: "string", description: "GPUs: all, a count, or MODEL:COUNT (e.g. H100:2)" },
+  gpu: { type: "string", description: "GPUs: all, none, a count, MODEL[:COUNT] (e.g. H100:2) or PCI slots (18:00.0,2a:00.0)" },
   "guest-image": { type: "string", description: "Guest OS image (default: the install's image)" },
   image: { type: "string", description: "Alias of --guest-image (upstream `dstack deploy --image`)" },
   "no-kms": { type: "boolean", description: "No KMS: the app gets no keys, no env, no allowlist entry" },
   allowlist: { type: "string", description: "Allowlist file to register the compose hash in (default: the install's)", valueHint: "PATH" },
-  detach: { type: "boolean", alias: "d", description: "Return after CreateVm; do not wait for the boot" },
+  ...detachArg,
   timeout: { type: "string", default: DEFAULTS.timeout, description: "How long to wait for the boot" },
   ...kmsSignerArgs,
   ...dryRunArgs,
   ...clientArgs,
+  quiet: { type: "boolean", alias: "q", description: "Print only the VM id on stdout (as docker run -d); only errors on stderr" },
 } as const satisfies ArgsDef;

@@ -36,13 +36,14 @@ export default defineCommand({
       const { path, where } = s.allowlist;
       const c = await s.vmm();
       const plan = await s.allowlist.withdrawUnused(c, { dryRun: true });
-      const report = (ws: Withdrawal[], done: boolean) => {
-        if (args.json) out(io, formatJson({ path, ...(s.host ? { host: s.host } : {}), dryRun: !done, withdrawn: ws }));
+      const dryRun = args["dry-run"] === true;
+      const report = (ws: Withdrawal[]) => {
+        if (args.json) out(io, formatJson({ path, ...(s.host ? { host: s.host } : {}), dryRun, withdrawn: ws }));
         else if (ws.length === 0) out(io, `${where}: every registration is used by a VM; nothing to prune`);
-        else out(io, `${done ? "withdrew" : "would withdraw"} from ${where}:\n${table(ws)}`);
+        else out(io, `${dryRun ? "would withdraw" : "withdrew"} from ${where}:\n${table(ws)}`);
       };
-      if (args["dry-run"] || plan.length === 0) {
-        report(plan, false);
+      if (dryRun || plan.length === 0) {
+        report(plan);
         return 0;
       }
       if (!args.yes) {
@@ -58,7 +59,7 @@ export default defineCommand({
         }
       }
       // Asked again under the lock: a VM created meanwhile keeps what it uses.
-      report(await s.allowlist.withdrawUnused(c), true);
+      report(await s.allowlist.withdrawUnused(c));
       return 0;
     } finally {
       s.close();

@@ -9,7 +9,7 @@ import { NotFoundError, RefusedError, UsageError } from "../../../core/errors.ts
 import { out } from "../../../core/io.ts";
 import { parseSigner } from "../../../core/keys/env-key-signature.ts";
 import { formatJson } from "../../../core/text/output.ts";
-import { outputArgs } from "../../shared/args.ts";
+import { logArgs, outputArgs } from "../../shared/args.ts";
 import { defineCommand } from "../../shared/command.ts";
 import { createLogger } from "../../shared/log.ts";
 
@@ -62,7 +62,7 @@ const create = defineCommand({
 
 const use = defineCommand({
   meta: { name: "use", description: "Make a context the current one (`default`: this machine's install)" },
-  args: { ...nameArg, ...outputArgs },
+  args: { ...nameArg, ...logArgs },
   async run({ args, io, env }) {
     const path = contextsPath(env);
     await updateContexts(path, (s) => {
@@ -83,7 +83,6 @@ const rm = defineCommand({
   args: {
     name: { type: "positional", required: true, description: "The contexts' names", valueHint: "NAME…" },
     force: { type: "boolean", alias: "f", description: "Remove the current context too" },
-    ...outputArgs,
   },
   async run({ args, io, env }) {
     const names = args._;
@@ -108,7 +107,7 @@ const rm = defineCommand({
 
 const show = defineCommand({
   meta: { name: "show", description: "Print the name of the context in use" },
-  args: { ...outputArgs },
+  args: {},
   run({ io, env }) {
     readContexts(contextsPath(env)); // a damaged file is reported, not read as `default`
     out(io, currentContext(env));
