@@ -19,6 +19,8 @@ export interface ArgDef {
   required?: boolean;
   /** A string flag given again adds a value (`-p 1 -p 2` → ["1", "2"]); otherwise the last one wins. */
   multiple?: boolean;
+  /** A positional that may be followed by more of its kind (`rm VM…`; all of them are in `_`). */
+  variadic?: boolean;
 }
 
 export type ArgsDef = Readonly<Record<string, ArgDef>>;
@@ -101,6 +103,8 @@ export function parseArgv<T extends ArgsDef>(argv: readonly string[], defs: T, l
   const table = flagTable(defs);
   const values: Record<string, unknown> = {};
   const positionals: string[] = [];
+  /** how many came before `--` (what follows it is the command's own: a container's command, a run's args) */
+  let flagged: number | undefined;
   const help = { hint: `run \`${label} --help\`` };
   const set = (f: Flag, v: string | boolean) => {
     if (f.def.multiple && typeof v === "string") values[f.name] = [...((values[f.name] as string[] | undefined) ?? []), v];
@@ -120,6 +124,7 @@ export function parseArgv<T extends ArgsDef>(argv: readonly string[], defs: T, l
   for (let i = 0; i < argv.length; i++) {
     const tok = argv[i]!;
     if (tok === "--") {
+      flagged = positionals.length;
       positionals.push(...argv.slice(i + 1));
       break;
     }
@@ -152,6 +157,12 @@ export function parseArgv<T extends ArgsDef>(argv: readonly string[], defs: T, l
       else set(f, valueAfter(i++, `-${tok[k]}`));
       break;
     }
+  }
+  const declared = Object.values(defs).filter((d) => d.type === "positional");
+  const extra = positionals.slice(declared.length, flagged ?? positionals.length);
+  if (extra.length && !declared.some((d) => d.variadic)) {
+    const takes = declared.length ? `${declared.length} argument${declared.length > 1 ? "s" : ""}` : "no arguments";
+    throw new UsageError(`"${label}" takes ${takes}: unexpected ${extra.map((x) => JSON.stringify(x)).join(" ")}`, help);
   }
   let p = 0;
   for (const [name, def] of Object.entries(defs)) {

@@ -63,6 +63,13 @@ describe("parseArgv", () => {
     expect(a._).toEqual(["web", "-f", "--lines"]);
     expect(parse("-", "--name", "-1")).toMatchObject({ vm: "-", name: "-1" });
   });
+  test("a positional the command does not take is a usage error (before --; after it they are the command's)", () => {
+    expect(usage("web", "extra")).toBe(`"t logs" takes 1 argument: unexpected "extra"`);
+    expect(() => parseArgv(["x"], { all: { type: "boolean" } }, "t ps")).toThrow(`"t ps" takes no arguments: unexpected "x"`);
+    expect(parse("web", "--", "extra")._).toEqual(["web", "extra"]);
+    const many = { vm: { type: "positional", required: true, variadic: true } } as const satisfies ArgsDef;
+    expect(parseArgv(["a", "b", "c"], many, "t rm")._).toEqual(["a", "b", "c"]);
+  });
   test("unknown flags say what they might have meant", () => {
     expect(usage("web", "--lnes", "3")).toBe('unknown flag --lnes for "t logs" — did you mean --lines?');
     expect(usage("web", "--zzzzzzzz")).toBe('unknown flag --zzzzzzzz for "t logs"');

@@ -80,9 +80,6 @@ export default defineCommand({
   async run({ args, rawArgs, io, env }) {
     const dd = rawArgs.indexOf("--");
     const runArgs = dd >= 0 ? rawArgs.slice(dd + 1) : [];
-    const extra = (dd >= 0 ? args._.slice(0, args._.length - runArgs.length) : args._).map(String);
-    if (extra.length)
-      throw new UsageError(`Unrecognized arguments: ${extra.join(" ")}`, { hint: "put the run's arguments (${{ run.args }}) after --" });
     const { endpoint, bind } = splitHost(args.host);
     let off = () => {};
     const interrupted = new Promise<void>((resolve) => {

@@ -1,5 +1,4 @@
 import { runDeploy } from "../../client/deploy-flow.ts";
-import { UsageError } from "../../core/errors.ts";
 import { deployArgs } from "../shared/args.ts";
 import { defineCommand } from "../shared/command.ts";
 import { clientRun } from "../shared/log.ts";
@@ -13,9 +12,6 @@ export default defineCommand({
   async run({ args, rawArgs, io, env }) {
     const dd = rawArgs.indexOf("--");
     const command = dd >= 0 ? rawArgs.slice(dd + 1) : [];
-    const positionals = (dd >= 0 ? args._.slice(0, args._.length - command.length) : args._).map(String);
-    if (positionals.length > 1)
-      throw new UsageError(`dstack run takes one IMAGE (got ${positionals.join(" ")}); put the container's command after --`);
     return runDeploy(args, clientRun({ io, env, args }), { kind: "image", image: String(args.image_ref), command });
   },
 });

@@ -126,7 +126,7 @@ const list = defineCommand({
 const rm = defineCommand({
   meta: { name: "rm", alias: ["remove"], description: "Remove local guest images (not the pinned one unless --force)" },
   args: {
-    names: { type: "positional", required: true, description: "Image names", valueHint: "NAME…" },
+    names: { type: "positional", required: true, description: "Image names", valueHint: "NAME…", variadic: true },
     force: { type: "boolean", description: "Also remove the image the current install is pinned to" },
     ...dirArgs,
     ...lockArgs,

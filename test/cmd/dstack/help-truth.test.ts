@@ -2,7 +2,7 @@
  * `--help` says what the flags do, and a flag a command would ignore is not taken: ps's -q and
  * -v (ids; dstackai's run columns), run/deploy's -q and -d, --gpu's forms; logs (the log as it
  * is), inspect (always JSON) and context use/rm/show take no -j; prune -y --json says
- * dryRun: false when it had nothing to withdraw.
+ * dryRun: false when it had nothing to withdraw; an argument a command does not take is exit 2.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
@@ -45,6 +45,21 @@ describe("--help is true to what the flags do", () => {
     const h = await runCli("dstack", [...verb.split(" "), "--help"]);
     expect(h.code).toBe(0);
     expect(h.stdout).not.toContain("--json");
+  });
+});
+
+describe("an argument a command does not take is refused, not ignored", () => {
+  test.each([
+    ["dstack", ["ps", "nope"], `"dstack ps" takes no arguments: unexpected "nope"`],
+    ["dstack", ["logs", "web", "extra"], `"dstack logs" takes 1 argument: unexpected "extra"`],
+    ["dstack", ["run", "nginx", "serve"], `"dstack run" takes 1 argument: unexpected "serve"`],
+    ["dstack", ["apply", "x.yml"], `"dstack apply" takes no arguments: unexpected "x.yml"`],
+    ["dstackup", ["status", "extra"], `"dstackup status" takes no arguments: unexpected "extra"`],
+  ] as const)("%s %p: exit 2", async (tool, argv, message) => {
+    const r = await runCli(tool, [...argv]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stdout).toBe("");
   });
 });
 

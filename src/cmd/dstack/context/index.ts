@@ -81,7 +81,7 @@ const use = defineCommand({
 const rm = defineCommand({
   meta: { name: "rm", alias: ["remove"], description: "Remove contexts (the current one only with -f: then `default` is current)" },
   args: {
-    name: { type: "positional", required: true, description: "The contexts' names", valueHint: "NAME…" },
+    name: { type: "positional", required: true, description: "The contexts' names", valueHint: "NAME…", variadic: true },
     force: { type: "boolean", alias: "f", description: "Remove the current context too" },
   },
   async run({ args, io, env }) {

@@ -31,7 +31,7 @@ export const ls = defineCommand({
 
 export const inspect = defineCommand({
   meta: { name: "inspect", description: "The contexts named (default: the one in use) as JSON" },
-  args: { name: { type: "positional", required: false, description: "The contexts' names", valueHint: "NAME…" } },
+  args: { name: { type: "positional", required: false, description: "The contexts' names", valueHint: "NAME…", variadic: true } },
   run({ args, io, env }) {
     const views = contextViews(env);
     const picked = args._.length ? args._ : [views.find((v) => v.current)!.name];
