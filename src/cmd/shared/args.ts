@@ -62,7 +62,9 @@ export const clientArgs = {
 } as const satisfies ArgsDef;
 
 /** stop, start, restart, rm: the VMs to act on. */
-export const vmArg = { vm: { type: "positional", required: true, description: "VM names or id prefixes", valueHint: "NAME|ID…", variadic: true } } as const;
+export const vmArg = {
+  vm: { type: "positional", required: true, description: "VM names or id prefixes", valueHint: "NAME|ID…", variadic: true },
+} as const;
 
 export const detachArg = {
   detach: { type: "boolean", alias: "d", description: "Return once started; do not wait for the boot" },
