@@ -2,7 +2,7 @@
  * Which registrations no VM relies on (pure). A VM relies on the pair (its app
  * id, the compose hash of the compose file it would boot); a VM whose compose
  * is not known relies on every hash of its app. The callers gather the VMs
- * (src/client/registration.ts) and hold the allowlist lock.
+ * (src/client/allowlist/registration.ts) and hold the allowlist lock.
  */
 import { type Allowlist, appsRecord, normalizeHex } from "./allowlist.ts";
 

@@ -5,8 +5,8 @@ import type { VmmClient } from "../core/vmm/client.ts";
 import { refuseSystemVm } from "../core/vmm/system-vm.ts";
 import type { VmInfo } from "../core/vmm/types.ts";
 import { selectVm } from "../core/vmm/vm-select.ts";
-import type { Endpoint, EndpointFlags } from "./endpoint.ts";
-import { type ClientRun, openClient } from "./session.ts";
+import type { Endpoint, EndpointFlags } from "./connect/endpoint.ts";
+import { type ClientRun, openClient } from "./connect/session.ts";
 
 export interface EachVmFlags extends EndpointFlags {
   json?: boolean | undefined;

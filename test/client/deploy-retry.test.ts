@@ -4,8 +4,8 @@
  * but never retries a conflict on a port the user fixed.
  */
 import { describe, expect, test } from "bun:test";
-import { fileAllowlist } from "../../src/client/allowlist-access.ts";
-import { buildManifest, type DeployRequest, deploy, waitBoot } from "../../src/client/deploy.ts";
+import { fileAllowlist } from "../../src/client/allowlist/allowlist-access.ts";
+import { buildManifest, type DeployRequest, deploy, waitBoot } from "../../src/client/deploy/deploy.ts";
 import { parsePortSpecs } from "../../src/core/specs/ports.ts";
 import type { VmmClient } from "../../src/core/vmm/client.ts";
 import type { VmConfiguration as CreateVmRequest } from "../../src/core/vmm/types.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { answer, hostCall } from "../../src/client/host-call.ts";
+import { answer, hostCall } from "../../src/client/connect/host-call.ts";
 import { DstackError, LockTimeoutError, NotFoundError } from "../../src/core/errors.ts";
 import type { VmmClient } from "../../src/core/vmm/client.ts";
 

@@ -4,10 +4,10 @@
  * registration withdrawn when no other VM uses it: `Run NAME deleted`.
  */
 import { DstackError, NotFoundError } from "../../core/errors.ts";
+import { withdrawAfterRemove } from "../allowlist/registration.ts";
+import type { EndpointFlags } from "../connect/endpoint.ts";
+import { type ClientRun, openClient } from "../connect/session.ts";
 import { dropAliasNote } from "../dev-env/ssh-files.ts";
-import type { EndpointFlags } from "../endpoint.ts";
-import { withdrawAfterRemove } from "../registration.ts";
-import { type ClientRun, openClient } from "../session.ts";
 import { waitGone } from "../vm-gone.ts";
 import { confirm } from "./confirm.ts";
 import { loadConfiguration } from "./load.ts";

@@ -2,7 +2,7 @@
 import type { HostFacts } from "../../core/dstack-run/offers.ts";
 import type { VmmClient } from "../../core/vmm/client.ts";
 import type { VmInfo } from "../../core/vmm/types.ts";
-import type { Endpoint } from "../endpoint.ts";
+import type { Endpoint } from "../connect/endpoint.ts";
 
 export interface Host extends HostFacts {
   all: VmInfo[];

@@ -7,8 +7,8 @@
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import type { LocalEntry, ResolvedFiles } from "../../core/dstack-run/files-archive.ts";
-import { type IgnoreRules, ignored, parseIgnore } from "../../core/dstack-run/ignore.ts";
+import type { LocalEntry, ResolvedFiles } from "../../core/dstack-run/files/files-archive.ts";
+import { type IgnoreRules, ignored, parseIgnore } from "../../core/dstack-run/files/ignore.ts";
 import type { FileMapping, RepoSpec } from "../../core/dstack-yml/forms/files.ts";
 import { UsageError } from "../../core/errors.ts";
 

@@ -14,8 +14,8 @@ import { formatResources, type ResourcesSpec } from "../../core/dstack-yml/resou
 import { UsageError } from "../../core/errors.ts";
 import { out } from "../../core/io.ts";
 import { formatJson, formatTable } from "../../core/text/output.ts";
-import type { EndpointFlags } from "../endpoint.ts";
-import { type ClientRun, openClient } from "../session.ts";
+import type { EndpointFlags } from "../connect/endpoint.ts";
+import { type ClientRun, openClient } from "../connect/session.ts";
 import { hostFacts } from "./host-facts.ts";
 
 export interface OfferFlags extends EndpointFlags {

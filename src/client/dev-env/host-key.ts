@@ -15,7 +15,7 @@ import { resolveLayout } from "../../core/layout.ts";
 import type { VmmClient } from "../../core/vmm/client.ts";
 import type { VmInfo } from "../../core/vmm/types.ts";
 import { readImagePin } from "../../host/images/images.ts";
-import type { Endpoint } from "../endpoint.ts";
+import type { Endpoint } from "../connect/endpoint.ts";
 
 const POLL_MS = 1000;
 

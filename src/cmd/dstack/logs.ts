@@ -1,6 +1,6 @@
 import { describeVm } from "../../client/apply/runs.ts";
+import { openClient } from "../../client/connect/session.ts";
 import { watchRemoval } from "../../client/removal-watch.ts";
-import { openClient } from "../../client/session.ts";
 import { runLineFilter } from "../../core/dstack-run/run-log.ts";
 import { NotFoundError, UsageError } from "../../core/errors.ts";
 import type { LogChannel } from "../../core/vmm/types.ts";

@@ -2,7 +2,7 @@ import { backendName } from "../../client/apply/host-facts.ts";
 import { runProbes } from "../../client/apply/probes.ts";
 import { runStates } from "../../client/apply/run-states.ts";
 import { describeVm } from "../../client/apply/runs.ts";
-import { openClient } from "../../client/session.ts";
+import { openClient } from "../../client/connect/session.ts";
 import { probeMark, probesCell } from "../../core/dstack-run/probe-check.ts";
 import { formatRuns } from "../../core/dstack-run/runs-table.ts";
 import { UsageError } from "../../core/errors.ts";

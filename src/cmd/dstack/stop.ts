@@ -1,9 +1,9 @@
 import { confirm } from "../../client/apply/confirm.ts";
 import { describeVm } from "../../client/apply/runs.ts";
+import { openClient } from "../../client/connect/session.ts";
 import { dropAliasNote } from "../../client/dev-env/ssh-files.ts";
 import { forEachVm } from "../../client/each-vm.ts";
 import { stopVm } from "../../client/graceful-stop.ts";
-import { openClient } from "../../client/session.ts";
 import { parseDuration } from "../../core/compose/deploy-plan.ts";
 import { selectVm } from "../../core/vmm/vm-select.ts";
 import { clientArgs, stopArgs, vmArg, yesArgs } from "../shared/args.ts";

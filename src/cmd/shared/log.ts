@@ -3,7 +3,7 @@
  * carries only data (tables, --json; core/io.ts `out`).
  */
 import { type ConsolaInstance, createConsola } from "consola";
-import type { ClientRun } from "../../client/session.ts";
+import type { ClientRun } from "../../client/connect/session.ts";
 import type { Env, Io } from "../../core/io.ts";
 import { version } from "../../core/version.ts";
 

@@ -18,7 +18,7 @@ import { formatResources } from "../dstack-yml/resources/resources.ts";
 import type { EnvVar } from "../env/envcrypt.ts";
 import { UsageError } from "../errors.ts";
 import { sha256Hex } from "../hash.ts";
-import { buildFilesArchive, type ResolvedFiles } from "./files-archive.ts";
+import { buildFilesArchive, type ResolvedFiles } from "./files/files-archive.ts";
 import { runCompose } from "./run-compose.ts";
 import { describeRun, runJson } from "./run-description.ts";
 import { type ChosenResources, chooseResources } from "./sizing.ts";

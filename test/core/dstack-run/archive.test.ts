@@ -2,9 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { archiveRoot, buildFilesArchive } from "../../../src/core/dstack-run/files-archive.ts";
+import { archiveRoot, buildFilesArchive } from "../../../src/core/dstack-run/files/files-archive.ts";
+import { tarGz } from "../../../src/core/dstack-run/files/tar.ts";
 import { startScript } from "../../../src/core/dstack-run/start-script.ts";
-import { tarGz } from "../../../src/core/dstack-run/tar.ts";
 
 const enc = new TextEncoder();
 

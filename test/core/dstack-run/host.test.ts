@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { ignored, parseIgnore } from "../../../src/core/dstack-run/ignore.ts";
+import { ignored, parseIgnore } from "../../../src/core/dstack-run/files/ignore.ts";
 import { hostOffers, matchingGpus } from "../../../src/core/dstack-run/offers.ts";
 import { keyValueTable, NO_OFFERS, offersTable } from "../../../src/core/dstack-run/plan-table.ts";
 import { appLine, appLines } from "../../../src/core/dstack-run/run-log.ts";

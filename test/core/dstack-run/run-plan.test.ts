@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { parse } from "yaml";
 import { composeHashOf } from "../../../src/core/compose/app-compose.ts";
-import { FILES_LIMIT_BYTES, type ResolvedFiles } from "../../../src/core/dstack-run/files-archive.ts";
+import { FILES_LIMIT_BYTES, type ResolvedFiles } from "../../../src/core/dstack-run/files/files-archive.ts";
 import { changedProperties, readRunDescription } from "../../../src/core/dstack-run/run-description.ts";
 import { planRun, type RunPlanInput } from "../../../src/core/dstack-run/run-plan.ts";
 import { parseConfiguration } from "../../../src/core/dstack-yml/configuration.ts";

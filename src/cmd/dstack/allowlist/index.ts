@@ -1,6 +1,6 @@
 /** `dstack allowlist`: ls and revoke here, prune in prune.ts. */
 import { normalizeHex } from "../../../auth/allowlist.ts";
-import { type AllowlistSession, appIdOf, openAllowlist, vmsByApp } from "../../../client/allowlist-vms.ts";
+import { type AllowlistSession, appIdOf, openAllowlist, vmsByApp } from "../../../client/allowlist/allowlist-vms.ts";
 import { NotFoundError, UsageError } from "../../../core/errors.ts";
 import { type Io, out } from "../../../core/io.ts";
 import { formatJson, formatTable } from "../../../core/text/output.ts";

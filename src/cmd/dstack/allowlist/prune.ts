@@ -1,6 +1,6 @@
-/** `dstack allowlist prune`: withdraw every registration no VM of the VMM would boot (src/client/registration.ts). */
+/** `dstack allowlist prune`: withdraw every registration no VM of the VMM would boot (src/client/allowlist/registration.ts). */
 import type { Withdrawal } from "../../../auth/unused.ts";
-import { openAllowlist } from "../../../client/allowlist-vms.ts";
+import { openAllowlist } from "../../../client/allowlist/allowlist-vms.ts";
 import { UsageError } from "../../../core/errors.ts";
 import { out } from "../../../core/io.ts";
 import { formatJson, formatTable } from "../../../core/text/output.ts";

@@ -1,5 +1,5 @@
-/** `dstack system dial-stdio`: the host's side of `--host ssh://…` (src/client/dial-stdio.ts); an ssh exec channel runs it. */
-import { dialStdio } from "../../../client/dial-stdio.ts";
+/** `dstack system dial-stdio`: the host's side of `--host ssh://…` (src/client/connect/dial-stdio.ts); an ssh exec channel runs it. */
+import { dialStdio } from "../../../client/connect/dial-stdio.ts";
 import { version } from "../../../core/version.ts";
 import { prefixArgs } from "../../shared/args.ts";
 import { defineCommand } from "../../shared/command.ts";

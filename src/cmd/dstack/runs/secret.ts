@@ -1,11 +1,11 @@
 /** `dstack secret`: list (default), get, set, delete — the client's secrets for `${{ secrets.NAME }}` (src/client/apply/secrets.ts). */
-import { confirm } from "../../client/apply/confirm.ts";
-import { checkSecretName, readSecrets, secretsPath, updateSecrets } from "../../client/apply/secrets.ts";
-import { NotFoundError } from "../../core/errors.ts";
-import { out } from "../../core/io.ts";
-import { formatJson, formatTable } from "../../core/text/output.ts";
-import { outputArgs, yesArgs } from "../shared/args.ts";
-import { defineCommand } from "../shared/command.ts";
+import { confirm } from "../../../client/apply/confirm.ts";
+import { checkSecretName, readSecrets, secretsPath, updateSecrets } from "../../../client/apply/secrets.ts";
+import { NotFoundError } from "../../../core/errors.ts";
+import { out } from "../../../core/io.ts";
+import { formatJson, formatTable } from "../../../core/text/output.ts";
+import { outputArgs, yesArgs } from "../../shared/args.ts";
+import { defineCommand } from "../../shared/command.ts";
 
 const name = { name: { type: "positional", required: true, description: "The secret's name", valueHint: "NAME" } } as const;
 

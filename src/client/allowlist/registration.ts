@@ -8,13 +8,13 @@
  * the withdrawal and puts its hash back: a registration another VM or another
  * call relies on is never taken away.
  */
-import type { Allowlist } from "../auth/allowlist.ts";
-import { readAllowlistFile, updateAllowlist } from "../auth/allowlist-file.ts";
-import { unusedRegistrations, type VmUse, type Withdrawal, withoutWithdrawals } from "../auth/unused.ts";
-import { composeHashOf } from "../core/compose/app-compose.ts";
-import { NotFoundError } from "../core/errors.ts";
-import type { VmmClient } from "../core/vmm/client.ts";
-import type { VmInfo } from "../core/vmm/types.ts";
+import type { Allowlist } from "../../auth/allowlist.ts";
+import { readAllowlistFile, updateAllowlist } from "../../auth/allowlist-file.ts";
+import { unusedRegistrations, type VmUse, type Withdrawal, withoutWithdrawals } from "../../auth/unused.ts";
+import { composeHashOf } from "../../core/compose/app-compose.ts";
+import { NotFoundError } from "../../core/errors.ts";
+import type { VmmClient } from "../../core/vmm/client.ts";
+import type { VmInfo } from "../../core/vmm/types.ts";
 
 /** What each VM would boot, leaving out `except` (VM ids on their way out) and VMs being removed. */
 export function vmUses(vms: VmInfo[], except: readonly string[] = []): VmUse[] {

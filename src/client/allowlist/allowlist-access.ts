@@ -3,11 +3,11 @@
  * ssh:// host served by `dstack system dial-stdio`, the host's own file, where the host's
  * dstack does the same work under the host's lock (dial-stdio.ts).
  */
-import type { Allowlist } from "../auth/allowlist.ts";
-import { readAllowlistFile, registerAppHash, revokeApp } from "../auth/allowlist-file.ts";
-import type { Withdrawal } from "../auth/unused.ts";
-import type { VmmClient } from "../core/vmm/client.ts";
-import { hostCall } from "./host-call.ts";
+import type { Allowlist } from "../../auth/allowlist.ts";
+import { readAllowlistFile, registerAppHash, revokeApp } from "../../auth/allowlist-file.ts";
+import type { Withdrawal } from "../../auth/unused.ts";
+import type { VmmClient } from "../../core/vmm/client.ts";
+import { hostCall } from "../connect/host-call.ts";
 import { type WithdrawScope, withdrawUnused } from "./registration.ts";
 
 export interface AllowlistAccess {

@@ -4,7 +4,7 @@
  * (a directory, no permission) is a usage error (exit 2); either names the flag and the file.
  */
 import { readFileSync } from "node:fs";
-import { NotFoundError, UsageError } from "../core/errors.ts";
+import { NotFoundError, UsageError } from "../../core/errors.ts";
 
 export function readInputFile(path: string, flag: string): string {
   try {

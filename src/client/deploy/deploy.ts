@@ -7,15 +7,15 @@
  * hash unless another VM relies on it) → wait for the boot.
  */
 
-import { type BuiltAppCompose, buildAppCompose } from "../core/compose/app-compose.ts";
-import type { EnvVar } from "../core/env/envcrypt.ts";
-import { UsageError } from "../core/errors.ts";
-import { checkPortPolicy, DEFAULT_PORT_POLICY, type PortPolicy, type PortSpec, portUrl, toPortMapping } from "../core/specs/ports.ts";
-import type { VmmClient } from "../core/vmm/client.ts";
-import type { GpuConfig, VmInfo } from "../core/vmm/types.ts";
-import { resolveAutoPorts } from "../host/free-port.ts";
-import { bootDone } from "../host/kms/kms.ts";
-import type { AllowlistAccess } from "./allowlist-access.ts";
+import { type BuiltAppCompose, buildAppCompose } from "../../core/compose/app-compose.ts";
+import type { EnvVar } from "../../core/env/envcrypt.ts";
+import { UsageError } from "../../core/errors.ts";
+import { checkPortPolicy, DEFAULT_PORT_POLICY, type PortPolicy, type PortSpec, portUrl, toPortMapping } from "../../core/specs/ports.ts";
+import type { VmmClient } from "../../core/vmm/client.ts";
+import type { GpuConfig, VmInfo } from "../../core/vmm/types.ts";
+import { resolveAutoPorts } from "../../host/free-port.ts";
+import { bootDone } from "../../host/kms/kms.ts";
+import type { AllowlistAccess } from "../allowlist/allowlist-access.ts";
 import { claimName, nameTaken } from "./name-claim.ts";
 import { sealEnv } from "./seal-env.ts";
 

@@ -7,18 +7,18 @@
  * of the app boots it), so the host cannot boot the old version and have it get keys. A failed
  * upgrade keeps the previous hash (docs/allowlist.md).
  */
-import { buildAppCompose, composeHashOf } from "../core/compose/app-compose.ts";
-import { parseAppCompose } from "../core/compose/app-compose-parse.ts";
-import { DEFAULTS, parseDuration } from "../core/compose/deploy-plan.ts";
-import { withImage } from "../core/compose/replace-image.ts";
-import { refuseSystemVm } from "../core/vmm/system-vm.ts";
-import type { VmInfo } from "../core/vmm/types.ts";
-import { selectVm } from "../core/vmm/vm-select.ts";
-import { fileAllowlist } from "./allowlist-access.ts";
+import { buildAppCompose, composeHashOf } from "../../core/compose/app-compose.ts";
+import { parseAppCompose } from "../../core/compose/app-compose-parse.ts";
+import { DEFAULTS, parseDuration } from "../../core/compose/deploy-plan.ts";
+import { withImage } from "../../core/compose/replace-image.ts";
+import { refuseSystemVm } from "../../core/vmm/system-vm.ts";
+import type { VmInfo } from "../../core/vmm/types.ts";
+import { selectVm } from "../../core/vmm/vm-select.ts";
+import { fileAllowlist } from "../allowlist/allowlist-access.ts";
+import type { EndpointFlags } from "../connect/endpoint.ts";
+import { type ClientRun, openClient } from "../connect/session.ts";
+import { STOP_TIMEOUT, stopVm } from "../graceful-stop.ts";
 import { waitBooted } from "./boot-wait.ts";
-import type { EndpointFlags } from "./endpoint.ts";
-import { STOP_TIMEOUT, stopVm } from "./graceful-stop.ts";
-import { type ClientRun, openClient } from "./session.ts";
 
 export interface UpgradeRequest {
   /** VM name or id prefix. */

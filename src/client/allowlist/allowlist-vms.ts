@@ -3,18 +3,18 @@
  * through its dstack, under its lock) and the VMM beside it, asked which VMs run each app id
  * (and which hash), and which app a VM runs.
  */
-import { normalizeHex } from "../auth/allowlist.ts";
-import { composeHashOf } from "../core/compose/app-compose.ts";
-import { NotFoundError, UsageError } from "../core/errors.ts";
-import { resolveLayout } from "../core/layout.ts";
-import type { VmmClient } from "../core/vmm/client.ts";
-import { isDialHost } from "../core/vmm/transport-ssh.ts";
-import type { VmInfo } from "../core/vmm/types.ts";
-import { selectVm } from "../core/vmm/vm-select.ts";
-import { readClientState } from "../host/install/state.ts";
+import { normalizeHex } from "../../auth/allowlist.ts";
+import { composeHashOf } from "../../core/compose/app-compose.ts";
+import { NotFoundError, UsageError } from "../../core/errors.ts";
+import { resolveLayout } from "../../core/layout.ts";
+import type { VmmClient } from "../../core/vmm/client.ts";
+import { isDialHost } from "../../core/vmm/transport-ssh.ts";
+import type { VmInfo } from "../../core/vmm/types.ts";
+import { selectVm } from "../../core/vmm/vm-select.ts";
+import { readClientState } from "../../host/install/state.ts";
+import { type EndpointFlags, resolveEndpoint } from "../connect/endpoint.ts";
+import { type ClientRun, openClient } from "../connect/session.ts";
 import { type AllowlistAccess, fileAllowlist } from "./allowlist-access.ts";
-import { type EndpointFlags, resolveEndpoint } from "./endpoint.ts";
-import { type ClientRun, openClient } from "./session.ts";
 
 /** A VM of an app: its name and the compose hash it would boot (undefined when the VMM did not say). */
 export interface AppVm {

@@ -1,7 +1,7 @@
-import { runDeploy } from "../../client/deploy-flow.ts";
-import { deployArgs } from "../shared/args.ts";
-import { defineCommand } from "../shared/command.ts";
-import { clientRun } from "../shared/log.ts";
+import { runDeploy } from "../../../client/deploy/deploy-flow.ts";
+import { deployArgs } from "../../shared/args.ts";
+import { defineCommand } from "../../shared/command.ts";
+import { clientRun } from "../../shared/log.ts";
 
 export default defineCommand({
   meta: { name: "run", description: "Run one container image as a confidential VM (dstack run nginx -p 8080:80)" },

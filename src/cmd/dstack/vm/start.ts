@@ -1,9 +1,9 @@
-import { waitBooted } from "../../client/boot-wait.ts";
-import { forEachVm } from "../../client/each-vm.ts";
-import { DEFAULTS, parseDuration } from "../../core/compose/deploy-plan.ts";
-import { clientArgs, detachArg, vmArg } from "../shared/args.ts";
-import { defineCommand } from "../shared/command.ts";
-import { clientRun } from "../shared/log.ts";
+import { waitBooted } from "../../../client/deploy/boot-wait.ts";
+import { forEachVm } from "../../../client/each-vm.ts";
+import { DEFAULTS, parseDuration } from "../../../core/compose/deploy-plan.ts";
+import { clientArgs, detachArg, vmArg } from "../../shared/args.ts";
+import { defineCommand } from "../../shared/command.ts";
+import { clientRun } from "../../shared/log.ts";
 
 export default defineCommand({
   meta: { name: "start", description: "Start stopped CVMs and wait for their boot (a failed boot prints the reason)" },

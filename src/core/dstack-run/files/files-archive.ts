@@ -6,7 +6,7 @@
  * unpacks in place. dstackai's upload limit (2 MiB) applies to the archive.
  */
 import { posix } from "node:path";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../../errors.ts";
 import { type TarEntry, tarGz } from "./tar.ts";
 
 export const FILES_LIMIT_BYTES = 2 * 1024 * 1024;

@@ -1,10 +1,10 @@
-import { waitBooted } from "../../client/boot-wait.ts";
-import { forEachVm } from "../../client/each-vm.ts";
-import { stopVmNote } from "../../client/graceful-stop.ts";
-import { DEFAULTS, parseDuration } from "../../core/compose/deploy-plan.ts";
-import { clientArgs, detachArg, stopArgs, vmArg } from "../shared/args.ts";
-import { defineCommand } from "../shared/command.ts";
-import { clientRun } from "../shared/log.ts";
+import { waitBooted } from "../../../client/deploy/boot-wait.ts";
+import { forEachVm } from "../../../client/each-vm.ts";
+import { stopVmNote } from "../../../client/graceful-stop.ts";
+import { DEFAULTS, parseDuration } from "../../../core/compose/deploy-plan.ts";
+import { clientArgs, detachArg, stopArgs, vmArg } from "../../shared/args.ts";
+import { defineCommand } from "../../shared/command.ts";
+import { clientRun } from "../../shared/log.ts";
 
 export default defineCommand({
   meta: { name: "restart", description: "Stop CVMs (as `dstack stop`), start them and wait for the boot" },

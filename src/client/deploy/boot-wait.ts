@@ -1,11 +1,11 @@
 /** start, restart and upgrade --restart: wait for the boot as run does, and fail with the VM's reason. */
 
-import { DstackError } from "../core/errors.ts";
-import type { Io } from "../core/io.ts";
-import type { VmmClient } from "../core/vmm/client.ts";
-import type { VmInfo } from "../core/vmm/types.ts";
+import { DstackError } from "../../core/errors.ts";
+import type { Io } from "../../core/io.ts";
+import type { VmmClient } from "../../core/vmm/client.ts";
+import type { VmInfo } from "../../core/vmm/types.ts";
+import { progressLine } from "../progress-line.ts";
 import { waitBoot } from "./deploy.ts";
-import { progressLine } from "./progress-line.ts";
 
 /** Wait until booted; throws a DstackError with the reason from the VM's log, or the timeout. */
 export async function waitBooted(c: VmmClient, vm: Pick<VmInfo, "id" | "name">, timeoutMs: number, io: Io, quiet: boolean): Promise<void> {

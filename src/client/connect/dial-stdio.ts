@@ -10,18 +10,18 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Env } from "../core/io.ts";
-import { transportFor } from "../core/vmm/client.ts";
+import type { Env } from "../../core/io.ts";
+import { transportFor } from "../../core/vmm/client.ts";
+import type { WithdrawScope } from "../allowlist/registration.ts";
 import { connectEndpoint, resolveEndpoint } from "./endpoint.ts";
 import { answer } from "./host-call.ts";
-import type { WithdrawScope } from "./registration.ts";
 
 /** What `Dstack.HostInfo` answers: the facts a client would otherwise read from this host's files. */
 export interface HostInfo {
   version: string;
   image: string | null;
   allowlistPath: string;
-  portPolicy: import("../core/specs/ports.ts").PortPolicy | null;
+  portPolicy: import("../../core/specs/ports.ts").PortPolicy | null;
   portPolicyProblem: string | null;
   /** The KMS signer recorded at install (kms_signer), which env keys must carry. */
   kmsSigner: string | null;

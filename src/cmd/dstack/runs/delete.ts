@@ -1,7 +1,7 @@
-import { deleteRun } from "../../client/apply/delete-flow.ts";
-import { clientArgs, yesArgs } from "../shared/args.ts";
-import { defineCommand } from "../shared/command.ts";
-import { clientRun } from "../shared/log.ts";
+import { deleteRun } from "../../../client/apply/delete-flow.ts";
+import { clientArgs, yesArgs } from "../../shared/args.ts";
+import { defineCommand } from "../../shared/command.ts";
+import { clientRun } from "../../shared/log.ts";
 
 export default defineCommand({
   meta: {

@@ -1,11 +1,11 @@
 import { userInfo } from "node:os";
-import { applyRun } from "../../client/apply/apply-flow.ts";
-import { parseDuration } from "../../core/compose/deploy-plan.ts";
-import { UsageError } from "../../core/errors.ts";
-import { DEFAULT_HOST_ADDRESS, parseBindAddress } from "../../core/specs/ports.ts";
-import { clientArgs, dryRunArgs, kmsSignerArgs, sshIdentityArgs, yesArgs } from "../shared/args.ts";
-import { defineCommand } from "../shared/command.ts";
-import { clientRun } from "../shared/log.ts";
+import { applyRun } from "../../../client/apply/apply-flow.ts";
+import { parseDuration } from "../../../core/compose/deploy-plan.ts";
+import { UsageError } from "../../../core/errors.ts";
+import { DEFAULT_HOST_ADDRESS, parseBindAddress } from "../../../core/specs/ports.ts";
+import { clientArgs, dryRunArgs, kmsSignerArgs, sshIdentityArgs, yesArgs } from "../../shared/args.ts";
+import { defineCommand } from "../../shared/command.ts";
+import { clientRun } from "../../shared/log.ts";
 
 /** An endpoint has a scheme (unix:PATH, http(s)://, ssh://); a bind address never has one. */
 const isEndpoint = (v: string) => /^unix:/.test(v) || /^[a-z][a-z0-9+.-]*:\/\//i.test(v);

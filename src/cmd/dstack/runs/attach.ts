@@ -1,11 +1,11 @@
-import { attach } from "../../client/apply/attach-flow.ts";
-import { describeVm } from "../../client/apply/runs.ts";
-import { openClient } from "../../client/session.ts";
-import { parseDuration } from "../../core/compose/deploy-plan.ts";
-import { NotFoundError } from "../../core/errors.ts";
-import { clientArgs, sshIdentityArgs } from "../shared/args.ts";
-import { defineCommand } from "../shared/command.ts";
-import { clientRun } from "../shared/log.ts";
+import { attach } from "../../../client/apply/attach-flow.ts";
+import { describeVm } from "../../../client/apply/runs.ts";
+import { openClient } from "../../../client/connect/session.ts";
+import { parseDuration } from "../../../core/compose/deploy-plan.ts";
+import { NotFoundError } from "../../../core/errors.ts";
+import { clientArgs, sshIdentityArgs } from "../../shared/args.ts";
+import { defineCommand } from "../../shared/command.ts";
+import { clientRun } from "../../shared/log.ts";
 
 export default defineCommand({
   meta: {

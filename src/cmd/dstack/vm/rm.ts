@@ -1,11 +1,11 @@
-import { dropAliasNote } from "../../client/dev-env/ssh-files.ts";
-import { forEachVm } from "../../client/each-vm.ts";
-import { withdrawAfterRemove } from "../../client/registration.ts";
-import { waitGone } from "../../client/vm-gone.ts";
-import { RefusedError } from "../../core/errors.ts";
-import { clientArgs, vmArg } from "../shared/args.ts";
-import { defineCommand } from "../shared/command.ts";
-import { clientRun } from "../shared/log.ts";
+import { withdrawAfterRemove } from "../../../client/allowlist/registration.ts";
+import { dropAliasNote } from "../../../client/dev-env/ssh-files.ts";
+import { forEachVm } from "../../../client/each-vm.ts";
+import { waitGone } from "../../../client/vm-gone.ts";
+import { RefusedError } from "../../../core/errors.ts";
+import { clientArgs, vmArg } from "../../shared/args.ts";
+import { defineCommand } from "../../shared/command.ts";
+import { clientRun } from "../../shared/log.ts";
 
 export default defineCommand({
   meta: { name: "rm", alias: ["remove"], description: "Remove CVMs and their disks (a running one needs -f)" },

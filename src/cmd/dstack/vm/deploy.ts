@@ -1,10 +1,10 @@
-import { runDeploy } from "../../client/deploy-flow.ts";
-import { readInputFile } from "../../client/input-file.ts";
-import { validateDockerCompose } from "../../core/compose/docker-compose-check.ts";
-import { UsageError } from "../../core/errors.ts";
-import { deployArgs } from "../shared/args.ts";
-import { defineCommand } from "../shared/command.ts";
-import { clientRun } from "../shared/log.ts";
+import { runDeploy } from "../../../client/deploy/deploy-flow.ts";
+import { readInputFile } from "../../../client/deploy/input-file.ts";
+import { validateDockerCompose } from "../../../core/compose/docker-compose-check.ts";
+import { UsageError } from "../../../core/errors.ts";
+import { deployArgs } from "../../shared/args.ts";
+import { defineCommand } from "../../shared/command.ts";
+import { clientRun } from "../../shared/log.ts";
 
 export default defineCommand({
   meta: { name: "deploy", description: "Deploy a docker-compose file as a confidential VM (upstream-compatible)" },

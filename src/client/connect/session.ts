@@ -1,8 +1,8 @@
 /** Opening a VMM client for a command: the endpoint from flags, env and install state, then the connection. */
-import { DstackError } from "../core/errors.ts";
-import type { Env, Io } from "../core/io.ts";
-import type { VmmClient } from "../core/vmm/client.ts";
-import { hostAllowlist } from "./allowlist-access.ts";
+import { DstackError } from "../../core/errors.ts";
+import type { Env, Io } from "../../core/io.ts";
+import type { VmmClient } from "../../core/vmm/client.ts";
+import { hostAllowlist } from "../allowlist/allowlist-access.ts";
 import type { HostInfo } from "./dial-stdio.ts";
 import { connectEndpoint, type Endpoint, type EndpointFlags, kmsSignerOf, resolveEndpoint } from "./endpoint.ts";
 import { hostCall } from "./host-call.ts";

@@ -4,8 +4,8 @@
  * host (a missing allowlist: exit 3, a lock timeout: 75) ends the laptop's command with the
  * same code and next step as it would on the host.
  */
-import { DstackError, errorForExitCode } from "../core/errors.ts";
-import type { VmmClient } from "../core/vmm/client.ts";
+import { DstackError, errorForExitCode } from "../../core/errors.ts";
+import type { VmmClient } from "../../core/vmm/client.ts";
 
 interface Failure {
   message: string;

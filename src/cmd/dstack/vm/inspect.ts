@@ -1,10 +1,10 @@
-import { openClient } from "../../client/session.ts";
-import { out } from "../../core/io.ts";
-import { formatJson } from "../../core/text/output.ts";
-import { selectVm } from "../../core/vmm/vm-select.ts";
-import { textClientArgs } from "../shared/args.ts";
-import { defineCommand } from "../shared/command.ts";
-import { clientRun } from "../shared/log.ts";
+import { openClient } from "../../../client/connect/session.ts";
+import { out } from "../../../core/io.ts";
+import { formatJson } from "../../../core/text/output.ts";
+import { selectVm } from "../../../core/vmm/vm-select.ts";
+import { textClientArgs } from "../../shared/args.ts";
+import { defineCommand } from "../../shared/command.ts";
+import { clientRun } from "../../shared/log.ts";
 
 export default defineCommand({
   meta: { name: "inspect", description: "The full VM record as JSON (configuration, events, boot state)" },

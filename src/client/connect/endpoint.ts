@@ -8,20 +8,20 @@
  */
 
 import { readFileSync } from "node:fs";
-import { chooseContext } from "../core/context/choose.ts";
-import type { StoredContext } from "../core/context/contexts.ts";
-import { DstackError, NotFoundError, UsageError } from "../core/errors.ts";
-import type { Env } from "../core/io.ts";
-import { parseSigner } from "../core/keys/env-key-signature.ts";
-import { resolveLayout } from "../core/layout.ts";
-import { TomlParseError } from "../core/render/toml.ts";
-import type { PortPolicy } from "../core/specs/ports.ts";
-import { portPolicyFromVmmToml } from "../core/specs/vmm-port-policy.ts";
-import { connectVmm, type VmmClient } from "../core/vmm/client.ts";
-import { isDialHost } from "../core/vmm/transport-ssh.ts";
-import { readClientState } from "../host/install/state.ts";
-import { type AllowlistAccess, fileAllowlist } from "./allowlist-access.ts";
-import { contextsPath, readContexts } from "./context/store.ts";
+import { chooseContext } from "../../core/context/choose.ts";
+import type { StoredContext } from "../../core/context/contexts.ts";
+import { DstackError, NotFoundError, UsageError } from "../../core/errors.ts";
+import type { Env } from "../../core/io.ts";
+import { parseSigner } from "../../core/keys/env-key-signature.ts";
+import { resolveLayout } from "../../core/layout.ts";
+import { TomlParseError } from "../../core/render/toml.ts";
+import type { PortPolicy } from "../../core/specs/ports.ts";
+import { portPolicyFromVmmToml } from "../../core/specs/vmm-port-policy.ts";
+import { connectVmm, type VmmClient } from "../../core/vmm/client.ts";
+import { isDialHost } from "../../core/vmm/transport-ssh.ts";
+import { readClientState } from "../../host/install/state.ts";
+import { type AllowlistAccess, fileAllowlist } from "../allowlist/allowlist-access.ts";
+import { contextsPath, readContexts } from "../context/store.ts";
 
 export interface EndpointFlags {
   host?: string | undefined;

@@ -1,17 +1,17 @@
 /** The flow `dstack run` and `dstack deploy` share: flags → plan (core/compose/deploy-plan.ts) → deploy → wait → report. */
-import { DEFAULTS, type DeployFlags, type DeploySource, formatPlan, planDeploy, planSummary } from "../core/compose/deploy-plan.ts";
-import { DstackError, UsageError } from "../core/errors.ts";
-import { out } from "../core/io.ts";
-import { checkPortPolicy } from "../core/specs/ports.ts";
-import { selectGpus } from "../core/specs/resources.ts";
-import { noEngineNote } from "../core/specs/sim-runtime.ts";
-import { formatJson } from "../core/text/output.ts";
-import { isDialHost } from "../core/vmm/transport-ssh.ts";
+import { DEFAULTS, type DeployFlags, type DeploySource, formatPlan, planDeploy, planSummary } from "../../core/compose/deploy-plan.ts";
+import { DstackError, UsageError } from "../../core/errors.ts";
+import { out } from "../../core/io.ts";
+import { checkPortPolicy } from "../../core/specs/ports.ts";
+import { selectGpus } from "../../core/specs/resources.ts";
+import { noEngineNote } from "../../core/specs/sim-runtime.ts";
+import { formatJson } from "../../core/text/output.ts";
+import { isDialHost } from "../../core/vmm/transport-ssh.ts";
+import { resolveEndpoint } from "../connect/endpoint.ts";
+import { type ClientRun, openClient } from "../connect/session.ts";
+import { progressLine } from "../progress-line.ts";
 import { deploy, waitBoot } from "./deploy.ts";
-import { resolveEndpoint } from "./endpoint.ts";
 import { readInputFile } from "./input-file.ts";
-import { progressLine } from "./progress-line.ts";
-import { type ClientRun, openClient } from "./session.ts";
 
 /** The parsed flags of run and deploy (deployArgs in cmd/shared/args.ts). */
 type DeployRunArgs = Record<string, unknown> & {

@@ -19,9 +19,9 @@
  * creates and checks alone. A loser leaves nothing behind: its VM never ran,
  * nothing was registered for it, and it is removed before it gives up.
  */
-import { DstackError } from "../core/errors.ts";
-import type { VmmClient } from "../core/vmm/client.ts";
-import type { VmInfo } from "../core/vmm/types.ts";
+import { DstackError } from "../../core/errors.ts";
+import type { VmmClient } from "../../core/vmm/client.ts";
+import type { VmInfo } from "../../core/vmm/types.ts";
 
 /** The one error every run that loses the name gets. */
 export function nameTaken(name: string, vm: Pick<VmInfo, "id" | "status">): DstackError {

@@ -1,8 +1,8 @@
-import { showOffers } from "../../client/apply/offer-flow.ts";
-import { UsageError } from "../../core/errors.ts";
-import { clientArgs } from "../shared/args.ts";
-import { defineCommand } from "../shared/command.ts";
-import { clientRun } from "../shared/log.ts";
+import { showOffers } from "../../../client/apply/offer-flow.ts";
+import { UsageError } from "../../../core/errors.ts";
+import { clientArgs } from "../../shared/args.ts";
+import { defineCommand } from "../../shared/command.ts";
+import { clientRun } from "../../shared/log.ts";
 
 export default defineCommand({
   meta: {

@@ -1,12 +1,12 @@
-import { readInputFile } from "../../client/input-file.ts";
-import { upgradeVm } from "../../client/upgrade.ts";
-import { validateDockerCompose } from "../../core/compose/docker-compose-check.ts";
-import { UsageError } from "../../core/errors.ts";
-import { out } from "../../core/io.ts";
-import { formatJson } from "../../core/text/output.ts";
-import { clientArgs } from "../shared/args.ts";
-import { defineCommand } from "../shared/command.ts";
-import { clientRun } from "../shared/log.ts";
+import { readInputFile } from "../../../client/deploy/input-file.ts";
+import { upgradeVm } from "../../../client/deploy/upgrade.ts";
+import { validateDockerCompose } from "../../../core/compose/docker-compose-check.ts";
+import { UsageError } from "../../../core/errors.ts";
+import { out } from "../../../core/io.ts";
+import { formatJson } from "../../../core/text/output.ts";
+import { clientArgs } from "../../shared/args.ts";
+import { defineCommand } from "../../shared/command.ts";
+import { clientRun } from "../../shared/log.ts";
 
 export default defineCommand({
   meta: { name: "upgrade", description: "Give an app a new compose (UpgradeApp): registers the new hash, prints old → new" },
