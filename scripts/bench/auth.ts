@@ -8,6 +8,10 @@
  * appended to it (as a detached install ran it before --log-file: unbounded) against --log-file
  * with its default cap (10 MiB × 3 generations, rotating every few seconds at these rates) and
  * against --log-file with a 1 MiB cap (rotating several times a second).
+ *
+ * COMPARE=PATH adds, in the same rounds (before ours in even rounds, after it in odd ones), another build of dstack-auth (PATH, a
+ * binary named dstack-auth, e.g. main's before a change) serving the same allowlist: its ratio to
+ * the same round's ceiling, beside ours, so a change is judged within one run on a loaded machine.
  */
 import { closeSync, mkdtempSync, openSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -118,6 +122,18 @@ const withLogs = logFiles
       },
     ].map((l) => ({ ...l, proc: logged(l.port, l.name, l.args), rps: [] as number[], p99: [] as number[] }))
   : [];
+const comparePath = process.env.COMPARE;
+const other = comparePath
+  ? {
+      port: ours + 6,
+      proc: Bun.spawn([comparePath, "--config", join(dir, "allow.json"), "--port", String(ours + 6)], {
+        stdout: "ignore",
+        stderr: "ignore",
+      }),
+      ratios: [] as number[],
+      p99: [] as number[],
+    }
+  : undefined;
 const bare = Bun.spawn([process.execPath, join(dir, "ceiling.ts"), String(ceil)], { stdout: "ignore", stderr: "ignore" });
 const bodyOnly = Bun.spawn([process.execPath, join(dir, "body.ts"), String(bodyPort)], { stdout: "ignore", stderr: "ignore" });
 try {
@@ -125,6 +141,7 @@ try {
   await waitUp(ceil);
   await waitUp(bodyPort);
   for (const l of withLogs) await waitUp(l.port);
+  if (other) await waitUp(other.port);
   const check = (await (
     await fetch(`http://127.0.0.1:${ours}/bootAuth/app`, { method: "POST", headers: { "content-type": "application/json" }, body })
   ).json()) as { isAllowed: boolean };
@@ -136,7 +153,10 @@ try {
   const ratios: number[] = [];
   const p99s: number[] = [];
   for (let i = 1; i <= rounds; i++) {
+    // with COMPARE, the two builds take turns going first
+    const o0 = other && i % 2 === 0 ? await load(other.port, "/bootAuth/app") : undefined;
     const a = await load(ours, "/bootAuth/app");
+    const o = other && !o0 ? await load(other.port, "/bootAuth/app") : o0;
     const b = await load(ceil, "/");
     const c = await load(bodyPort, "/");
     ratios.push(a.rps / b.rps);
@@ -149,6 +169,13 @@ try {
     console.log(
       `  bare Bun.serve reading the body (context):       ${c.rps.toFixed(0)} req/s, p50 ${f(c.p50)} ms, p99 ${f(c.p99)} ms (${((c.rps / b.rps) * 100).toFixed(1)}% of the ceiling)`,
     );
+    if (other && o) {
+      other.ratios.push(o.rps / b.rps);
+      other.p99.push(o.p99);
+      console.log(
+        `  COMPARE (${comparePath}): ${o.rps.toFixed(0)} req/s, p50 ${f(o.p50)} ms, p99 ${f(o.p99)} ms, ${((o.rps / b.rps) * 100).toFixed(1)}% of the ceiling`,
+      );
+    }
     console.log(`  ratio: ${((a.rps / b.rps) * 100).toFixed(1)}% of the ceiling`);
     for (const l of withLogs) {
       const r = await load(l.port, "/bootAuth/app");
@@ -163,6 +190,10 @@ try {
   console.log(
     `median ratio over ${rounds} round(s): ${(median(ratios) * 100).toFixed(1)}% of the ceiling (target ≥ 60%); median p99 ${f(median(p99s))} ms (target < 5 ms)`,
   );
+  if (other)
+    console.log(
+      `COMPARE median ratio: ${(median(other.ratios) * 100).toFixed(1)}% of the ceiling; median p99 ${f(median(other.p99))} ms; ours/COMPARE per round: ${ratios.map((r, i) => (r / other.ratios[i]!).toFixed(2)).join(" ")}`,
+    );
   for (const l of withLogs) {
     const files = readdirSync(dir).filter((n) => n.startsWith(`${l.name}.log`));
     const sizes = files.map((n) => `${n} ${(statSync(join(dir, n)).size / 2 ** 20).toFixed(1)} MiB`).join(", ");
@@ -170,6 +201,7 @@ try {
   }
 } finally {
   for (const l of withLogs) l.proc.kill();
+  other?.proc.kill();
   auth.kill();
   bare.kill();
   bodyOnly.kill();

@@ -49,6 +49,11 @@ function pathOf(url: string): string {
   }
 }
 
+type Handler = (req: Request) => Response | Promise<Response>;
+
+/** The handler, with the routes that Bun may dispatch to natively (see makeWebhook). */
+export type Webhook = Handler & { routes: Record<"/bootAuth/app" | "/bootAuth/kms", { POST: Handler }> };
+
 /**
  * The request handler. Answers that need no body (404, 405, 415, 413 by
  * content-length) are returned at once; otherwise the body is read, parsed and
@@ -60,8 +65,14 @@ function pathOf(url: string): string {
  * arrived; nothing waits for a later event-loop turn, so requests pipelined on
  * one connection are each answered (Bun drops such a connection when a
  * response waits for a macrotask).
+ *
+ * `routes` are the two POST routes alone, for Bun.serve's routes: Bun matches
+ * them natively (the exact path, any query), so the per-request URL string and
+ * its dispatch here are skipped on the KMS's path. Whatever they do not match
+ * (another method, a trailing slash, a percent-encoded path) falls through to the
+ * handler itself, which dispatches it as before: the same answers either way.
  */
-export function makeWebhook(path: string, o: WebhookOptions = {}): (req: Request) => Response | Promise<Response> {
+export function makeWebhook(path: string, o: WebhookOptions = {}): Webhook {
   const source = new AllowlistSource(path);
   source.onChange = o.onAllowlistChange;
   source.load(); // report the allowlist's state (loaded, or why not) at start, not at the first request
@@ -88,15 +99,8 @@ export function makeWebhook(path: string, o: WebhookOptions = {}): (req: Request
   const unreadable = (e: unknown) =>
     json({ error: e instanceof SyntaxError ? `invalid JSON: ${e.message}` : "the body could not be read" }, 400);
   const tooLarge = () => json({ error: `body too large (limit ${MAX_BODY} bytes)` }, 413);
-  return (req) => {
-    const pathname = pathOf(req.url);
-    const route = pathname === "/bootAuth/app" ? "app" : pathname === "/bootAuth/kms" ? "kms" : pathname === "/" ? "info" : undefined;
-    if (!route) return json({ error: `no such route: ${pathname}` }, 404);
-    if (route === "info") {
-      if (req.method !== "GET" && req.method !== "HEAD") return json({ error: "method not allowed: use GET" }, 405);
-      return json(INFO);
-    }
-    if (req.method !== "POST") return json({ error: "method not allowed: use POST" }, 405);
+  /** A POST to a decision route: its content type and size, then its body, then the decision. */
+  const post = (route: "app" | "kms", req: Request): Response | Promise<Response> => {
     const headers = req.headers;
     const ct = headers.get("content-type");
     if (ct && ct !== "application/json" && !/^application\/([\w.+-]*\+)?json\b/i.test(ct))
@@ -117,6 +121,22 @@ export function makeWebhook(path: string, o: WebhookOptions = {}): (req: Request
       return decide(route, raw);
     }, unreadable);
   };
+  const handler: Handler = (req) => {
+    const pathname = pathOf(req.url);
+    const route = pathname === "/bootAuth/app" ? "app" : pathname === "/bootAuth/kms" ? "kms" : pathname === "/" ? "info" : undefined;
+    if (!route) return json({ error: `no such route: ${pathname}` }, 404);
+    if (route === "info") {
+      if (req.method !== "GET" && req.method !== "HEAD") return json({ error: "method not allowed: use GET" }, 405);
+      return json(INFO);
+    }
+    if (req.method !== "POST") return json({ error: "method not allowed: use POST" }, 405);
+    return post(route, req);
+  };
+  const routes = {
+    "/bootAuth/app": { POST: (req: Request) => post("app", req) },
+    "/bootAuth/kms": { POST: (req: Request) => post("kms", req) },
+  };
+  return Object.assign(handler, { routes });
 }
 
 /**

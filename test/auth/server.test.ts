@@ -197,6 +197,50 @@ describe("bad input never crashes it", () => {
     expect(await r.json()).toEqual({ error: "no such route: /nope" });
   });
 
+  test("served with its routes (as dstack-auth serves it): Bun's native match and the fallback give the handler's answers", async () => {
+    const s = setup({ apps: { "0xapp123": { composeHashes: ["0xcompose456"] } }, kms: { mrAggregated: ["0xabc123"] } });
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, routes: s.fetch.routes, fetch: s.fetch });
+    const url = `http://127.0.0.1:${server.port}`;
+    const ask = async (path: string, init: RequestInit) => {
+      const over = await fetch(`${url}${path}`, init);
+      const direct = await s.fetch(new Request(`http://x${path}`, init));
+      return { over: { status: over.status, body: await over.text() }, direct: { status: direct.status, body: await direct.text() } };
+    };
+    const post = (body: unknown, headers: Record<string, string> = { "content-type": "application/json" }) => ({
+      method: "POST",
+      headers,
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
+    try {
+      const cases: [string, RequestInit, number, string | undefined][] = [
+        ["/bootAuth/app", post(base), 200, "ok"], // matched by Bun
+        ["/bootAuth/app?v=1", post(base), 200, "ok"], // matched by Bun, with a query
+        ["/bootAuth/%61pp", post(base), 200, "ok"], // not matched by Bun: the handler decodes it
+        ["/bootAuth/app", post({ ...base, composeHash: "0x1" }), 200, "compose hash not allowed"],
+        ["/bootAuth/kms", post(base), 200, "ok"],
+        ["/bootAuth/kms", post({ ...base, mrAggregated: "0x1" }), 200, "kms mrAggregated not allowed"],
+        ["/bootAuth/app", post(base, { "content-type": "text/plain" }), 415, undefined],
+        ["/bootAuth/app", post("{bad"), 400, undefined],
+        ["/bootAuth/app", post(JSON.stringify({ ...base, pad: "x".repeat(70 * 1024) })), 413, undefined],
+        ["/bootAuth/app", { method: "GET" }, 405, undefined],
+        ["/bootAuth/app", { method: "PUT", body: "{}" }, 405, undefined],
+        ["/bootAuth/app/", post(base), 404, undefined],
+        ["/BOOTAUTH/APP", post(base), 404, undefined],
+        ["/", { method: "GET" }, 200, undefined],
+      ];
+      for (const [path, init, status, reason] of cases) {
+        const { over, direct } = await ask(path, init);
+        expect({ path, ...over }).toEqual({ path, ...direct });
+        expect({ path, status: over.status }).toEqual({ path, status });
+        if (reason) expect(JSON.parse(over.body).reason).toBe(reason);
+      }
+      // each decision logged once: 6 over HTTP and 6 directly
+      expect(s.logs).toHaveLength(12);
+    } finally {
+      server.stop(true);
+    }
+  });
+
   test("a chunked body (no content-length) is decided, and one over 64 KiB is a 413 with a JSON error", async () => {
     const s = setup({ apps: { "0xapp123": { composeHashes: ["0xcompose456"] } } });
     const server = Bun.serve({ hostname: "127.0.0.1", port: 0, maxRequestBodySize: Number.MAX_SAFE_INTEGER, fetch: s.fetch });
@@ -303,7 +347,7 @@ describe("bad input never crashes it", () => {
 describe("freshness", () => {
   test("an update by rename is seen by the very next request; no decision from an older version", async () => {
     const s = setup({ apps: { "0xapp123": { composeHashes: ["0x0"] } } });
-    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: s.fetch });
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, routes: s.fetch.routes, fetch: s.fetch }); // as serve does
     // The writer publishes version N by renaming a file that allows compose hash N.
     let completed = 0;
     let stop = false;

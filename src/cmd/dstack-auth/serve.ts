@@ -84,6 +84,7 @@ export default defineCommand({
         // (content-length checked first; a chunked body abandoned once over). Bun's own limit
         // would answer a bigger body with an empty 413.
         maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+        routes: fetch.routes, // the KMS's two POST routes, matched by Bun; everything else goes to fetch
         fetch,
         error: (e) =>
           new Response(JSON.stringify({ error: `internal error: ${e.message}` }), {
