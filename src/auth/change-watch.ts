@@ -21,7 +21,7 @@
  * Any doubt means "something happened": a read that fails for any reason but
  * EAGAIN, a queue overflow (an event too), a watch that cannot be set up.
  */
-import { dlopen, FFIType, ptr } from "bun:ffi";
+import { dlopen, FFIType } from "bun:ffi";
 import { dirname } from "node:path";
 
 const IN_NONBLOCK = 0o4000;
@@ -46,7 +46,7 @@ interface Inotify {
   rm: (fd: number, wd: number) => number;
   /** ioctl(fd, FIONREAD, out): 0 and the queued bytes in out[0], or -1 */
   queued: (fd: number, out: Int32Array) => number;
-  read: (fd: number, buf: number, len: number) => number;
+  read: (fd: number, buf: Uint8Array, len: number) => number;
 }
 
 let lib: Inotify | null | undefined;
@@ -82,7 +82,6 @@ const cstr = (s: string) => new TextEncoder().encode(`${s}\0`);
 
 export class ChangeWatch {
   private readonly buf = new Uint8Array(4096);
-  private readonly bufPtr = ptr(this.buf);
   /**
    * FIONREAD's answer. Passed as the typed array itself, not as a pointer kept from ptr(): the
    * storage of a small typed array can move (measured with bun 1.4.5: a kept ptr() of a
@@ -133,7 +132,7 @@ export class ChangeWatch {
     if (this.lib.queued(this.fd, count) === 0 && count[0] === 0) return true;
     // something is queued (or the call failed): drain it, so that the next call reports only what
     // happens after this one
-    while (this.lib.read(this.fd, this.bufPtr, this.buf.length) > 0) {}
+    while (this.lib.read(this.fd, this.buf, this.buf.length) > 0) {}
     return false;
   }
 }

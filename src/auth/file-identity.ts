@@ -9,7 +9,7 @@
  * empty read (no path walk) is the whole probe. Where libc, statx or inotify
  * is not available, statx or node:fs's statSync does the job alone.
  */
-import { dlopen, FFIType, ptr } from "bun:ffi";
+import { dlopen, FFIType } from "bun:ffi";
 import { statSync } from "node:fs";
 import { ChangeWatch } from "./change-watch.ts";
 
@@ -29,7 +29,7 @@ const WORDS: [number, number][] = [
   [34, 36],
 ];
 
-type Statx = (dirfd: number, path: Uint8Array, flags: number, mask: number, buf: number) => number;
+type Statx = (dirfd: number, path: Uint8Array, flags: number, mask: number, buf: Uint32Array) => number;
 
 let statxFn: Statx | null | undefined;
 function loadStatx(): Statx | null {
@@ -52,8 +52,13 @@ function loadStatx(): Statx | null {
 
 export class FileIdentity {
   private readonly cpath: Uint8Array;
-  private readonly buf = new Uint32Array(64); // struct statx is 256 bytes
-  private readonly bufPtr: number;
+  /**
+   * struct statx is 256 bytes. Passed to statx as the typed array itself on every call, never as a
+   * pointer kept from ptr(): a small typed array's storage can move (seen with bun 1.4.5 after a
+   * hot loop and a GC), and statx would then write where the identity is not read — a changed
+   * allowlist could read as unchanged.
+   */
+  private readonly buf = new Uint32Array(64);
   private readonly last = new Uint32Array(64);
   /** `last` holds the identity words of the previous successful statx. */
   private lastValid = false;
@@ -67,7 +72,6 @@ export class FileIdentity {
     opts: { ffi?: boolean; inotify?: boolean } = {},
   ) {
     this.cpath = new TextEncoder().encode(`${path}\0`);
-    this.bufPtr = ptr(this.buf);
     this.statx = opts.ffi === false ? null : loadStatx();
     this.watch = this.statx && opts.inotify !== false ? ChangeWatch.open(path) : null;
   }
@@ -79,7 +83,7 @@ export class FileIdentity {
       if (this.watch.quiet() && this.lastValid) return SAME;
       if (!this.watch.rearm()) this.watch = null;
     }
-    if (this.statx && this.statx(AT_FDCWD, this.cpath, 0, STATX_BASIC_STATS, this.bufPtr) === 0) {
+    if (this.statx && this.statx(AT_FDCWD, this.cpath, 0, STATX_BASIC_STATS, this.buf) === 0) {
       const { buf, last } = this;
       let same = this.lastValid;
       for (const [a, b] of WORDS) {

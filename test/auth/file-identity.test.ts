@@ -56,6 +56,24 @@ for (const [label, opts] of modes) {
       rmSync(dir, { recursive: true, force: true });
     });
 
+    test("after a hot loop and full GCs, a rename is still seen by the next probe (the statx buffer is passed on each call, never a kept pointer)", () => {
+      const dir = mkdtempSync(join(tmpdir(), "file-identity-gc-"));
+      const path = join(dir, "allow.json");
+      writeFileSync(path, "v0");
+      const id = new FileIdentity(path, opts);
+      id.probe();
+      for (let round = 1; round <= 20; round++) {
+        for (let i = 0; i < 20_000; i++) id.probe();
+        for (let i = 0; i < 2_000; i++) new Uint32Array(64).fill(i); // small typed arrays for the GC to move around
+        Bun.gc(true);
+        writeFileSync(`${path}.new`, `v${round}-${"x".repeat(round)}`);
+        renameSync(`${path}.new`, path);
+        expect(id.probe().same).toBe(false);
+        expect(id.probe().same).toBe(true);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    });
+
     test("changes no directory event shows: a write through a hard link elsewhere, a symlink's target replaced, the directory replaced", () => {
       const root = mkdtempSync(join(tmpdir(), "file-identity-"));
       const dir = join(root, "etc");
