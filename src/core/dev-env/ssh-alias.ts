@@ -2,7 +2,9 @@
  * The SSH config `dstack attach` writes for a dev environment, as text (pure): one `Host NAME`
  * block per run in a file of our own, and the attested host key pinned in a known_hosts of our
  * own under the alias (HostKeyAlias), checked strictly. Blocks are found by their `Host` line,
- * so rewriting one run's block keeps the others.
+ * so rewriting one run's block keeps the others. Every value is checked to be one token (no
+ * newline, no control character): the host name and port come from the VMM, and a newline there
+ * would add options (a ProxyCommand) to the user's SSH config.
  */
 
 export interface AliasSpec {
@@ -16,26 +18,37 @@ export interface AliasSpec {
   proxyJump?: string;
 }
 
-/** ssh_config(5) argument: double-quoted when it holds whitespace. */
+const refuse = (s: unknown): never => {
+  throw new Error(`cannot write ${JSON.stringify(s)} into an SSH config`);
+};
+
+/** ssh_config(5) argument: double-quoted when it holds a space. */
 function arg(s: string): string {
-  if (/["\n]/.test(s)) throw new Error(`cannot write ${JSON.stringify(s)} into an SSH config`);
-  return /\s/.test(s) ? `"${s}"` : s;
+  if (/["\x00-\x1f\x7f]/.test(s)) refuse(s);
+  return / /.test(s) ? `"${s}"` : s;
 }
+
+/** A value that must be one plain token: a host name or address, an alias, `[user@]host[:port]` (no `%` token either). */
+function token(s: string): string {
+  return /^[A-Za-z0-9._@:[\]-]+$/.test(s) && !s.startsWith("-") ? s : refuse(s);
+}
+
+const portArg = (p: number): number => (Number.isInteger(p) && p >= 1 && p <= 65535 ? p : refuse(p));
 
 export function aliasBlock(s: AliasSpec): string {
   const lines = [
-    `Host ${s.alias}`,
-    `    HostName ${s.hostName}`,
-    `    Port ${s.port}`,
+    `Host ${token(s.alias)}`,
+    `    HostName ${token(s.hostName)}`,
+    `    Port ${portArg(s.port)}`,
     `    User ${arg(s.user)}`,
     `    IdentityFile ${arg(s.identityFile)}`,
     "    IdentitiesOnly yes",
-    `    HostKeyAlias ${s.alias}`,
+    `    HostKeyAlias ${token(s.alias)}`,
     `    UserKnownHostsFile ${arg(s.knownHostsFile)}`,
     "    GlobalKnownHostsFile /dev/null",
     "    StrictHostKeyChecking yes",
     "    UpdateHostKeys no",
-    ...(s.proxyJump ? [`    ProxyJump ${s.proxyJump}`] : []),
+    ...(s.proxyJump ? [`    ProxyJump ${token(s.proxyJump)}`] : []),
   ];
   return `${lines.join("\n")}\n`;
 }

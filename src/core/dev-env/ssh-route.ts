@@ -4,7 +4,7 @@
  * http(s):// VMM at its address when the port is published on all addresses; an ssh:// VMM
  * through its SSH host as the jump host (the port as the host itself reaches it).
  */
-import { DstackError } from "../errors.ts";
+import { DstackError, RefusedError } from "../errors.ts";
 import type { PortMapping } from "../vmm/types.ts";
 import { DEV_SSH_PORT } from "./host-key-line.ts";
 
@@ -28,7 +28,19 @@ export function sshMapping(ports: readonly PortMapping[]): PortMapping {
   return m;
 }
 
-export function sshRoute(hostUrl: string, m: PortMapping): SshRoute {
+const ADDRESS = /^[A-Za-z0-9.:_[\]-]*$/;
+
+/** The VMM's port map is the host's word: an address and a port, or refused (a newline would reach the SSH config). */
+function checked(m: PortMapping): PortMapping {
+  if (typeof m.host_address !== "string" || !ADDRESS.test(m.host_address) || m.host_address.startsWith("-"))
+    throw new RefusedError(`the VMM maps the run's SSH port to ${JSON.stringify(m.host_address)}: not an address`);
+  if (!Number.isInteger(m.host_port) || m.host_port < 1 || m.host_port > 65535)
+    throw new RefusedError(`the VMM maps the run's SSH port to host port ${JSON.stringify(m.host_port)}: not a port`);
+  return m;
+}
+
+export function sshRoute(hostUrl: string, mapping: PortMapping): SshRoute {
+  const m = checked(mapping);
   const bound = ANY.has(m.host_address) ? "127.0.0.1" : m.host_address;
   if (hostUrl.startsWith("unix:")) return { hostName: bound, port: m.host_port };
   const u = new URL(hostUrl);

@@ -37,6 +37,19 @@ describe("the dev environment's SSH alias", () => {
     expect(b).toContain('    IdentityFile "/home/a b/id"\n');
   });
 
+  test("no value can add an option: a host name, port, alias or jump host that is not one token is refused", () => {
+    const evil = "127.0.0.1\n    ProxyCommand touch /tmp/pwned";
+    expect(() => aliasBlock({ ...spec, hostName: evil })).toThrow(/SSH config/);
+    expect(() => aliasBlock({ ...spec, hostName: "127.0.0.1 x" })).toThrow(/SSH config/);
+    expect(() => aliasBlock({ ...spec, hostName: "%h" })).toThrow(/SSH config/);
+    expect(() => aliasBlock({ ...spec, port: "22\nProxyCommand x" as unknown as number })).toThrow(/SSH config/);
+    expect(() => aliasBlock({ ...spec, port: 0 })).toThrow(/SSH config/);
+    expect(() => aliasBlock({ ...spec, alias: "dev\n    ProxyCommand x" })).toThrow(/SSH config/);
+    expect(() => aliasBlock({ ...spec, proxyJump: "ops@vmm\n    LocalCommand x" })).toThrow(/SSH config/);
+    expect(() => aliasBlock({ ...spec, user: "root\r    ProxyCommand x" })).toThrow(/SSH config/);
+    expect(aliasBlock({ ...spec, hostName: "fd00::5" })).toContain("    HostName fd00::5\n");
+  });
+
   test("set, replace and remove one run's block, keeping the others", () => {
     const one = withAliasBlock("", "dev", aliasBlock(spec));
     const two = withAliasBlock(one, "other", aliasBlock({ ...spec, alias: "other", port: 20023 }));

@@ -11,6 +11,12 @@ describe("where ssh NAME connects", () => {
     expect(() => sshMapping([{ protocol: "tcp", host_address: "127.0.0.1", host_port: 8080, vm_port: 80 }])).toThrow(/10022/);
   });
 
+  test("a port map that is not an address and a port (the VMM's word) is refused", () => {
+    expect(() => sshRoute("unix:/run/vmm.sock", map("127.0.0.1\n    ProxyCommand touch /tmp/pwned"))).toThrow(/not an address/);
+    expect(() => sshRoute("ssh://ops@vmm.example", map("127.0.0.1", "22\nProxyCommand x" as unknown as number))).toThrow(/not a port/);
+    expect(() => sshRoute("unix:/run/vmm.sock", map("127.0.0.1", 70000))).toThrow(/not a port/);
+  });
+
   test("a local VMM: the mapped address (0.0.0.0 → loopback) and port", () => {
     expect(sshRoute("unix:/run/vmm.sock", map("127.0.0.1"))).toEqual({ hostName: "127.0.0.1", port: 20022 });
     expect(sshRoute("http://127.0.0.1:9080", map("0.0.0.0"))).toEqual({ hostName: "127.0.0.1", port: 20022 });
