@@ -5,6 +5,7 @@
  * the run). The alias stays after a detach and goes when the run ends.
  */
 import { devConnection } from "../../core/dev-env/connection.ts";
+import { authorizedKeysText } from "../../core/dev-env/dev-run.ts";
 import { DEV_SSH_PORT } from "../../core/dev-env/host-key-line.ts";
 import { IDE_TITLES, ideLink } from "../../core/dev-env/ide-link.ts";
 import { sshMapping, sshRoute } from "../../core/dev-env/ssh-route.ts";
@@ -17,7 +18,7 @@ import type { Endpoint } from "../connect/endpoint.ts";
 import type { ClientRun } from "../connect/session.ts";
 import { openTunnel, probeAlias } from "./forward.ts";
 import { attestedHostKey, type Expected, localImagePin } from "./host-key.ts";
-import { sshIdentity } from "./identity.ts";
+import { existingIdentity } from "./identity.ts";
 import { removeAlias, sshFiles, writeAlias } from "./ssh-files.ts";
 
 export interface DevAttachOptions {
@@ -61,15 +62,19 @@ export async function attachDev(c: VmmClient, vm: VmInfo, d: RunDescription, o: 
   const ports = vm.configuration?.ports ?? [];
   const route = sshRoute(o.ep.host, sshMapping(ports));
   const conn = devConnection(d, vm.configuration?.compose_file ?? "");
+  // read, never generated: a refusal writes nothing, and a key made now cannot be one the run lets in
+  const identity = await existingIdentity(o.sshIdentity, env, o.cwd);
   const key = await attestedHostKey(c, vm, {
     expected: o.expected,
+    authorizedKeys: identity ? authorizedKeysText(identity.publicKey) : "",
     osImageHash: localImagePin(o.ep, o.prefix, vm),
     timeoutMs: o.timeoutMs,
     interrupted: o.interrupted,
     onWait: () => io.stderr(`Waiting for ${name}'s SSH host key (its sshd is starting)...\n`),
   });
   if (!key) return { kind: "detached" };
-  const identity = await sshIdentity(o.sshIdentity, env, o.cwd); // after the check: a refusal writes nothing, not even a key
+  // only a forged line can claim no keys at all
+  if (!identity) throw new RefusedError(`${name} lets in no key of yours: attach with the --ssh-identity the run was applied with`);
   io.stderr(
     `Verified ${name}'s SSH host key against its ${key.simulated ? "simulated quote" : "TDX quote"}: ${key.checked.join(", ")}\n` +
       `Not checked: ${key.unchecked.join("; ")}\n`,

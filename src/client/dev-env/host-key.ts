@@ -2,9 +2,9 @@
  * The dev environment's attested SSH host key, as the client gets it: the `[dstack]
  * ssh-host-key` line on the run's serial console (through the VMM's logs API), checked against
  * the VM's app id, the hash of the app-compose the VM was registered with (or, from `apply`,
- * the one it just planned), the OS image pin when this client can read the install's image,
- * and whether the VMM says it is the simulator. Waits for the line (a CVM announces it once its
- * key is made); undefined when Ctrl-C ends the wait.
+ * the one it just planned), the authorized keys the user's identity seals, the OS image pin when
+ * this client can read the install's image, and whether the VMM says it is the simulator. Waits
+ * for the line (a CVM announces it once its key is made); undefined when Ctrl-C ends the wait.
  */
 import { join } from "node:path";
 import { composeHashOf } from "../../core/compose/app-compose.ts";
@@ -42,6 +42,7 @@ export async function attestedHostKey(
   vm: VmInfo,
   o: {
     expected?: Expected | undefined;
+    authorizedKeys: string;
     osImageHash?: string | undefined;
     timeoutMs: number;
     interrupted: Promise<void>;
@@ -65,7 +66,13 @@ export async function attestedHostKey(
   });
   for (;;) {
     const { found, malformed } = lastAnnouncement(await logText(c, vm.id));
-    if (found) return verifyHostKey(found, { ...(o.expected ?? registered), osImageHash: o.osImageHash, simulatorHost });
+    if (found)
+      return verifyHostKey(found, {
+        ...(o.expected ?? registered),
+        authorizedKeys: o.authorizedKeys,
+        osImageHash: o.osImageHash,
+        simulatorHost,
+      });
     if (Date.now() >= deadline) {
       throw new DstackError(
         `${vm.name} has not announced its SSH host key: no \`[dstack] ssh-host-key\` line on its serial console${malformed ? ` (one was malformed: ${malformed})` : ""}`,

@@ -34,12 +34,20 @@ async function publicKeyOf(key: string): Promise<string> {
   return r.stdout.trim();
 }
 
-export async function sshIdentity(given: string | undefined, env: Env, cwd: string): Promise<SshIdentity> {
+/** The identity as it is, nothing generated: undefined when the client's own key does not exist yet. */
+export async function existingIdentity(given: string | undefined, env: Env, cwd: string): Promise<SshIdentity | undefined> {
   if (given !== undefined) {
     const key = resolve(cwd, given);
     if (!existsSync(key)) throw new NotFoundError(`--ssh-identity ${given}: no such file`);
     return { privateKey: key, publicKey: await publicKeyOf(key) };
   }
+  const key = defaultIdentityPath(env);
+  return existsSync(key) ? { privateKey: key, publicKey: await publicKeyOf(key) } : undefined;
+}
+
+export async function sshIdentity(given: string | undefined, env: Env, cwd: string): Promise<SshIdentity> {
+  const known = await existingIdentity(given, env, cwd);
+  if (known) return known;
   const key = defaultIdentityPath(env);
   mkdirSync(dirname(key), { recursive: true, mode: 0o700 }); // before the lock file makes it 0755
   await withLock(key, async () => {

@@ -1,6 +1,7 @@
 /**
  * Is the host key a dev environment announced really this run's CVM's (pure)? Its quote must
- * commit to the key (report data), its event log must replay to the quote's RTMRs and measure
+ * commit to the key and to the CVM's authorized keys, which must be exactly the ones the user
+ * sealed (report data: a host that re-sealed the env with a key of its own is refused), its event log must replay to the quote's RTMRs and measure
  * the run's app id, its compose hash and — when the client has a pin for it — the OS image. A
  * simulated quote (signed by nothing) passes only when the host says it is the simulator; a
  * real quote's Intel signature is not checked here (no DCAP collateral in the client). Any
@@ -9,7 +10,7 @@
 
 import { RefusedError } from "../errors.ts";
 import { checkQuote } from "../tdx/verify.ts";
-import { type HostKeyAnnouncement, hostKeyReportData } from "./host-key-line.ts";
+import { authorizedKeysSha256, type HostKeyAnnouncement, hostKeyReportData } from "./host-key-line.ts";
 
 export interface HostKeyExpectation {
   appId: string;
@@ -18,6 +19,8 @@ export interface HostKeyExpectation {
   osImageHash?: string | undefined;
   /** the VMM says it is dstack-vmm-sim */
   simulatorHost: boolean;
+  /** the authorized keys the user's identity seals (authorizedKeysText): the CVM must let in these and no others */
+  authorizedKeys: string;
 }
 
 export interface VerifiedHostKey {
@@ -48,7 +51,7 @@ export function verifyHostKey(a: HostKeyAnnouncement, want: HostKeyExpectation):
   if (blobType(a.keyBase64) !== a.keyType) throw refuse(`the key is not a ${a.keyType} key`);
   let q: ReturnType<typeof checkQuote>;
   try {
-    q = checkQuote(a.quote, a.eventLog, hostKeyReportData(a.keyType, a.keyBase64));
+    q = checkQuote(a.quote, a.eventLog, hostKeyReportData(a.keyType, a.keyBase64, a.authorizedKeysSha256));
   } catch (e) {
     throw refuse((e as Error).message);
   }
@@ -56,7 +59,23 @@ export function verifyHostKey(a: HostKeyAnnouncement, want: HostKeyExpectation):
   if (norm(q.appId) !== norm(want.appId)) throw refuse(`the quote's app id is ${q.appId || "missing"}, the run's is ${want.appId}`);
   if (norm(q.composeHash) !== norm(want.composeHash))
     throw refuse(`the quote's compose hash is ${q.composeHash || "missing"}, the run's is ${want.composeHash}`);
-  const checked = ["report data = this key", "event log replays to the RTMRs", `app id ${want.appId}`, `compose hash ${want.composeHash}`];
+  // the quote commits to the line's digest of the CVM's keys: they must be the user's
+  const mine = authorizedKeysSha256(want.authorizedKeys);
+  if (a.authorizedKeysSha256 !== mine) {
+    throw new RefusedError(
+      `the dev environment lets in other SSH keys than yours (its authorized keys' sha256 is ${a.authorizedKeysSha256}, yours ${mine})`,
+      {
+        hint: "attach with the --ssh-identity the run was applied with; if that is the one, the run's keys were changed on the host — do not connect to it",
+      },
+    );
+  }
+  const checked = [
+    "report data = this key",
+    "authorized keys = yours only",
+    "event log replays to the RTMRs",
+    `app id ${want.appId}`,
+    `compose hash ${want.composeHash}`,
+  ];
   const unchecked: string[] = [];
   if (want.osImageHash) {
     if (norm(q.osImageHash) !== norm(want.osImageHash))

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildAppCompose, composeHashOf } from "../../../src/core/compose/app-compose.ts";
-import { HOST_KEY_LINE_PREFIX, hostKeyReportData } from "../../../src/core/dev-env/host-key-line.ts";
+import { authorizedKeysSha256, HOST_KEY_LINE_PREFIX, hostKeyReportData } from "../../../src/core/dev-env/host-key-line.ts";
 import { RUN_KEY } from "../../../src/core/dstack-run/run-compose.ts";
 import { replayRtmrs, runtimeEvent } from "../../../src/core/tdx/eventlog.ts";
 import { encodeSimulatedQuote } from "../../../src/core/tdx/quote.ts";
@@ -57,13 +57,17 @@ function devCompose(name: string) {
   return buildAppCompose({ name, dockerCompose, kms: false });
 }
 
-/** The announcement a CVM measured as (appId, composeHash) makes for `key` (`<type> <base64>`). */
-function announcement(key: string, appId: string, composeHash: string): string {
+/** The authorized keys the stand-in CVM lets in: the test user's public key, as apply seals it. */
+const userKeys = () => readFileSync(`${identity()}.pub`, "utf8").trim();
+
+/** The announcement a CVM measured as (appId, composeHash), letting in `keys`, makes for `key` (`<type> <base64>`). */
+function announcement(key: string, appId: string, composeHash: string, keys = userKeys()): string {
   const [type, b64] = key.split(" ") as [string, string];
+  const ak = authorizedKeysSha256(keys);
   const eventLog = [runtimeEvent("app-id", Buffer.from(appId, "hex")), runtimeEvent("compose-hash", Buffer.from(composeHash, "hex"))];
-  const quote = encodeSimulatedQuote({ mrTd: "00".repeat(48), rtmrs: replayRtmrs(eventLog), reportData: hostKeyReportData(type, b64) });
+  const quote = encodeSimulatedQuote({ mrTd: "00".repeat(48), rtmrs: replayRtmrs(eventLog), reportData: hostKeyReportData(type, b64, ak) });
   const answer = { quote: Buffer.from(quote).toString("hex"), event_log: JSON.stringify(eventLog), report_data: "" };
-  return `run-1  | ${HOST_KEY_LINE_PREFIX}${type} ${b64} ${Buffer.from(JSON.stringify(answer)).toString("base64")}`;
+  return `run-1  | ${HOST_KEY_LINE_PREFIX}${type} ${b64} ${ak} ${Buffer.from(JSON.stringify(answer)).toString("base64")}`;
 }
 
 /** A booted dev-environment VM; `announce` says what its serial console announces (default: the server's own key, truthfully). */
@@ -206,12 +210,22 @@ describe("dstack attach of a dev environment", () => {
     expect(existsSync(join(home, ".ssh/config"))).toBe(false);
   }, 60_000);
 
-  test("another user's SSH key is not let in", async () => {
+  test("another user's SSH key is not let in: the CVM's attested keys are not theirs, refused before anything is written", async () => {
     await devVm("dev-stranger");
-    const { env } = laptop();
+    const { home, env } = laptop();
     const r = await runCli("dstack", ["attach", "dev-stranger"], { env }); // the client's own generated key, not the server's authorized one
-    expect(r.stderr).toContain("ssh dev-stranger does not work");
-    expect(r.stderr).toContain("Permission denied");
-    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("lets in other SSH keys than yours");
+    expect(r.code).toBe(4);
+    expect(existsSync(join(home, ".config/dstack-tee/ssh/config"))).toBe(false);
+  }, 60_000);
+
+  test("the host added a key of its own to the run's sealed keys: refused before anything is written", async () => {
+    const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGhvc3Qtb3BlcmF0b3Ita2V5LWhlcmUtMzJieXRlcyE= operator@host";
+    await devVm("dev-resealed", (appId, hash) => announcement(sshd.hostPublicKey, appId, hash, `${userKeys()}\n${hostKey}`));
+    const { home, env } = laptop();
+    const r = await runCli("dstack", ["attach", "dev-resealed", "--ssh-identity", identity()], { env });
+    expect(r.stderr).toContain("lets in other SSH keys than yours");
+    expect(r.code).toBe(4);
+    expect(existsSync(join(home, ".config/dstack-tee/ssh/config"))).toBe(false);
   }, 60_000);
 });

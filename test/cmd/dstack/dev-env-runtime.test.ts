@@ -16,7 +16,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { composeHashOf } from "../../../src/core/compose/app-compose.ts";
 import { parseAppCompose } from "../../../src/core/compose/app-compose-parse.ts";
-import { type HostKeyAnnouncement, hostKeyReportData, parseHostKeyLine } from "../../../src/core/dev-env/host-key-line.ts";
+import {
+  authorizedKeysSha256,
+  type HostKeyAnnouncement,
+  hostKeyReportData,
+  parseHostKeyLine,
+} from "../../../src/core/dev-env/host-key-line.ts";
 import { checkQuote } from "../../../src/core/tdx/verify.ts";
 import { APT_GET_ARGS, DEVENV_BARE_IMAGE, DEVENV_IMAGE, ensureDevEnvImages } from "../../helpers/devenv-image.ts";
 import { testEngine } from "../../helpers/engine.ts";
@@ -128,7 +133,9 @@ describe.skipIf(!engine)("a dev environment on a simulated host with the contain
     expect(r.code).toBe(0);
     const a = await announcement("dev");
     expect(a.keyType).toBe("ecdsa-sha2-nistp256");
-    const q = checkQuote(a.quote, a.eventLog, hostKeyReportData(a.keyType, a.keyBase64));
+    // the quote commits to the key and to the sealed keys: exactly the user's public key
+    expect(a.authorizedKeysSha256).toBe(authorizedKeysSha256(readFileSync(key("user.pub"), "utf8").trim()));
+    const q = checkQuote(a.quote, a.eventLog, hostKeyReportData(a.keyType, a.keyBase64, a.authorizedKeysSha256));
     const vm = (await ps()).find((v) => v.name === "dev")!;
     expect(q.simulated).toBe(true);
     expect(q.appId).toBe(vm.app_id);
@@ -203,9 +210,9 @@ describe.skipIf(!engine)("a dev environment on a simulated host with the contain
     const after = lines.at(-1)!;
     expect(`${after.keyType} ${after.keyBase64}`).toBe(`${before.keyType} ${before.keyBase64}`);
     const vm = (await ps()).find((v) => v.name === "dev")!;
-    expect(checkQuote(after.quote, after.eventLog, hostKeyReportData(after.keyType, after.keyBase64)).composeHash).toBe(
-      composeHashOf(vm.configuration.compose_file),
-    );
+    expect(
+      checkQuote(after.quote, after.eventLog, hostKeyReportData(after.keyType, after.keyBase64, after.authorizedKeysSha256)).composeHash,
+    ).toBe(composeHashOf(vm.configuration.compose_file));
   }, 120_000);
 
   test("a stop ends it at once (sshd and the wait answer TERM): ps says stopped", async () => {

@@ -3,7 +3,7 @@ import { HOST_KEY_LINE_PREFIX } from "../../../src/core/dev-env/host-key-line.ts
 import { lastAnnouncement } from "../../../src/core/dev-env/log-announcement.ts";
 
 const answer = Buffer.from(JSON.stringify({ quote: "00", event_log: "[]" })).toString("base64");
-const line = (key: string) => `run-1  | ${HOST_KEY_LINE_PREFIX}ssh-ed25519 ${key} ${answer}`;
+const line = (key: string) => `run-1  | ${HOST_KEY_LINE_PREFIX}ssh-ed25519 ${key} ${"ab".repeat(32)} ${answer}`;
 
 describe("the announcement in a run's log", () => {
   test("the last one wins (a restarted CVM announces again)", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { hostKeyReportData } from "../../../src/core/dev-env/host-key-line.ts";
+import { authorizedKeysSha256, hostKeyReportData } from "../../../src/core/dev-env/host-key-line.ts";
 import { verifyHostKey } from "../../../src/core/dev-env/verify-host-key.ts";
 import { RefusedError } from "../../../src/core/errors.ts";
 import { replayRtmrs, runtimeEvent } from "../../../src/core/tdx/eventlog.ts";
@@ -16,8 +16,10 @@ const APP = "ab".repeat(20);
 const COMPOSE = "cd".repeat(32);
 const OS = "ef".repeat(32);
 const KEY = edKey(1);
+const MINE = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMine me@laptop";
 
-function announce(o: { key?: string; reportKey?: string; app?: string; compose?: string; os?: string } = {}) {
+function announce(o: { key?: string; reportKey?: string; app?: string; compose?: string; os?: string; keys?: string } = {}) {
+  const keys = authorizedKeysSha256(o.keys ?? MINE);
   const eventLog = [
     runtimeEvent("app-id", Buffer.from(o.app ?? APP, "hex")),
     runtimeEvent("compose-hash", Buffer.from(o.compose ?? COMPOSE, "hex")),
@@ -26,12 +28,12 @@ function announce(o: { key?: string; reportKey?: string; app?: string; compose?:
   const quote = encodeSimulatedQuote({
     mrTd: "00".repeat(48),
     rtmrs: replayRtmrs(eventLog),
-    reportData: hostKeyReportData("ssh-ed25519", o.reportKey ?? o.key ?? KEY),
+    reportData: hostKeyReportData("ssh-ed25519", o.reportKey ?? o.key ?? KEY, keys),
   });
-  return { keyType: "ssh-ed25519", keyBase64: o.key ?? KEY, quote, eventLog, reportData: "" };
+  return { keyType: "ssh-ed25519", keyBase64: o.key ?? KEY, authorizedKeysSha256: keys, quote, eventLog, reportData: "" };
 }
 
-const want = { appId: APP, composeHash: COMPOSE, osImageHash: OS, simulatorHost: true };
+const want = { appId: APP, composeHash: COMPOSE, osImageHash: OS, simulatorHost: true, authorizedKeys: MINE };
 const refusal = (f: () => unknown): RefusedError => {
   try {
     f();
@@ -56,6 +58,18 @@ describe("verifying a dev environment's host key", () => {
     const e = refusal(() => verifyHostKey(announce({ reportKey: edKey(2) }), want));
     expect(e.message).toContain("report data");
     expect(e.exitCode).toBe(4);
+  });
+
+  test("a CVM that lets in other keys than the user's (the host re-sealed the env with its own key added) is refused", () => {
+    const e = refusal(() => verifyHostKey(announce({ keys: `${MINE}\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHost host` }), want));
+    expect(e.message).toContain("lets in other SSH keys than yours");
+    // the line lying about its keys' digest: the quote's report data does not match it
+    const lying = {
+      ...announce({ keys: `${MINE}\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHost host` }),
+      authorizedKeysSha256: authorizedKeysSha256(MINE),
+    };
+    expect(refusal(() => verifyHostKey(lying, want)).message).toContain("report data");
+    expect(verifyHostKey(announce(), want).checked).toContain("authorized keys = yours only");
   });
 
   test("another app id, another compose hash, another OS image: refused, naming both values", () => {

@@ -5,7 +5,8 @@
  *
  * 1. sshd, ssh-keygen and curl: when the image lacks one and runs as root, openssh-server and
  *    curl are installed with apt-get, apk, dnf, microdnf or yum (this needs the package mirror);
- * 2. the host key, derived from the guest agent and announced with its quote (host-key-script.ts);
+ * 2. the host key, derived from the guest agent for the sealed public keys and announced with a
+ *    quote over both (host-key-script.ts);
  * 3. the sealed public keys (AUTHORIZED_KEYS_ENV) become the user's ~/.ssh/authorized_keys,
  *    replacing any the image had, and leave the environment;
  * 4. the container's environment (the run's `env`, the image's ENV, DSTACK_*) is written to
@@ -119,12 +120,12 @@ export function devScript(i: DevScriptInput): string {
     ...PACKAGES.map((l) => `  ${l}`),
     "fi",
     'sshd=$(dstack_sshd) || dstack_fail "no sshd after installing openssh-server"',
-    'for t in sed tr grep base64 sha512sum id; do command -v "$t" >/dev/null 2>&1 || dstack_fail "the image has no $t"; done',
+    'for t in sed tr grep base64 sha256sum sha512sum id; do command -v "$t" >/dev/null 2>&1 || dstack_fail "the image has no $t"; done',
+    `[ -n "\${${AUTHORIZED_KEYS_ENV}:-}" ] || dstack_fail "no public keys were sealed into the run (${AUTHORIZED_KEYS_ENV})"`,
     'dstack_host_key "$d/host_key" || dstack_fail "no host key"',
     'u=$(id -un) || dstack_fail "the container\'s uid $(id -u) has no name in /etc/passwd (sshd logs users in by name)"',
     `h=$(sed -n "s/^$u:[^:]*:[^:]*:[^:]*:[^:]*:\\([^:]*\\):.*/\\1/p" /etc/passwd); h=\${h:-$HOME}`,
     'mkdir -p "$h/.ssh" && chmod 700 "$h/.ssh" || dstack_fail "cannot make $h/.ssh"',
-    `[ -n "\${${AUTHORIZED_KEYS_ENV}:-}" ] || dstack_fail "no public keys were sealed into the run (${AUTHORIZED_KEYS_ENV})"`,
     `(umask 077; printf '%s\\n' "$${AUTHORIZED_KEYS_ENV}" > "$h/.ssh/authorized_keys")`,
     `unset ${AUTHORIZED_KEYS_ENV}`,
     // what every session sees: the container's environment, one NAME=value a line (values with a newline cannot be written)

@@ -10,11 +10,17 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AGENT_SOCKET, hostKeyFunctions } from "../../../../src/core/dev-env/cvm/host-key-script.ts";
-import { hostKeyReportData, parseHostKeyLine } from "../../../../src/core/dev-env/host-key-line.ts";
+import {
+  AUTHORIZED_KEYS_ENV,
+  authorizedKeysSha256,
+  hostKeyReportData,
+  parseHostKeyLine,
+} from "../../../../src/core/dev-env/host-key-line.ts";
 
 /** busybox sh runs with busybox's own applets (base64, sha512sum, sed, tr, printf) first on PATH, as on Alpine. */
 const SHELLS = [["dash"], ["bash"], ["busybox", "sh"]].filter(([b]) => Bun.which(b!, { PATH: "/usr/bin:/bin" }));
-const APPLETS = ["base64", "sha512sum", "sed", "tr", "printf", "cat"];
+const APPLETS = ["base64", "sha512sum", "sha256sum", "sed", "tr", "printf", "cat"];
+const KEYS = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMine me@laptop\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITwo two@laptop";
 
 function sshBlob(scalarHex: string): string {
   const ecdh = createECDH("prime256v1");
@@ -26,9 +32,9 @@ function sshBlob(scalarHex: string): string {
 }
 
 /** Async: the fake agent below answers from this process's event loop. */
-async function sh(shell: string[], script: string, args: string[] = []) {
+async function sh(shell: string[], script: string, args: string[] = [], env: Record<string, string> = {}) {
   const PATH = shell[0] === "busybox" ? `${join(dir, "applets")}:/usr/bin:/bin` : "/usr/bin:/bin";
-  const p = Bun.spawn([...shell, "-c", script, "test", ...args], { env: { PATH }, stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn([...shell, "-c", script, "test", ...args], { env: { PATH, ...env }, stdout: "pipe", stderr: "pipe" });
   const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   return { code, stdout, stderr };
 }
@@ -89,19 +95,29 @@ describe.each(SHELLS)("dstack_host_key against a fake guest agent, under %s", (.
   });
   afterAll(() => server?.stop(true));
 
-  test("the line carries the derived key and a quote for its report data", async () => {
+  test("the line carries the derived key, the authorized keys' digest and a quote for both; the key's path names the keys", async () => {
     const file = join(dir, `host-${shell.join("")}`);
-    const r = await sh(shell, `${hostKeyFunctions().replaceAll(AGENT_SOCKET, socket)}dstack_host_key "$1"`, [file]);
+    const r = await sh(shell, `${hostKeyFunctions().replaceAll(AGENT_SOCKET, socket)}dstack_host_key "$1"`, [file], {
+      [AUTHORIZED_KEYS_ENV]: KEYS,
+    });
     expect(r.stderr).toBe("");
     expect(r.stdout.split("\n")).toHaveLength(2);
     const a = parseHostKeyLine(r.stdout.trim())!;
     expect(a.keyType).toBe("ecdsa-sha2-nistp256");
     expect(a.keyBase64).toBe(sshBlob(scalar));
-    const rd = Buffer.from(hostKeyReportData(a.keyType, a.keyBase64)).toString("hex");
+    expect(a.authorizedKeysSha256).toBe(authorizedKeysSha256(KEYS));
+    const rd = Buffer.from(hostKeyReportData(a.keyType, a.keyBase64, authorizedKeysSha256(KEYS))).toString("hex");
     expect(a.reportData).toBe(rd);
     expect(Buffer.from(a.quote).toString("hex")).toBe(`04${rd}`);
-    expect(createHash("sha512").update(`dstack-ssh-host-key:${a.keyType} ${a.keyBase64}`).digest("hex")).toBe(rd);
-    expect(requests.find((q) => q.path === "/GetKey")?.body).toEqual({ path: "dstack/ssh-host-key", purpose: "ssh-host-key" });
+    expect(
+      createHash("sha512")
+        .update(`dstack-ssh-host-key:${a.keyType} ${a.keyBase64} ${authorizedKeysSha256(KEYS)}`)
+        .digest("hex"),
+    ).toBe(rd);
+    expect(requests.find((q) => q.path === "/GetKey")?.body).toEqual({
+      path: `dstack/ssh-host-key/${authorizedKeysSha256(KEYS)}`,
+      purpose: "ssh-host-key",
+    });
   });
 
   test("an agent that refuses says so and fails", async () => {
