@@ -66,13 +66,17 @@ export async function attestedHostKey(
   });
   for (;;) {
     const { found, malformed } = lastAnnouncement(await logText(c, vm.id));
-    if (found)
-      return verifyHostKey(found, {
+    if (found) {
+      const v = verifyHostKey(found, {
         ...(o.expected ?? registered),
         authorizedKeys: o.authorizedKeys,
         osImageHash: o.osImageHash,
         simulatorHost,
       });
+      // without apply's plan, which app this is comes from the host
+      if (!o.expected) v.unchecked.unshift(`which app: its app id and compose are the VMM's record (see \`dstack inspect ${vm.name}\`)`);
+      return v;
+    }
     if (Date.now() >= deadline) {
       throw new DstackError(
         `${vm.name} has not announced its SSH host key: no \`[dstack] ssh-host-key\` line on its serial console${malformed ? ` (one was malformed: ${malformed})` : ""}`,

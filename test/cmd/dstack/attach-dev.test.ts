@@ -124,6 +124,8 @@ describe("dstack attach of a dev environment", () => {
     const attached = runCli("dstack", ["attach", "dev-ok", "--ssh-identity", identity()], { io, env });
     await until(() => io.err.includes("Press Ctrl+C") || io.err.includes("error"));
     expect(io.err).toContain("Verified dev-ok's SSH host key against its simulated quote");
+    // attach without apply: which app this is is the VMM's word, and it says so
+    expect(io.err).toContain("Not checked: which app: its app id and compose are the VMM's record (see `dstack inspect dev-ok`)");
     expect(io.err).toContain(`Added \`Include ${join(home, ".config/dstack-tee/ssh/config")}\` at the top of ${join(home, ".ssh/config")}`);
     expect(io.err).toContain("To connect to the run via SSH, use `ssh dev-ok`.");
     expect(io.err).toContain("vscode://vscode-remote/ssh-remote+dev-ok/workspace");
