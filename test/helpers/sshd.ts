@@ -14,6 +14,8 @@ export const SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 
 export interface Sshd {
   port: number;
+  /** the listener's pid */
+  pid: number;
   user: string;
   /** the laptop's HOME: .ssh/id_ed25519, .ssh/known_hosts (this server's key) */
   home: string;
@@ -86,6 +88,7 @@ export async function startSshd(o: { path?: string; env?: Record<string, string>
   }
   return {
     port,
+    pid: proc.pid,
     user: process.getuid?.() === 0 ? "root" : userInfo().username,
     home,
     hostPublicKey,

@@ -27,8 +27,13 @@ import { hostKeyFunctions } from "./host-key-script.ts";
 export const INACTIVITY_LINE = "[dstack] inactivity_duration exceeded";
 /** The container dir of sshd's own files (host key, config, pid, the login profile). */
 export const SSHD_DIR = "/tmp/dstack-sshd";
-/** Login sessions a process title shows: `sshd: USER@pts/0`, `sshd: USER@notty`, OpenSSH ≥ 9.8's `sshd-session: …`. */
-const SESSION_TITLE = "^sshd(-session)?: [^ ]+@";
+/**
+ * SSH connections a process title shows (ERE): a session's `sshd: USER@pts/0` or `sshd: USER@notty`,
+ * and a connection with none, only forwarding ports (`ssh -N`, what `dstack attach` holds), as
+ * `sshd: USER`; OpenSSH ≥ 9.8's `sshd-session: …` likewise. Not the listener, nor `USER [priv]`,
+ * `USER [preauth]` or `[accepted]`.
+ */
+export const SESSION_TITLE = "^sshd(-session)?: [^[ ][^ ]*$";
 
 export interface DevScriptInput {
   init: string[];
