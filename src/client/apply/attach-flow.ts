@@ -93,7 +93,8 @@ export async function attach(c: VmmClient, name: string, target: AttachTarget, f
     if (f.logs) io.stdout(appLines(currentBoot(log)));
     if (before.exitCode !== null) await endRun(c, vm);
     if (await removeAlias(run.env, name)) io.stderr(`Removed the SSH alias ${name} (the run ended)\n`);
-    io.stderr(`Run ${name} is ${before.status === "done" ? "done" : `${before.status} (${before.message})`}\n`);
+    // a run that ended before we looked says what one that ends while attached says (reportEnd)
+    io.stderr(before.status === "done" ? `Run ${name} done (exited (0))\n` : `Run ${name} is ${before.status} (${before.message})\n`);
     return before.status === "done" ? 0 : before.exitCode || 1;
   }
   const pr = progressLine(io, f.quiet);
