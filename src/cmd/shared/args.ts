@@ -41,6 +41,16 @@ export const yesArgs = {
   yes: { type: "boolean", alias: "y", description: "Do not ask for confirmation" },
 } as const satisfies ArgsDef;
 
+/** `-f FILE`: the .dstack.yml a run verb reads (apply, delete). */
+export const configFileArgs = {
+  file: {
+    type: "string",
+    alias: "f",
+    description: "The configuration (default .dstack.yml, then .dstack.yaml; - = stdin, needs -y)",
+    valueHint: "FILE",
+  },
+} as const satisfies ArgsDef;
+
 export const dryRunArgs = {
   "dry-run": { type: "boolean", description: "Print what would be done; change nothing" },
 } as const satisfies ArgsDef;

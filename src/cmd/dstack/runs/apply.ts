@@ -3,7 +3,7 @@ import { applyRun } from "../../../client/apply/apply-flow.ts";
 import { parseDuration } from "../../../core/compose/deploy-plan.ts";
 import { UsageError } from "../../../core/errors.ts";
 import { DEFAULT_HOST_ADDRESS, parseBindAddress } from "../../../core/specs/ports.ts";
-import { clientArgs, dryRunArgs, kmsSignerArgs, sshIdentityArgs, yesArgs } from "../../shared/args.ts";
+import { clientArgs, configFileArgs, dryRunArgs, kmsSignerArgs, sshIdentityArgs, yesArgs } from "../../shared/args.ts";
 import { defineCommand } from "../../shared/command.ts";
 import { clientRun } from "../../shared/log.ts";
 
@@ -31,15 +31,11 @@ function splitHost(values: readonly string[]): { endpoint: string | undefined; b
 export default defineCommand({
   meta: {
     name: "apply",
-    description: "Run a .dstack.yml task or service as a confidential VM: plan, confirm, submit, attach (dstack apply -f X [-y] [-d])",
+    description:
+      "Run a .dstack.yml task, service or dev environment as a confidential VM: plan, confirm, submit, attach (dstack apply -f X [-y] [-d])",
   },
   args: {
-    file: {
-      type: "string",
-      alias: "f",
-      description: "The configuration (default .dstack.yml, then .dstack.yaml; - = stdin, needs -y)",
-      valueHint: "FILE",
-    },
+    ...configFileArgs,
     ...yesArgs,
     detach: { type: "boolean", alias: "d", description: "Return after submitting; do not attach" },
     force: { type: "boolean", description: "Force apply when no changes detected" },

@@ -1,5 +1,5 @@
 import { deleteRun } from "../../../client/apply/delete-flow.ts";
-import { clientArgs, yesArgs } from "../../shared/args.ts";
+import { clientArgs, configFileArgs, yesArgs } from "../../shared/args.ts";
 import { defineCommand } from "../../shared/command.ts";
 import { clientRun } from "../../shared/log.ts";
 
@@ -10,12 +10,7 @@ export default defineCommand({
     description: "Delete the run a .dstack.yml names: its CVM and, when unused, its registration (asks first; -y not)",
   },
   args: {
-    file: {
-      type: "string",
-      alias: "f",
-      description: "The configuration (default .dstack.yml, then .dstack.yaml; - = stdin, needs -y)",
-      valueHint: "FILE",
-    },
+    ...configFileArgs,
     name: { type: "string", alias: "n", description: "The run name (overrides name:)" },
     ...yesArgs,
     allowlist: { type: "string", description: "Allowlist to withdraw from (default: the install's)", valueHint: "PATH" },
